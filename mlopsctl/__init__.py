@@ -1,0 +1,3 @@
+"""mlopsctl: GitOps for machine learning."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,69 @@
+"""The command line: parse, call the engine, pick a renderer, map errors to exit codes.
+
+Only click is imported at start-up; every command lives in ``mlopsctl/commands/`` and is
+imported when it runs, so ``mlopsctl --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from typing import Any
+
+import click
+
+from mlopsctl import __version__
+
+# name -> (module:attribute, one-line help shown by --help without importing the module)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "new": ("mlopsctl.commands.new:new", "Scaffold a model repository that works on its first apply."),
+    "validate": ("mlopsctl.commands.validate:validate", "Check the specs; report every problem with its location."),
+    "plan": ("mlopsctl.commands.plan:plan", "Show what apply would change, and why."),
+    "apply": ("mlopsctl.commands.apply:apply", "Make reality match the specs (or a saved plan)."),
+    "show": ("mlopsctl.commands.show:show", "Render a saved plan, or the current plan."),
+    "destroy": ("mlopsctl.commands.destroy:destroy", "Remove what mlopsctl created (never user data)."),
+    "graph": ("mlopsctl.commands.graph:graph", "Print the resource graph in DOT."),
+    "state": ("mlopsctl.commands.state:state", "Inspect what mlopsctl manages and its apply history."),
+    "unlock": ("mlopsctl.commands.unlock:unlock", "Clear the apply lock left by a dead process."),
+    "models": ("mlopsctl.commands.models:models", "List model versions, metrics, stages and lineage."),
+    "comment": ("mlopsctl.commands.comment:comment", "Post or update the sticky plan comment on a pull request."),
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        target, _ = COMMANDS[cmd_name]
+        module, _, attr = target.partition(":")
+        cmd: click.Command = getattr(importlib.import_module(module), attr)
+        return cmd
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # Listing help must not import the command modules.
+        rows = [(name, COMMANDS[name][1]) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="mlopsctl")
+@click.option("-C", "directory", type=click.Path(file_okay=False), default=None, help="Run as if started in DIR.")
+@click.option("--no-color", is_flag=True, help="No colour (also: NO_COLOR set).")
+@click.option("--debug", is_flag=True, help="Show full tracebacks.")
+@click.pass_context
+def cli(ctx: click.Context, directory: str | None, no_color: bool, debug: bool) -> None:
+    """GitOps for machine learning: specs in Git, plan, apply."""
+    from mlopsctl.commands._common import Options
+
+    color = not (no_color or os.environ.get("NO_COLOR") or os.environ.get("GITHUB_ACTIONS") == "true")
+    ctx.obj = Options(directory=directory, color=color, debug=debug)
+
+
+def main(argv: list[str] | None = None) -> Any:
+    from mlopsctl.commands._errors import run
+
+    return run(cli, argv)

@@ -1,0 +1,58 @@
+"""Shared plumbing for commands: global options, finding the repository, loading specs."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+if TYPE_CHECKING:
+    from mlopsctl.core.context import Context
+    from mlopsctl.core.specs_model import Project
+
+
+@dataclass
+class Options:
+    directory: str | None
+    color: bool
+    debug: bool
+
+    @property
+    def cwd(self) -> Path:
+        return Path(self.directory).resolve() if self.directory else Path.cwd()
+
+
+def options() -> Options:
+    ctx = click.get_current_context()
+    obj = ctx.find_root().obj
+    assert isinstance(obj, Options)
+    return obj
+
+
+def load_project() -> Project:
+    """Find the repository root from the working directory and load its specs."""
+    from mlopsctl.core.specs import find_root, load_project as load
+
+    return load(find_root(options().cwd))
+
+
+def make_context(project: Project, **kw: object) -> Context:
+    from mlopsctl.core.context import Context
+
+    return Context(root=project.root, project=project, **kw)  # type: ignore[arg-type]
+
+
+def err(msg: str) -> None:
+    """A line for people on stderr (stdout may carry JSON)."""
+    click.echo(msg, err=True)
+
+
+def stdout_is_tty() -> bool:
+    return sys.stdout.isatty()
+
+
+def stdin_is_tty() -> bool:
+    return sys.stdin.isatty()

@@ -1,0 +1,233 @@
+"""The plan as data: resources, changes and the plan itself.
+
+A :class:`Plan` is computed once; the renderers (terminal, Markdown, JSON) only present it and
+apply only executes it. Everything here is plain, JSON-serialisable data so a plan can be saved
+to a file, shown later, and applied after checking that nothing it was computed from moved.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from mlopsctl.errors import Location
+
+FORMAT_VERSION = "1.0"
+
+
+def make_address(kind: str, name: str) -> str:
+    """Address grammar: ``<kind>.<name>``; the kind never contains a dot, the name may.
+
+    Examples: ``file.dvc.yaml``, ``dataset.iris``, ``stage.iris.train``, ``registry.iris.production``.
+    """
+    return f"{kind}.{name}"
+
+
+def split_address(address: str) -> tuple[str, str]:
+    kind, _, name = address.partition(".")
+    return kind, name
+
+
+class Action(str, enum.Enum):
+    """What apply will do to one resource, ordered by severity (see :attr:`severity`)."""
+
+    NOOP = "no-op"
+    CREATE = "create"
+    UPDATE = "update"
+    REPLACE = "replace"
+    DELETE = "delete"
+
+    @property
+    def severity(self) -> int:
+        return _SEVERITY[self]
+
+    @property
+    def terraform_actions(self) -> list[str]:
+        """``change.actions`` as ``terraform show -json`` spells them."""
+        if self is Action.REPLACE:
+            return ["delete", "create"]
+        return [self.value]
+
+    @property
+    def symbol(self) -> str:
+        return _SYMBOL[self]
+
+
+_SEVERITY = {Action.NOOP: 0, Action.CREATE: 1, Action.UPDATE: 2, Action.REPLACE: 3, Action.DELETE: 4}
+_SYMBOL = {Action.NOOP: " ", Action.CREATE: "+", Action.UPDATE: "~", Action.REPLACE: "-/+", Action.DELETE: "-"}
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One desired resource, expanded from the specs."""
+
+    kind: str
+    name: str
+    desired: dict[str, Any]
+    """JSON-serialisable desired attributes; what the provider compares with the actual state."""
+    depends_on: tuple[str, ...] = ()
+    """Addresses this resource needs to exist (and be up to date) first."""
+    source: Location | None = None
+    """Where in the specs this resource comes from, for messages."""
+    model: str | None = None
+    """The model this resource belongs to, or None for project-wide resources."""
+
+    @property
+    def address(self) -> str:
+        return make_address(self.kind, self.name)
+
+
+@dataclass(frozen=True)
+class Change:
+    """What apply will do to one resource, and why, in words a person understands."""
+
+    address: str
+    action: Action
+    before: dict[str, Any] | None = None
+    """Actual state as read (None when absent); shown to people and in JSON."""
+    after: dict[str, Any] | None = None
+    """Desired state (None for a delete); shown to people and in JSON."""
+    reasons: tuple[str, ...] = ()
+    depends_on: tuple[str, ...] = ()
+    model: str | None = None
+    diff: str | None = None
+    """A unified diff for text resources, rendered under the reasons."""
+    blocked: str | None = None
+    """Why apply will refuse this change unless forced (e.g. it would lose a hand edit)."""
+    requires: str | None = None
+    """A capability apply needs for this change (e.g. "a Docker engine"); checked at apply."""
+    fingerprint: str | None = None
+    """Digest of the actual state the change was computed from; a saved plan is stale once it moves."""
+    payload: dict[str, Any] = field(default_factory=dict)
+    """What apply needs beyond ``after`` (e.g. rendered file content); saved, never rendered."""
+    source: Location | None = None
+
+    @property
+    def kind(self) -> str:
+        return split_address(self.address)[0]
+
+    @property
+    def name(self) -> str:
+        return split_address(self.address)[1]
+
+    def with_(self, **kw: Any) -> Change:
+        return replace(self, **kw)
+
+    def to_dict(self, *, payload: bool = True) -> dict[str, Any]:
+        d: dict[str, Any] = {
+            "address": self.address,
+            "action": self.action.value,
+            "before": self.before,
+            "after": self.after,
+            "reasons": list(self.reasons),
+            "depends_on": list(self.depends_on),
+            "model": self.model,
+            "diff": self.diff,
+            "blocked": self.blocked,
+            "requires": self.requires,
+            "fingerprint": self.fingerprint,
+            "source": None if self.source is None else [self.source.file, self.source.line, self.source.column],
+        }
+        if payload:
+            d["payload"] = self.payload
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Change:
+        src = d.get("source")
+        return cls(
+            address=d["address"],
+            action=Action(d["action"]),
+            before=d.get("before"),
+            after=d.get("after"),
+            reasons=tuple(d.get("reasons") or ()),
+            depends_on=tuple(d.get("depends_on") or ()),
+            model=d.get("model"),
+            diff=d.get("diff"),
+            blocked=d.get("blocked"),
+            requires=d.get("requires"),
+            fingerprint=d.get("fingerprint"),
+            payload=dict(d.get("payload") or {}),
+            source=None if not src else Location(src[0], src[1], src[2]),
+        )
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The whole plan: changes in dependency order plus what it was computed from."""
+
+    changes: tuple[Change, ...]
+    pins: dict[str, Any]
+    """What the plan was computed from: git HEAD, spec digests, ... (see core.pins)."""
+    project: str = ""
+    destroy: bool = False
+    targets: tuple[str, ...] = ()
+    excludes: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    created_at: str = ""
+    mlopsctl_version: str = ""
+
+    @property
+    def pending(self) -> tuple[Change, ...]:
+        """The changes apply will carry out (everything but no-ops)."""
+        return tuple(c for c in self.changes if c.action is not Action.NOOP)
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.pending)
+
+    def counts(self) -> dict[str, int]:
+        """Terraform's summary: replace counts as one add and one destroy."""
+        add = change = destroy = 0
+        for c in self.changes:
+            if c.action is Action.CREATE:
+                add += 1
+            elif c.action is Action.UPDATE:
+                change += 1
+            elif c.action is Action.DELETE:
+                destroy += 1
+            elif c.action is Action.REPLACE:
+                add += 1
+                destroy += 1
+        return {"add": add, "change": change, "destroy": destroy}
+
+    def summary(self) -> str:
+        if not self.has_changes:
+            return "No changes."
+        c = self.counts()
+        return f"Plan: {c['add']} to add, {c['change']} to change, {c['destroy']} to destroy."
+
+    def get(self, address: str) -> Change | None:
+        for c in self.changes:
+            if c.address == address:
+                return c
+        return None
+
+    def to_dict(self, *, payload: bool = True) -> dict[str, Any]:
+        return {
+            "format_version": FORMAT_VERSION,
+            "mlopsctl_version": self.mlopsctl_version,
+            "created_at": self.created_at,
+            "project": self.project,
+            "destroy": self.destroy,
+            "targets": list(self.targets),
+            "excludes": list(self.excludes),
+            "warnings": list(self.warnings),
+            "pins": self.pins,
+            "changes": [c.to_dict(payload=payload) for c in self.changes],
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Plan:
+        return cls(
+            changes=tuple(Change.from_dict(c) for c in d["changes"]),
+            pins=dict(d.get("pins") or {}),
+            project=d.get("project", ""),
+            destroy=bool(d.get("destroy")),
+            targets=tuple(d.get("targets") or ()),
+            excludes=tuple(d.get("excludes") or ()),
+            warnings=tuple(d.get("warnings") or ()),
+            created_at=d.get("created_at", ""),
+            mlopsctl_version=d.get("mlopsctl_version", ""),
+        )

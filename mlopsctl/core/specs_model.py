@@ -1,0 +1,61 @@
+"""The loaded, validated specs as the rest of the engine sees them.
+
+``core/specs.py`` builds these from YAML (with locations); providers and file sets read them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mlopsctl.errors import Location
+
+
+@dataclass(frozen=True)
+class SpecDoc:
+    """One YAML spec file, validated: plain data plus where each key came from."""
+
+    path: str
+    """Repository-relative POSIX path, e.g. ``models/iris.yaml``."""
+    data: dict[str, Any]
+    """Plain Python data (dicts, lists, scalars), defaults not filled in."""
+    lines: dict[str, tuple[int, int]] = field(default_factory=dict)
+    """Dotted key path (list indexes as numbers, "" for the root) -> (line, column), 1-based."""
+    digest: str = ""
+    """sha256 of the file's bytes."""
+
+    def loc(self, path: str = "") -> Location:
+        """Location of a key path, falling back to the nearest ancestor that has one."""
+        p = path
+        while True:
+            if p in self.lines:
+                line, col = self.lines[p]
+                return Location(self.path, line, col)
+            if not p:
+                return Location(self.path, 1, 1)
+            p = p.rpartition(".")[0]
+
+
+@dataclass(frozen=True)
+class Project:
+    """Everything the specs say: the project and its models, keyed by model name."""
+
+    root: Path
+    spec: SpecDoc
+    models: dict[str, SpecDoc]
+
+    @property
+    def name(self) -> str:
+        return str(self.spec.data["name"])
+
+    @property
+    def environments(self) -> dict[str, dict[str, Any]]:
+        envs = self.spec.data.get("environments") or {}
+        return {k: dict(v or {}) for k, v in envs.items()}
+
+    @property
+    def spec_digests(self) -> dict[str, str]:
+        out = {self.spec.path: self.spec.digest}
+        out.update({m.path: m.digest for m in self.models.values()})
+        return out

@@ -1,0 +1,49 @@
+"""File sets: the managed files each capability needs, rendered from templates/.
+
+Each entry of :data:`FILE_SETS` is a function ``(ctx) -> Iterable[ManagedFile]``; the file
+provider turns every ManagedFile into a ``file.<path>`` resource. A capability that needs files
+(workflows, the DVC pipeline, Dockerfiles) adds a module here and one dict entry.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mlopsctl.core.context import Context
+    from mlopsctl.errors import Location
+
+
+@dataclass(frozen=True)
+class ManagedFile:
+    path: str
+    """Repository-relative POSIX path of the file to write."""
+    template: str
+    """Template name under templates/, e.g. ``workflows/plan.yml.j2``."""
+    context: dict[str, Any] = field(default_factory=dict)
+    """Variables for the template (JSON-serialisable)."""
+    model: str | None = None
+    depends_on: tuple[str, ...] = ()
+    source: Location | None = None
+    mode: int = 0o644
+
+
+FileSet = Callable[["Context"], Iterable[ManagedFile]]
+
+# name -> "module:function"
+FILE_SETS: dict[str, str] = {}
+
+# Where managed files may live, so the file provider finds ones no longer desired without
+# scanning the whole tree. Globs relative to the repository root.
+MANAGED_GLOBS: list[str] = []
+
+
+def file_sets() -> list[FileSet]:
+    out: list[FileSet] = []
+    for target in FILE_SETS.values():
+        module, _, fn = target.partition(":")
+        out.append(getattr(importlib.import_module(module), fn))
+    return out

@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "unlock": ("mlopsctl.commands.unlock:unlock", "Clear the apply lock left by a dead process."),
     "models": ("mlopsctl.commands.models:models", "List model versions, metrics, stages and lineage."),
     "comment": ("mlopsctl.commands.comment:comment", "Post or update the sticky plan comment on a pull request."),
+    "train": ("mlopsctl.commands.train:train", "Train one model (the command the DVC pipeline runs)."),
 }
 
 

@@ -34,16 +34,30 @@ class ManagedFile:
 FileSet = Callable[["Context"], Iterable[ManagedFile]]
 
 # name -> "module:function"
-FILE_SETS: dict[str, str] = {}
+FILE_SETS: dict[str, str] = {
+    "pipeline": "mlopsctl.files.pipeline:files",
+    "serving": "mlopsctl.files.serving:files",
+    "workflows": "mlopsctl.files.workflows:files",
+}
 
 # Where managed files may live, so the file provider finds ones no longer desired without
 # scanning the whole tree. Globs relative to the repository root.
-MANAGED_GLOBS: list[str] = []
+MANAGED_GLOBS: list[str] = [
+    "dvc.yaml",
+    "params/*.yaml",
+    "docker/*/*",
+    ".github/workflows/mlops-*.yml",
+]
 
 
 def file_sets() -> list[FileSet]:
+    import importlib.util
+
     out: list[FileSet] = []
     for target in FILE_SETS.values():
         module, _, fn = target.partition(":")
+        # TODO(integration): drop this tolerance once every file set module exists.
+        if importlib.util.find_spec(module) is None:
+            continue
         out.append(getattr(importlib.import_module(module), fn))
     return out

@@ -34,7 +34,8 @@ def options() -> Options:
 
 def load_project() -> Project:
     """Find the repository root from the working directory and load its specs."""
-    from mlopsctl.core.specs import find_root, load_project as load
+    from mlopsctl.core.specs import find_root
+    from mlopsctl.core.specs import load_project as load
 
     return load(find_root(options().cwd))
 
@@ -56,3 +57,10 @@ def stdout_is_tty() -> bool:
 
 def stdin_is_tty() -> bool:
     return sys.stdin.isatty()
+
+
+def find_state_dir() -> Path:
+    """The repository's .mlopsctl/ folder, found without loading (or validating) the specs."""
+    from mlopsctl.core.specs import find_root
+
+    return find_root(options().cwd) / ".mlopsctl"

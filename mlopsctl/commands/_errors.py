@@ -29,6 +29,19 @@ def _log_crash() -> str:
     return path
 
 
+def _annotate(e: MlopsError) -> None:
+    """On GitHub Actions, spec problems also become annotations on the pull request's diff."""
+    from mlopsctl.errors import SpecError
+
+    if os.environ.get("GITHUB_ACTIONS") != "true" or not isinstance(e, SpecError):
+        return
+    try:
+        from mlopsctl.render.annotations import annotations
+    except ImportError:
+        return
+    click.echo(annotations(e.problems))
+
+
 def run(cli: click.Group, argv: list[str] | None) -> Any:
     args = list(sys.argv[1:] if argv is None else argv)
     debug = _debug_requested(args)
@@ -50,11 +63,12 @@ def run(cli: click.Group, argv: list[str] | None) -> Any:
     except MlopsError as e:
         if debug:
             raise
+        _annotate(e)
         click.echo(f"Error: {e.message}", err=True)
         sys.exit(e.exit_code)
     except BrokenPipeError:
         sys.exit(1)
-    except Exception as e:  # noqa: BLE001 - the edge handler
+    except Exception as e:
         if debug:
             raise
         path = _log_crash()

@@ -8,6 +8,7 @@ provider turns every ManagedFile into a ``file.<path>`` resource. A capability t
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -51,8 +52,6 @@ MANAGED_GLOBS: list[str] = [
 
 
 def file_sets() -> list[FileSet]:
-    import importlib.util
-
     out: list[FileSet] = []
     for target in FILE_SETS.values():
         module, _, fn = target.partition(":")

@@ -80,7 +80,7 @@ def all_providers() -> list[Provider]:
     out = []
     for kind, target in PROVIDERS.items():
         # TODO(integration): drop this tolerance once every provider module exists.
-        if importlib.util.find_spec(target.partition(":")[0]) is None:
+        if kind not in _instances and importlib.util.find_spec(target.partition(":")[0]) is None:
             continue
         out.append(get_provider(kind))
     return out

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from mlopsctl.commands._common import err, load_project, make_context
+from mlopsctl.commands._planning import confirm, emit, flush_caches, render, target_options
+
+
+def run_apply(*, planfile_path: str | None, auto_approve: bool, targets: tuple[str, ...], excludes: tuple[str, ...],
+              lock_timeout: float, force: bool, destroy: bool = False, destroy_images: bool = False) -> None:
+    """Plan (or load a saved plan), confirm, and execute under the lock."""
+    from mlopsctl.core import planfile
+    from mlopsctl.core.apply import execute
+    from mlopsctl.core.lock import ApplyLock
+    from mlopsctl.core.plan import blocked_changes, check_fresh, compute_plan
+    from mlopsctl.core.state import Journal
+    from mlopsctl.errors import MlopsError
+
+    if planfile_path and (targets or excludes):
+        raise MlopsError("a saved plan already fixes what it changes; --target/--exclude go with `mlopsctl plan`")
+    ctx = make_context(load_project(), force=force)
+    ctx.cache["destroy_images"] = destroy_images
+    command = "mlopsctl destroy" if destroy else "mlopsctl apply"
+    with ApplyLock(ctx.state_dir, command, timeout=lock_timeout):
+        if planfile_path:
+            the_plan = planfile.load(Path(planfile_path))
+            check_fresh(ctx, the_plan)
+        else:
+            the_plan = compute_plan(ctx, targets=targets, excludes=excludes, destroy=destroy)
+        flush_caches(ctx)
+        emit(render(the_plan, "text"))
+        if not the_plan.has_changes:
+            return
+        blocked = blocked_changes(the_plan, force)
+        if blocked:
+            lines = "\n".join(f"  - {c.address}: {c.blocked}" for c in blocked)
+            raise MlopsError(f"{len(blocked)} change(s) are blocked, so nothing was applied:\n{lines}")
+        if not (auto_approve or planfile_path):
+            confirm("Do you want to perform these actions?")
+        result = execute(ctx, the_plan, Journal(ctx.state_dir, command=command.split()[1]))
+        flush_caches(ctx)
+        err("")
+        err(result.summary())
+
+
+@click.command()
+@click.argument("planfile", required=False, type=click.Path(dir_okay=False))
+@click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--lock-timeout", type=float, default=0.0, show_default=True, metavar="SECONDS",
+              help="Wait this long for another apply to finish.")
+@click.option("--force", is_flag=True, help="Overwrite hand edits and unmanaged files (backups are kept).")
+@target_options
+def apply(planfile: str | None, auto_approve: bool, lock_timeout: float, force: bool,
+          targets: tuple[str, ...], excludes: tuple[str, ...]) -> None:
+    """Make reality match the specs, or carry out a saved plan (refused if stale)."""
+    run_apply(planfile_path=planfile, auto_approve=auto_approve, targets=targets, excludes=excludes,
+              lock_timeout=lock_timeout, force=force)

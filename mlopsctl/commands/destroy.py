@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+import click
+
+from mlopsctl.commands._planning import target_options
+
+
+@click.command()
+@click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--images", is_flag=True, help="Also remove the container images mlopsctl built.")
+@click.option("--lock-timeout", type=float, default=0.0, metavar="SECONDS")
+@target_options
+def destroy(auto_approve: bool, images: bool, lock_timeout: float,
+            targets: tuple[str, ...], excludes: tuple[str, ...]) -> None:
+    """Remove what mlopsctl created: managed files, containers (and images with --images).
+
+    Never user data: datasets, the DVC cache and remote, and registry tags are kept.
+    """
+    from mlopsctl.commands.apply import run_apply
+
+    run_apply(planfile_path=None, auto_approve=auto_approve, targets=targets, excludes=excludes,
+              lock_timeout=lock_timeout, force=False, destroy=True, destroy_images=images)

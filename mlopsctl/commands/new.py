@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from mlopsctl.commands._common import options
+
+
+@click.command()
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option(
+    "--template",
+    type=click.Choice(["classifier", "regressor"]),
+    default="classifier",
+    show_default=True,
+    help="classifier: iris species (RandomForestClassifier); regressor: diabetes progression (RandomForestRegressor).",
+)
+@click.option("--name", default=None, help="Model name (default: iris or diabetes, after the data).")
+def new(path: Path, template: str, name: str | None) -> None:
+    """Scaffold a model repository at PATH (new or empty) that works on its first apply.
+
+    Offline: the data is one of scikit-learn's bundled datasets. The repository gets a first
+    commit on main; the CSV is left to DVC (git-ignored), as `dvc add` would.
+    """
+    from mlopsctl.scaffold import scaffold
+
+    target = path if path.is_absolute() else options().cwd / path
+    done = scaffold(target, template, name)
+    click.echo(f"Created {template} repository {path} (project {done.project}, model {done.model}):")
+    for rel in done.files:
+        note = "  (git-ignored: DVC tracks it on apply)" if rel == f"data/{done.model}.csv" else ""
+        click.echo(f"  {rel}{note}")
+    click.echo(f"First commit {done.commit[:12]} on main.")
+    click.echo("")
+    click.echo("Next:")
+    click.echo(f"  cd {click.format_filename(path)}")
+    click.echo("  mlopsctl plan")
+    click.echo("  mlopsctl apply")

@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from mlopsctl.commands._common import err, load_project, make_context
+from mlopsctl.commands._planning import FORMATS, emit, flush_caches, render, target_options, write_step_summary
+
+
+@click.command()
+@click.option("-o", "--out", type=click.Path(dir_okay=False), help="Save the plan to apply it later as is.")
+@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
+@click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes (0: none, 1: error).")
+@click.option("--destroy", is_flag=True, help="Plan removing everything mlopsctl created.")
+@click.option("--force", is_flag=True, help="Plan overwriting hand edits and unmanaged files (backups are kept).")
+@target_options
+def plan(out: str | None, fmt: str, detailed_exitcode: bool, destroy: bool, force: bool,
+         targets: tuple[str, ...], excludes: tuple[str, ...]) -> None:
+    """Show what apply would change, and why."""
+    from mlopsctl.core import planfile
+    from mlopsctl.core.plan import compute_plan
+
+    ctx = make_context(load_project(), force=force)
+    the_plan = compute_plan(ctx, targets=targets, excludes=excludes, destroy=destroy)
+    flush_caches(ctx)
+    emit(render(the_plan, fmt))
+    write_step_summary(the_plan)
+    if out:
+        planfile.save(the_plan, Path(out))
+        err(f"Saved the plan to {out}. Apply exactly this plan with: mlopsctl apply {out}")
+    if detailed_exitcode and the_plan.has_changes:
+        sys.exit(2)

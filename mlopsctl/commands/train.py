@@ -1,0 +1,36 @@
+"""``mlopsctl train MODEL``: the command the DVC stage ``train_<model>`` runs.
+
+Users rarely call it themselves (``mlopsctl apply`` or ``dvc repro`` do), but it works by hand
+too: it trains from ``params/<model>.yaml`` (or the spec before the first apply) and writes
+``artifacts/<model>/``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from mlopsctl.commands._common import options
+from mlopsctl.errors import MlopsError
+
+
+def find_root(start: Path) -> Path:
+    for d in (start, *start.parents):
+        if (d / "mlops.yaml").is_file():
+            return d
+    raise MlopsError(f"no mlops.yaml in {start} or any parent directory; run this inside a mlopsctl repository")
+
+
+@click.command("train")
+@click.argument("model")
+@click.option("--quiet", "-q", is_flag=True, help="No progress lines on stderr.")
+@click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON on stdout.")
+def train(model: str, quiet: bool, as_json: bool) -> None:
+    """Train MODEL and write artifacts/MODEL/ (model.joblib, metrics.json, lineage.json)."""
+    from mlopsctl.training.train import train as run
+
+    metrics = run(find_root(options().cwd), model, progress=not quiet)
+    if as_json:
+        click.echo(json.dumps(metrics, sort_keys=True))

@@ -1,0 +1,157 @@
+"""Compute the plan: expand the specs, read reality, diff, once.
+
+The result is a frozen :class:`~mlopsctl.core.model.Plan`; renderers only present it and
+:mod:`mlopsctl.core.apply` only executes it.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from mlopsctl import __version__
+from mlopsctl.core import graph
+from mlopsctl.core.context import Context
+from mlopsctl.core.model import Action, Change, Plan, Resource, split_address
+from mlopsctl.errors import MlopsError, StalePlanError
+from mlopsctl.providers.base import all_providers, get_provider
+
+
+def fingerprint(actual: dict[str, Any] | None) -> str:
+    """Identity of an actual state: a saved plan is stale once a re-read gives another one."""
+    blob = json.dumps(actual, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def expand(ctx: Context) -> dict[str, Resource]:
+    """Every desired resource, by address."""
+    desired: dict[str, Resource] = {}
+    for provider in all_providers():
+        for r in provider.expand(ctx):
+            if r.address in desired:
+                first = desired[r.address]
+                raise MlopsError(
+                    f"two specs produce the same resource {r.address}: {first.source or '?'} and {r.source or '?'}"
+                )
+            desired[r.address] = r
+    return desired
+
+
+def existing(ctx: Context) -> set[str]:
+    found: set[str] = set()
+    for provider in all_providers():
+        found.update(provider.existing(ctx))
+    return found
+
+
+def resource_from_change(change: Change) -> Resource | None:
+    """Rebuild the desired resource a change was computed for (to re-diff it at apply)."""
+    if "desired" not in change.payload:
+        return None
+    kind, name = split_address(change.address)
+    return Resource(
+        kind=kind,
+        name=name,
+        desired=change.payload["desired"],
+        depends_on=change.depends_on,
+        source=change.source,
+        model=change.model,
+    )
+
+
+def diff_one(ctx: Context, address: str, resource: Resource | None) -> Change:
+    """Read one resource's actual state and diff it; fills in what every change carries."""
+    provider = get_provider(split_address(address)[0])
+    actual = provider.read(address, resource, ctx)
+    change = provider.diff(address, resource, actual, ctx)
+    payload = dict(change.payload)
+    if resource is not None:
+        payload["desired"] = resource.desired
+    return change.with_(
+        fingerprint=change.fingerprint or fingerprint(actual),
+        depends_on=change.depends_on or (resource.depends_on if resource else ()),
+        model=change.model or (resource.model if resource else None),
+        source=change.source or (resource.source if resource else None),
+        payload=payload,
+    )
+
+
+def compute_pins(ctx: Context) -> dict[str, Any]:
+    from mlopsctl.core.gitfacts import head_commit
+
+    return {
+        "git_head": head_commit(ctx.root),
+        "specs": ctx.project.spec_digests,
+        "mlopsctl_version": __version__,
+    }
+
+
+def compute_plan(
+    ctx: Context,
+    *,
+    targets: Iterable[str] = (),
+    excludes: Iterable[str] = (),
+    destroy: bool = False,
+) -> Plan:
+    """Expand, read and diff every selected resource in dependency order."""
+    ctx.destroy = destroy
+    ctx.upstream.clear()
+    desired = {} if destroy else expand(ctx)
+    order = graph.topo_order(desired)
+    orphans = graph.delete_order(existing(ctx) - set(desired))
+    deps = {a: r.depends_on for a, r in desired.items()}
+    selected = graph.select(order + orphans, deps, targets, excludes)
+    changes: list[Change] = []
+    for address in selected:
+        change = diff_one(ctx, address, desired.get(address))
+        ctx.upstream[address] = change
+        changes.append(change)
+    warnings = list(ctx.cache.get("plan_warnings", ()))
+    return Plan(
+        changes=tuple(changes),
+        pins=compute_pins(ctx),
+        project=ctx.project.name,
+        destroy=destroy,
+        targets=tuple(targets),
+        excludes=tuple(excludes),
+        warnings=tuple(warnings),
+        created_at=_dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        mlopsctl_version=__version__,
+    )
+
+
+def check_fresh(ctx: Context, plan: Plan) -> None:
+    """Refuse a saved plan once anything it was computed from moved."""
+    now = compute_pins(ctx)
+    moved: list[str] = []
+    if plan.pins.get("mlopsctl_version") != now["mlopsctl_version"]:
+        moved.append(f"mlopsctl {plan.pins.get('mlopsctl_version')} -> {now['mlopsctl_version']}")
+    if plan.pins.get("git_head") != now["git_head"]:
+        moved.append(f"Git HEAD {str(plan.pins.get('git_head'))[:12]} -> {str(now['git_head'])[:12]}")
+    old_specs, new_specs = plan.pins.get("specs") or {}, now["specs"]
+    for path in sorted(set(old_specs) | set(new_specs)):
+        if old_specs.get(path) != new_specs.get(path):
+            moved.append(f"{path} changed")
+    if not moved:
+        ctx.destroy = plan.destroy
+        for change in plan.changes:
+            if change.action is Action.NOOP:
+                continue
+            provider = get_provider(change.kind)
+            actual = provider.read(change.address, resource_from_change(change), ctx)
+            if fingerprint(actual) != change.fingerprint:
+                moved.append(f"{change.address} changed since the plan")
+    if moved:
+        listing = "\n".join(f"  - {m}" for m in moved[:20])
+        more = f"\n  ... and {len(moved) - 20} more" if len(moved) > 20 else ""
+        raise StalePlanError(
+            f"the saved plan is stale; what it was computed from has moved:\n{listing}{more}\n"
+            "Run `mlopsctl plan` again and review the new plan."
+        )
+
+
+def blocked_changes(plan: Plan, force: bool) -> list[Change]:
+    return [] if force else [c for c in plan.changes if c.blocked and c.action is not Action.NOOP]

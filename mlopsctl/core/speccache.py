@@ -1,0 +1,110 @@
+"""A stat-keyed cache of parsed, valid spec documents in ``.mlopsctl/cache/specs.json``.
+
+Parsing YAML with locations and validating it against a schema costs milliseconds per file;
+a repository of 1,000 models must still plan a no-op in well under a second. A file whose
+(mtime_ns, size, inode, ctime_ns) match the cached entry is taken from the cache, and then
+neither ruamel.yaml nor jsonschema is imported at all.
+
+Only documents that were valid on their own are cached, so every problem is found again on
+the next run. The cache is a convenience: a corrupt or foreign-version file is ignored and
+rebuilt, and failing to write it (read-only checkout) is not an error.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from mlopsctl import __version__
+from mlopsctl.paths import SCHEMAS
+
+FORMAT = 1
+RACY_NS = 100_000_000
+"""A file modified this recently may change again within the same timestamp tick: not cached."""
+
+
+def stat_key(st: os.stat_result) -> list[int]:
+    return [st.st_mtime_ns, st.st_size, st.st_ino, st.st_ctime_ns]
+
+
+def _stamp() -> str:
+    """Identifies what produced the entries: a new mlopsctl or edited schemas invalidate them."""
+    parts = [f"v{FORMAT}", __version__]
+    for name in ("project.schema.json", "model.schema.json"):
+        try:
+            st = os.stat(SCHEMAS / name)
+            parts.append(f"{name}:{st.st_mtime_ns}:{st.st_size}")
+        except OSError:
+            parts.append(f"{name}:missing")
+    return "|".join(parts)
+
+
+class SpecCache:
+    """Entries by repo-relative path: ``{"stat": [...], "digest", "data", "lines"}``."""
+
+    def __init__(self, root: Path) -> None:
+        self.file = root / ".mlopsctl" / "cache" / "specs.json"
+        self.stamp = _stamp()
+        self.entries: dict[str, dict[str, Any]] = {}
+        self.used: set[str] = set()
+        self.dirty = False
+        self._load()
+
+    def _load(self) -> None:
+        try:
+            with open(self.file, encoding="utf-8") as f:
+                blob = json.load(f)
+        except (OSError, ValueError):
+            return
+        if not isinstance(blob, dict) or blob.get("stamp") != self.stamp or not isinstance(blob.get("entries"), dict):
+            self.dirty = True  # rewrite it in our format
+            return
+        self.entries = blob["entries"]
+
+    def get(self, relpath: str, st: os.stat_result) -> dict[str, Any] | None:
+        """The cached document if the file is unchanged since it was cached; lines as tuples."""
+        self.used.add(relpath)
+        entry = self.entries.get(relpath)
+        if not isinstance(entry, dict) or entry.get("stat") != stat_key(st):
+            return None
+        try:
+            lines = {k: (int(v[0]), int(v[1])) for k, v in entry["lines"].items()}
+            data, digest = entry["data"], str(entry["digest"])
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError):
+            return None
+        if not isinstance(data, dict):
+            return None
+        return {"data": data, "lines": lines, "digest": digest}
+
+    def put(self, relpath: str, st: os.stat_result, data: dict[str, Any], lines: dict[str, tuple[int, int]],
+            digest: str) -> None:
+        self.used.add(relpath)
+        if time.time_ns() - st.st_mtime_ns < RACY_NS:
+            self.entries.pop(relpath, None)
+            return
+        self.entries[relpath] = {"stat": stat_key(st), "digest": digest, "data": data, "lines": lines}
+        self.dirty = True
+
+    def forget(self, relpath: str) -> None:
+        self.used.add(relpath)
+        if self.entries.pop(relpath, None) is not None:
+            self.dirty = True
+
+    def save(self) -> None:
+        """Write atomically when something changed; entries of files that are gone are dropped."""
+        stale = set(self.entries) - self.used
+        for k in stale:
+            del self.entries[k]
+        if not (self.dirty or stale):
+            return
+        from mlopsctl.core.atomic import write_atomic
+
+        blob = json.dumps({"stamp": self.stamp, "entries": self.entries}, separators=(",", ":"))
+        try:
+            write_atomic(self.file, blob)
+        except OSError:
+            return  # read-only checkout: run without the cache
+        self.dirty = False

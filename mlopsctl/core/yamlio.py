@@ -1,0 +1,353 @@
+"""Reading one YAML spec file into plain data plus the location of every key and item.
+
+Specs are written by people, so anything a person can get wrong in a YAML file (bad syntax,
+an empty file, a file that is not UTF-8, a duplicate key, a list where a mapping belongs at
+the top, aliases that expand explosively, absurd nesting) comes back as a :class:`Problem`
+with a file:line:column, never as a traceback or a hang.
+
+ruamel.yaml is imported inside :func:`parse` only: a warm spec cache never needs it.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass, field
+from typing import Any
+
+from mlopsctl.errors import Location, Problem
+
+MAX_BYTES = 1024 * 1024
+"""Specs are small; a bigger file is a mistake, and refusing it bounds memory and time."""
+MAX_DEPTH = 64
+"""Deeper nesting than any spec needs; also keeps jsonschema's recursion far from the limit."""
+MAX_NODES = 100_000
+"""Bound on values after alias expansion: a few aliases are fine, a "billion laughs" is not."""
+
+
+@dataclass
+class Parsed:
+    """What :func:`parse` found: plain data and locations when the file was readable."""
+
+    data: Any = None
+    lines: dict[str, tuple[int, int]] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def excerpt(text: str, line: int | None, column: int | None = None, context: int = 2) -> str | None:
+    """A few source lines around ``line`` (1-based) with that line marked and a caret under ``column``."""
+    if not line:
+        return None
+    src = text.splitlines()
+    if not 1 <= line <= len(src):
+        return None
+    first, last = max(1, line - context), min(len(src), line + context)
+    width = len(str(last))
+    out = []
+    for n in range(first, last + 1):
+        mark = ">" if n == line else " "
+        out.append(f" {mark} {n:>{width}} | {src[n - 1].rstrip()}")
+        if n == line and column:
+            out.append(f"   {' ' * width} | {' ' * (column - 1)}^")
+    return "\n".join(out)
+
+
+def _problem(path: str, text: str | None, line: int | None, col: int | None, message: str, key: str = "",
+             hint: str | None = None) -> Problem:
+    return Problem(
+        location=Location(path, line, col),
+        message=message,
+        path=key,
+        hint=hint,
+        excerpt=excerpt(text, line, col) if text is not None else None,
+    )
+
+
+def decode(path: str, raw: bytes) -> tuple[str | None, list[Problem]]:
+    """The file's text, or why it cannot be a spec (too big, not UTF-8, empty)."""
+    if len(raw) > MAX_BYTES:
+        return None, [_problem(path, None, None, None,
+                               f"file is {len(raw)} bytes; a spec may be at most {MAX_BYTES} bytes")]
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        before = raw[: e.start]
+        line = before.count(b"\n") + 1
+        col = e.start - (before.rfind(b"\n") + 1) + 1
+        return None, [_problem(path, None, line, col,
+                               f"file is not UTF-8 text (byte 0x{raw[e.start]:02x} at offset {e.start}); "
+                               "save it as UTF-8")]
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        return None, [_problem(path, None, line, None, "file contains NUL bytes; a spec must be YAML text")]
+    return text, []
+
+
+def parse(path: str, raw: bytes) -> Parsed:
+    """Parse one spec file's bytes; problems (if any) carry ``path`` and a location."""
+    text, problems = decode(path, raw)
+    if text is None:
+        return Parsed(problems=problems)
+    if not text.strip() or all(not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()):
+        return Parsed(problems=[_problem(path, None, 1, 1, "file is empty; expected a mapping with "
+                                                           "apiVersion, kind, name, ...")])
+    deep = _flow_too_deep(text)
+    if deep is not None:
+        return Parsed(problems=[_problem(path, text, deep[0], deep[1],
+                                         f"YAML is nested too deeply (more than {MAX_DEPTH} levels)")])
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+    yaml = YAML(typ="rt")
+    yaml.allow_duplicate_keys = False
+    try:
+        doc = yaml.load(text)
+    except MarkedYAMLError as e:
+        return Parsed(problems=[_yaml_problem(path, text, e)])
+    except YAMLError as e:
+        return Parsed(problems=[_problem(path, text, 1, 1, f"invalid YAML: {e}")])
+    except RecursionError:
+        return Parsed(problems=[_problem(path, None, None, None,
+                                         f"YAML is nested too deeply (more than {MAX_DEPTH} levels)")])
+    except (ValueError, TypeError, OverflowError) as e:  # e.g. an integer with 5,000 digits
+        return Parsed(problems=[_problem(path, None, None, None, f"invalid YAML value: {e}")])
+    except Exception as e:  # noqa: BLE001 - the parser's own slip on odd input is still the input's problem
+        return Parsed(problems=[_problem(path, None, None, None, f"cannot parse this YAML ({type(e).__name__}: {e})")])
+    if doc is None:
+        return Parsed(problems=[_problem(path, text, 1, 1, "file is empty; expected a mapping with "
+                                                           "apiVersion, kind, name, ...")])
+    if not isinstance(doc, dict):
+        return Parsed(problems=[_problem(path, text, 1, 1, f"expected a mapping at the top level "
+                                                           f"(apiVersion: ..., kind: ...), got {kind_of(doc)}")])
+    conv = _Converter(path, text)
+    data = conv.plain(doc, "", 0)
+    if conv.problems:
+        return Parsed(problems=conv.problems)
+    return Parsed(data=data, lines=conv.lines)
+
+
+_FLOW_CHARS = re.compile(r"[\[\]{}'\"#]")
+_DQ_END = re.compile(r'(?:[^"\\]|\\.)*"', re.S)
+FLOW_LIMIT = 200
+"""ruamel's scanner slows down quadratically with flow nesting ([[[[...); refuse far beyond any spec first."""
+
+
+def _flow_too_deep(text: str) -> tuple[int, int] | None:
+    """Where flow brackets nest deeper than FLOW_LIMIT, found by a cheap scan that skips
+    comments and quoted scalars (a heuristic: brackets inside plain scalars count too)."""
+    depth, i = 0, 0
+    while True:
+        m = _FLOW_CHARS.search(text, i)
+        if m is None:
+            return None
+        c, j = m.group(), m.start()
+        prev = text[j - 1] if j else "\n"
+        i = j + 1
+        if c == "#":
+            if prev in " \t\n":
+                k = text.find("\n", j)
+                if k < 0:
+                    return None
+                i = k
+        elif c in "'\"":
+            if prev not in " \t\n[{,:-?":
+                continue  # an apostrophe inside a word, not a quoted scalar
+            if c == '"':
+                end = _DQ_END.match(text, j + 1)
+                if end is None:
+                    return None  # unterminated: the parser reports it
+                i = end.end()
+            else:
+                k = j + 1
+                while True:
+                    k = text.find("'", k)
+                    if k < 0:
+                        return None
+                    if text.startswith("''", k):
+                        k += 2
+                        continue
+                    break
+                i = k + 1
+        elif c in "[{":
+            depth += 1
+            if depth > FLOW_LIMIT:
+                line = text.count("\n", 0, j) + 1
+                return line, j - (text.rfind("\n", 0, j) + 1) + 1
+        else:
+            depth = max(0, depth - 1)
+
+
+def _yaml_problem(path: str, text: str, e: Any) -> Problem:
+    mark = e.problem_mark or e.context_mark
+    line = mark.line + 1 if mark is not None else None
+    col = mark.column + 1 if mark is not None else None
+    what = (e.problem or "").strip()
+    if what.startswith("found duplicate key"):
+        # ruamel: found duplicate key "a" with value "2" (original value: "1")
+        key = what.split('"')[1] if what.count('"') >= 2 else "?"
+        first = f" (first at line {e.context_mark.line + 1})" if e.context_mark is not None else ""
+        return _problem(path, text, line, col, f"duplicate key '{key}'{first}; a key may appear only once "
+                                               "in a mapping")
+    context = (e.context or "").strip()
+    msg = f"invalid YAML: {what or context or 'cannot parse'}"
+    if context and what and e.context_mark is not None and e.context_mark is not mark:
+        msg += f" ({context} at line {e.context_mark.line + 1}, column {e.context_mark.column + 1})"
+    if "'\\t'" in what or "\\t" in what:
+        msg += "; YAML does not allow tabs for indentation or before a comment"
+    return _problem(path, text, line, col, msg)
+
+
+def kind_of(value: Any) -> str:
+    """A value's kind in the words a spec author uses."""
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return f"a boolean ({str(value).lower()})"
+    if isinstance(value, int):
+        return f"a number ({value})"
+    if isinstance(value, float):
+        return f"a number ({value:g})"
+    if isinstance(value, str):
+        shown = value if len(value) <= 40 else value[:37] + "..."
+        return f"a string ({shown!r})"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    return type(value).__name__
+
+
+class _Converter:
+    """ruamel's round-trip objects -> plain JSON-able data, recording every key's location.
+
+    Aliases in ruamel's round-trip data are shared objects, so expanding them is where an
+    alias bomb would explode: the node budget and the cycle check bound that work.
+    """
+
+    def __init__(self, path: str, text: str) -> None:
+        self.path, self.text = path, text
+        self.lines: dict[str, tuple[int, int]] = {}
+        self.problems: list[Problem] = []
+        self.nodes = 0
+        self.seen: set[int] = set()
+        self.shared = False
+        self.active: set[int] = set()
+        self.stopped = False
+
+    def fail(self, key: str, message: str) -> None:
+        line, col = self._nearest(key)
+        self.problems.append(_problem(self.path, self.text, line, col, message, key))
+
+    def _nearest(self, key: str) -> tuple[int, int]:
+        p = key
+        while p not in self.lines:
+            if not p:
+                return (1, 1)
+            p = p.rpartition(".")[0]
+        return self.lines[p]
+
+    def plain(self, value: Any, key: str, depth: int) -> Any:
+        if self.stopped:
+            return None
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            why = " (YAML aliases expand into too many values)" if self.shared else ""
+            self.fail(key.partition(".")[0], f"document has more than {MAX_NODES} values{why}; specs must be small")
+            self.stopped = True
+            return None
+        if depth > MAX_DEPTH:
+            self.fail(key, f"nested more than {MAX_DEPTH} levels deep")
+            self.stopped = True
+            return None
+        if isinstance(value, (dict, list, tuple)):
+            ident = id(value)
+            if ident in self.active:
+                self.fail(key, "a YAML alias refers to the value that contains it (a cycle)")
+                self.stopped = True
+                return None
+            if ident in self.seen:
+                self.shared = True
+            self.seen.add(ident)
+            self.active.add(ident)
+            try:
+                return self._container(value, key, depth)
+            finally:
+                self.active.discard(ident)
+        return self._scalar(value, key)
+
+    def _container(self, value: Any, key: str, depth: int) -> Any:
+        prefix = key + "." if key else ""
+        lc = getattr(value, "lc", None)
+        if not key and lc is not None and lc.line is not None:
+            self.lines[""] = (lc.line + 1, lc.col + 1)
+        if isinstance(value, dict):
+            out: dict[str, Any] = {}
+            for k, v in value.items():
+                pos = _lc_key(lc, k)
+                if not isinstance(k, str):
+                    shown = prefix + _key_text(k)
+                    if pos:
+                        self.lines.setdefault(shown, pos)
+                    self.fail(shown, f"keys must be strings, got {kind_of(k)}; quote the key")
+                    continue
+                if pos:
+                    self.lines[prefix + k] = pos
+                out[k] = self.plain(v, prefix + k, depth + 1)
+            return out
+        items = []
+        for i, v in enumerate(value):
+            pos = _lc_item(lc, i)
+            if pos:
+                self.lines[f"{prefix}{i}"] = pos
+            items.append(self.plain(v, f"{prefix}{i}", depth + 1))
+        return items
+
+    def _scalar(self, value: Any, key: str) -> Any:
+        if value is None or isinstance(value, bool):
+            return value if value is None else bool(value)
+        if isinstance(value, int):
+            return int(value)
+        if isinstance(value, float):
+            return float(value)
+        if isinstance(value, str):
+            return str(value)
+        if isinstance(value, (_dt.date, _dt.datetime)):
+            # YAML timestamps: a spec never needs a date object; keep what was written.
+            return value.isoformat()
+        if type(value).__name__ == "TaggedScalar":
+            tag = getattr(getattr(value, "tag", None), "value", None) or getattr(value, "tag", "?")
+            self.fail(key, f"custom YAML tag {tag} is not supported in specs")
+            return None
+        if isinstance(value, AbstractSet):
+            self.fail(key, "a YAML set (!!set) is not supported in specs; use a list")
+            return None
+        if isinstance(value, (bytes, bytearray)):
+            self.fail(key, "binary values (!!binary) are not supported in specs")
+            return None
+        self.fail(key, f"unsupported YAML value ({type(value).__name__})")
+        return None
+
+
+def _key_text(k: Any) -> str:
+    if k is None:
+        return "null"
+    if isinstance(k, bool):
+        return str(k).lower()
+    return str(k)
+
+
+def _lc_key(lc: Any, k: Any) -> tuple[int, int] | None:
+    try:
+        line, col = lc.key(k)
+    except (AttributeError, KeyError, TypeError, IndexError):  # merged keys (<<) have no own position
+        return None
+    return (line + 1, col + 1)
+
+
+def _lc_item(lc: Any, i: int) -> tuple[int, int] | None:
+    try:
+        line, col = lc.item(i)
+    except (AttributeError, KeyError, TypeError, IndexError):
+        return None
+    return (line + 1, col + 1)

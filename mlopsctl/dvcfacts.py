@@ -1,0 +1,374 @@
+"""What DVC knows about a repository, read without importing dvc.
+
+A no-op plan must not pay for ``import dvc`` (about a second) nor for ``dvc status`` (seconds
+on big repos). Everything DVC decides a stage's status from is on disk in simple formats:
+``dvc.lock`` (YAML), ``.dvc`` files (YAML), ``.dvc/config`` (INI), the cache layout
+(``<cache>/files/md5/ab/cdef...``) and DVC 3's digests (plain md5 of a file's bytes; a directory
+is the md5 of a JSON listing of its files, suffixed ``.dir``). This module reproduces exactly
+that, with a stat cache so unchanged files are not read again.
+"""
+
+from __future__ import annotations
+
+import atexit
+import configparser
+import hashlib
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+CACHE_FILE = "dvcfacts.json"
+_RACY_SECONDS = 2.0
+"""A file modified this recently may change again within the same mtime tick: never cache it."""
+
+
+def _yaml_load(text: str) -> Any:
+    # PyYAML's C loader is several times faster than ruamel for machine-written files.
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
+
+
+def md5_file(path: Path) -> str:
+    """DVC 3's file digest: plain md5 of the bytes (``hash: md5``)."""
+    h = hashlib.md5()  # noqa: S324 - DVC's digest, not a security measure
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1024 * 1024), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1024 * 1024), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class Digest:
+    md5: str
+    size: int
+    nfiles: int | None = None  # directories only
+
+
+class StatCache:
+    """md5 by (path, inode, mtime, size), persisted under ``.mlopsctl/cache/`` between runs."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.path = root / ".mlopsctl" / "cache" / CACHE_FILE
+        self.entries: dict[str, list[Any]] = {}
+        self.lock_memo: dict[str, Any] = {}
+        self.dirty = False
+        try:
+            blob = json.loads(self.path.read_text(encoding="utf-8"))
+            self.entries = blob.get("md5", {})
+            self.lock_memo = blob.get("lock", {})
+        except (OSError, ValueError, AttributeError):
+            pass
+
+    def file_md5(self, rel: str, st: os.stat_result | None = None) -> Digest | None:
+        full = self.root / rel
+        try:
+            st = st or full.stat()
+        except OSError:
+            return None
+        key = [st.st_ino, st.st_mtime_ns, st.st_size]
+        hit = self.entries.get(rel)
+        if hit is not None and hit[:3] == key:
+            return Digest(hit[3], st.st_size)
+        md5 = md5_file(full)
+        if time.time() - st.st_mtime_ns / 1e9 > _RACY_SECONDS:
+            self.entries[rel] = [*key, md5]
+            self.dirty = True
+        return Digest(md5, st.st_size)
+
+    def dir_digest(self, rel: str, ignore: frozenset[str] = frozenset()) -> Digest | None:
+        """DVC's directory digest: md5 of the sorted JSON listing ``[{"md5", "relpath"}]`` + ``.dir``."""
+        base = self.root / rel
+        entries: list[dict[str, str]] = []
+        size = 0
+        for dirpath, dirnames, filenames in os.walk(base):
+            dirnames[:] = [d for d in dirnames if d not in ignore and d not in (".git", ".dvc")]
+            for name in filenames:
+                if name in ignore:
+                    continue
+                full = Path(dirpath) / name
+                sub = full.relative_to(self.root).as_posix()
+                d = self.file_md5(sub)
+                if d is None:
+                    continue
+                size += d.size
+                entries.append({"md5": d.md5, "relpath": full.relative_to(base).as_posix()})
+        if not entries and not base.is_dir():
+            return None
+        entries.sort(key=lambda e: e["relpath"])
+        blob = json.dumps(entries, sort_keys=True).encode("utf-8")
+        return Digest(hashlib.md5(blob).hexdigest() + ".dir", size, len(entries))  # noqa: S324
+
+    def digest(self, rel: str, ignore: frozenset[str] = frozenset()) -> Digest | None:
+        """A file's or a directory's digest as dvc.lock records it; None when the path is absent."""
+        try:
+            st = (self.root / rel).stat()
+        except OSError:
+            return None
+        import stat
+
+        if stat.S_ISDIR(st.st_mode):
+            return self.dir_digest(rel, ignore)
+        return self.file_md5(rel, st)
+
+    def save(self) -> None:
+        if not self.dirty:
+            return
+        from mlopsctl.core.atomic import write_atomic
+
+        try:
+            blob = json.dumps({"md5": self.entries, "lock": self.lock_memo}, separators=(",", ":"))
+            write_atomic(self.path, blob)
+            self.dirty = False
+        except OSError:
+            pass  # a cache that cannot be written only costs time
+
+
+def stat_cache(root: Path, memo: dict[str, Any] | None = None) -> StatCache:
+    """One StatCache per run (kept in ``ctx.cache``), saved when the process ends."""
+    key = f"dvcfacts.statcache:{root}"
+    if memo is not None and key in memo:
+        cache: StatCache = memo[key]
+        return cache
+    cache = StatCache(root)
+    atexit.register(cache.save)
+    if memo is not None:
+        memo[key] = cache
+    return cache
+
+
+# ------------------------------------------------------------------ dvc.lock and .dvc files
+
+
+def load_lock(root: Path, cache: StatCache | None = None) -> dict[str, dict[str, Any]]:
+    """Stages of ``dvc.lock`` by name ({} when there is none); parsed once per content."""
+    path = root / "dvc.lock"
+    try:
+        st = path.stat()
+    except OSError:
+        return {}
+    key = [st.st_ino, st.st_mtime_ns, st.st_size]
+    if cache is not None and cache.lock_memo.get("key") == key:
+        stages: dict[str, dict[str, Any]] = cache.lock_memo["stages"]
+        return stages
+    data = _yaml_load(path.read_text(encoding="utf-8")) or {}
+    stages = dict(data.get("stages") or {}) if isinstance(data, dict) else {}
+    if cache is not None and time.time() - st.st_mtime_ns / 1e9 > _RACY_SECONDS:
+        cache.lock_memo = {"key": key, "stages": stages}
+        cache.dirty = True
+    return stages
+
+
+def read_dvcfile(root: Path, data_path: str) -> dict[str, Any] | None:
+    """The single out of ``<data_path>.dvc`` (md5, size, ...) or None when not tracked."""
+    path = root / f"{data_path}.dvc"
+    try:
+        data = _yaml_load(path.read_text(encoding="utf-8"))
+    except OSError:
+        return None
+    outs = (data or {}).get("outs") or []
+    if not outs or not isinstance(outs[0], dict):
+        return None
+    out: dict[str, Any] = outs[0]
+    return out
+
+
+# ------------------------------------------------------------------ config, cache, remote
+
+
+def read_config(root: Path) -> dict[str, dict[str, str]]:
+    """``.dvc/config`` merged with ``.dvc/config.local``: section -> options.
+
+    Sections keep DVC's spelling without quotes, e.g. ``core`` and ``remote "local"``.
+    """
+    out: dict[str, dict[str, str]] = {}
+    for name in ("config", "config.local"):
+        parser = configparser.RawConfigParser()
+        try:
+            parser.read(root / ".dvc" / name, encoding="utf-8")
+        except (configparser.Error, OSError):
+            continue
+        for section in parser.sections():
+            clean = section.strip().strip("'")
+            out.setdefault(clean, {}).update(parser.items(section))
+    return out
+
+
+def default_remote(root: Path) -> tuple[str, str] | None:
+    """(name, url) of the default remote; relative local urls resolved against ``.dvc/``."""
+    config = read_config(root)
+    name = config.get("core", {}).get("remote")
+    if not name:
+        return None
+    url = config.get(f'remote "{name}"', {}).get("url")
+    if not url:
+        return None
+    return name, url
+
+
+def is_local_url(url: str) -> bool:
+    return "://" not in url or url.startswith("file://")
+
+
+def local_remote_dir(root: Path, url: str) -> Path:
+    if url.startswith("file://"):
+        url = url[len("file://") :]
+    p = Path(url)
+    return p if p.is_absolute() else (root / ".dvc" / p).resolve()
+
+
+def cache_dir(root: Path) -> Path:
+    d = read_config(root).get("cache", {}).get("dir")
+    if not d:
+        return root / ".dvc" / "cache"
+    p = Path(d)
+    return p if p.is_absolute() else (root / ".dvc" / p).resolve()
+
+
+def object_path(store: Path, md5: str) -> Path:
+    """Where DVC 3 keeps an object in a cache or a local remote."""
+    return store / "files" / "md5" / md5[:2] / md5[2:]
+
+
+def in_store(store: Path, md5: str) -> bool:
+    """An object (and, for a directory, every file it lists) is present in ``store``."""
+    obj = object_path(store, md5)
+    if not md5.endswith(".dir"):
+        return obj.exists()
+    try:
+        listing = json.loads(obj.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return all(object_path(store, e["md5"]).exists() for e in listing if isinstance(e, dict) and "md5" in e)
+
+
+def dvcignore_names(root: Path) -> frozenset[str]:
+    """Plain names from ``.dvcignore`` (patterns without slashes or wildcards); enough for
+    ``__pycache__``-style entries. Other patterns are not interpreted here."""
+    try:
+        text = (root / ".dvcignore").read_text(encoding="utf-8")
+    except OSError:
+        return frozenset()
+    names = set()
+    for line in text.splitlines():
+        line = line.strip().rstrip("/")
+        if line and not line.startswith(("#", "!")) and not any(c in line for c in "/*?["):
+            names.add(line)
+    return frozenset(names)
+
+
+# ------------------------------------------------------------------ stage status
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why a stage would run; ``kind`` is one of new, cmd, dep, param, out."""
+
+    kind: str
+    text: str
+
+
+def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(value, dict) and value:
+        out: dict[str, Any] = {}
+        for k, v in value.items():
+            out.update(_flatten(v, f"{prefix}.{k}" if prefix else str(k)))
+        return out
+    return {prefix: value}
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, sort_keys=True, default=str) if not isinstance(value, str) else value
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def param_changes(locked: Any, desired: Any) -> list[str]:
+    """"estimator.params.n_estimators 100 -> 200"-style lines for every changed leaf."""
+    old, new = _flatten(locked or {}), _flatten(desired or {})
+    lines = []
+    for key in sorted(set(old) | set(new)):
+        if key not in old:
+            lines.append(f"{key} added ({_short(new[key])})")
+        elif key not in new:
+            lines.append(f"{key} removed (was {_short(old[key])})")
+        elif old[key] != new[key] or type(old[key]) is not type(new[key]):
+            lines.append(f"{key} {_short(old[key])} -> {_short(new[key])}")
+    return lines
+
+
+def stage_status(
+    root: Path,
+    sdef: Any,
+    lock_entry: dict[str, Any] | None,
+    cache: StatCache,
+    *,
+    ignore: frozenset[str] = frozenset(),
+    store: Path | None = None,
+) -> tuple[list[Reason], dict[str, Any]]:
+    """Why ``sdef`` (a :class:`~mlopsctl.training.pipeline.StageDef`) would run, as ``dvc status``
+    decides it, plus the current digests (the stage's actual state)."""
+    reasons: list[Reason] = []
+    current: dict[str, Any] = {"deps": {}, "outs": {}}
+    for dep in sdef.deps:
+        d = cache.digest(dep, ignore)
+        current["deps"][dep] = d.md5 if d else None
+    outs = list(sdef.outs) + ([] if sdef.metrics_in_out else [sdef.metrics])
+    for out in outs:
+        d = cache.digest(out, ignore)
+        current["outs"][out] = d.md5 if d else None
+    if not lock_entry:
+        reasons.append(Reason("new", f"stage {sdef.name} has not run yet (not in dvc.lock)"))
+        for dep, md5 in current["deps"].items():
+            if md5 is None:
+                reasons.append(Reason("dep", f"dependency {dep} does not exist"))
+        return reasons, current
+    if str(lock_entry.get("cmd", "")).strip() != sdef.cmd:
+        reasons.append(Reason("cmd", f"command changed: {_short(lock_entry.get('cmd'))!r} -> {sdef.cmd!r}"))
+    locked_deps = {d.get("path"): d for d in lock_entry.get("deps") or () if isinstance(d, dict)}
+    for dep, md5 in current["deps"].items():
+        entry = locked_deps.get(dep)
+        if md5 is None:
+            reasons.append(Reason("dep", f"dependency {dep} does not exist"))
+        elif entry is None:
+            reasons.append(Reason("dep", f"new dependency {dep}"))
+        elif entry.get("md5") != md5:
+            what = "changed" if not md5.endswith(".dir") else "changed (files added, removed or edited)"
+            reasons.append(Reason("dep", f"{dep} {what} (md5 {str(entry.get('md5'))[:8]} -> {md5[:8]})"))
+    for dep in locked_deps:
+        if dep not in current["deps"]:
+            reasons.append(Reason("dep", f"dependency {dep} removed"))
+    locked_params = (lock_entry.get("params") or {})
+    if sdef.params_file not in locked_params:
+        reasons.append(Reason("param", f"parameters {sdef.params_file} are new"))
+    else:
+        for line in param_changes(locked_params[sdef.params_file], sdef.params):
+            reasons.append(Reason("param", line))
+    locked_outs = {o.get("path"): o for o in lock_entry.get("outs") or () if isinstance(o, dict)}
+    store = store or cache_dir(root)
+    for out, md5 in current["outs"].items():
+        entry = locked_outs.get(out)
+        if entry is None:
+            reasons.append(Reason("out", f"new output {out}"))
+        elif md5 is None:
+            reasons.append(Reason("out", f"output {out} is missing"))
+        elif entry.get("md5") != md5:
+            reasons.append(Reason("out", f"output {out} was modified since the last run"))
+        elif entry.get("cache", True) and not in_store(store, md5):
+            reasons.append(Reason("out", f"output {out} is not in the DVC cache"))
+    for out in locked_outs:
+        if out not in current["outs"]:
+            reasons.append(Reason("out", f"output {out} is no longer declared"))
+    return reasons, current

@@ -1,0 +1,89 @@
+"""The Docker engine: one place that connects to it and says clearly when it cannot.
+
+Images and deployments need a running engine. Planning must still work without one (the plan
+shows those changes with ``requires="a Docker engine"``), so :func:`available` is a cheap,
+short-timeout probe, and :func:`client` raises :class:`UnavailableError` naming where it looked
+and how to start one. docker-py is imported only here and only when called.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+from mlopsctl.errors import UnavailableError
+
+if TYPE_CHECKING:
+    from docker import DockerClient
+
+REQUIRES = "a Docker engine"
+"""The ``Change.requires`` text for changes that need the engine."""
+
+_DEFAULT_HOST = "unix:///var/run/docker.sock"
+_clients: dict[str, DockerClient] = {}
+
+
+def docker_host() -> str:
+    """Where the engine is expected (``DOCKER_HOST`` or the default socket)."""
+    return os.environ.get("DOCKER_HOST") or _DEFAULT_HOST
+
+
+def _unavailable(detail: str) -> UnavailableError:
+    return UnavailableError(
+        f"no Docker engine is reachable at {docker_host()}: start one (scripts/engine-up.sh on Debian, "
+        f"or `dockerd`/Docker Desktop) or point DOCKER_HOST at one ({detail})"
+    )
+
+
+def _socket_missing() -> bool:
+    """True when the engine is a unix socket that does not exist: no need to even try."""
+    host = docker_host()
+    if host.startswith("unix://"):
+        return not os.path.exists(host[len("unix://") :])
+    return False
+
+
+def client(timeout: float = 600) -> DockerClient:
+    """A docker-py client that has answered a ping; UnavailableError otherwise.
+
+    One client per engine address per process: every provider shares its connection pool.
+    ``timeout`` is the per-request timeout (builds stream for minutes; keep it generous).
+    """
+    host = docker_host()
+    cached = _clients.get(host)
+    if cached is not None:
+        return cached
+    if _socket_missing():
+        raise _unavailable("the socket does not exist")
+    import docker
+    from docker.errors import DockerException
+
+    try:
+        c = docker.DockerClient(base_url=host, timeout=int(timeout))
+        c.ping()
+    except DockerException as e:
+        raise _unavailable(str(e).splitlines()[0] if str(e) else type(e).__name__) from None
+    except OSError as e:  # connection refused, permission denied on the socket
+        raise _unavailable(str(e)) from None
+    _clients[host] = c
+    return c
+
+
+def available(timeout: float = 2.0) -> bool:
+    """Whether an engine answers a ping within ``timeout`` seconds (no exception, ever)."""
+    if docker_host() in _clients:
+        return True
+    if _socket_missing():
+        return False
+    import docker
+    from docker.errors import DockerException
+
+    try:
+        c = docker.DockerClient(base_url=docker_host(), timeout=max(1, int(timeout)))
+        try:
+            c.ping()
+        finally:
+            c.close()
+    except (DockerException, OSError):
+        return False
+    return True

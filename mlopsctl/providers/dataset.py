@@ -1,0 +1,200 @@
+"""Datasets (``dataset.<repo-relative path>``): data files tracked by DVC and pushed to the
+project's DVC remote.
+
+Actual state comes from DVC's own files, read without importing dvc (:mod:`mlopsctl.dvcfacts`):
+the ``.dvc`` file's md5 against the file's current md5, the object in the local cache and on
+the remote. Apply runs DVC itself (``dvc init``, ``dvc remote add``, ``dvc add``, ``dvc push``)
+so the repository is exactly what a DVC user expects. Nothing here ever deletes data: a dataset
+no longer named by any spec simply stays tracked.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mlopsctl import dvcfacts
+from mlopsctl.core.model import Action, Change, Resource, split_address
+from mlopsctl.errors import MlopsError
+
+if TYPE_CHECKING:
+    from mlopsctl.core.context import Context
+
+PUSHED_FILE = "pushed.json"
+"""Objects pushed to remotes that cannot be checked cheaply (S3, ...): url -> [md5, ...]."""
+
+
+def desired_remote(ctx: Context) -> dict[str, str]:
+    remote = ((ctx.project.spec.data.get("data") or {}).get("remote") or {})
+    return {"name": str(remote.get("name") or "local"), "url": str(remote.get("url") or f"../{ctx.project.name}-dvc-remote")}
+
+
+def _same_url(root: Path, desired: str, configured: str) -> bool:
+    if dvcfacts.is_local_url(desired) and dvcfacts.is_local_url(configured):
+        d = desired[len("file://"):] if desired.startswith("file://") else desired
+        want = Path(d) if Path(d).is_absolute() else (root / d).resolve()
+        return want == dvcfacts.local_remote_dir(root, configured)
+    return desired.rstrip("/") == configured.rstrip("/")
+
+
+def _pushed(root: Path) -> dict[str, list[str]]:
+    try:
+        data = json.loads((root / ".mlopsctl" / "cache" / PUSHED_FILE).read_text(encoding="utf-8"))
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _in_git_index(root: Path, path: str) -> bool:
+    proc = subprocess.run(["git", "ls-files", "--error-unmatch", "--", path], cwd=root, capture_output=True,
+                          check=False)
+    return proc.returncode == 0
+
+
+class DatasetProvider:
+    kind = "dataset"
+
+    def expand(self, ctx: Context) -> Iterable[Resource]:
+        remote = desired_remote(ctx)
+        users: dict[str, list[str]] = {}
+        first: dict[str, Any] = {}
+        for name in sorted(ctx.project.models):
+            doc = ctx.project.models[name]
+            path = str((doc.data.get("data") or {}).get("path") or "").strip().removeprefix("./")
+            if not path:
+                continue
+            users.setdefault(path, []).append(name)
+            first.setdefault(path, doc.loc("data.path"))
+        for path, models in users.items():
+            yield Resource(
+                kind=self.kind,
+                name=path,
+                desired={"path": path, "remote": remote, "models": models},
+                source=first[path],
+                model=models[0] if len(models) == 1 else None,
+            )
+
+    def existing(self, ctx: Context) -> Iterable[str]:
+        return ()  # never proposes to untrack data
+
+    def read(self, address: str, desired: Resource | None, ctx: Context) -> dict[str, Any] | None:
+        root = ctx.root
+        path = split_address(address)[1]
+        cache = dvcfacts.stat_cache(root, ctx.cache)
+        current = cache.file_md5(path)
+        out = dvcfacts.read_dvcfile(root, path)
+        remote = dvcfacts.default_remote(root)
+        state: dict[str, Any] = {
+            "dvc": (root / ".dvc").is_dir(),
+            "remote": {"name": remote[0], "url": remote[1]} if remote else None,
+            "tracked_md5": out.get("md5") if out else None,
+            "md5": current.md5 if current else None,
+        }
+        if out is None and current is not None:
+            state["in_git"] = _in_git_index(root, path)
+        md5 = state["tracked_md5"]
+        if md5:
+            state["in_cache"] = dvcfacts.in_store(dvcfacts.cache_dir(root), md5)
+            if remote and dvcfacts.is_local_url(remote[1]):
+                state["on_remote"] = dvcfacts.in_store(dvcfacts.local_remote_dir(root, remote[1]), md5)
+            elif remote:
+                state["on_remote"] = md5 in _pushed(root).get(remote[1], [])
+        return state
+
+    def diff(self, address: str, desired: Resource | None, actual: dict[str, Any] | None, ctx: Context) -> Change:
+        if desired is None or actual is None:
+            return Change(address, Action.NOOP, before=actual)
+        path = desired.desired["path"]
+        want = desired.desired["remote"]
+        reasons: list[str] = []
+        blocked = None
+        tracked, md5 = actual.get("tracked_md5"), actual.get("md5")
+        if not actual.get("dvc"):
+            reasons.append("DVC is not initialised in this repository yet (dvc init)")
+        have = actual.get("remote")
+        if have is None:
+            reasons.append(f"DVC remote {want['name']!r} is not configured as the default ({want['url']})")
+        elif have["name"] != want["name"] or not _same_url(ctx.root, want["url"], have["url"]):
+            reasons.append(f"DVC default remote {have['name']!r} ({have['url']}) -> {want['name']!r} ({want['url']})")
+        if md5 is None and tracked is None:
+            where = f" ({desired.source})" if desired.source else ""
+            blocked = f"data file {path} does not exist{where}: add the file or fix data.path"
+            reasons.append(f"{path} does not exist")
+        elif md5 is None:
+            reasons.append(f"{path} is missing from the working tree; it will be pulled from the DVC remote")
+        elif tracked is None:
+            reasons.append(f"{path} is not tracked by DVC yet")
+            if actual.get("in_git"):
+                reasons.append(f"{path} is tracked by Git: it will be removed from Git's index (the file stays) "
+                               "and tracked by DVC instead")
+        elif tracked != md5:
+            reasons.append(f"{path} changed (md5 {tracked[:8]} -> {md5[:8]})")
+        else:
+            if not actual.get("in_cache"):
+                reasons.append(f"{path} is not in the DVC cache")
+            if not actual.get("on_remote") or have is None or have["name"] != want["name"]:
+                reasons.append(f"{path} is not pushed to remote {want['name']!r}")
+        after = {"path": path, "md5": md5 or tracked, "remote": want["name"]}
+        if not reasons:
+            return Change(address, Action.NOOP, before=actual, after=after)
+        action = Action.CREATE if tracked is None else Action.UPDATE
+        return Change(address, action, before=actual, after=after, reasons=tuple(reasons), blocked=blocked,
+                      requires="DVC")
+
+    def apply(self, change: Change, ctx: Context) -> dict[str, Any] | None:
+        from mlopsctl.dvcrun import run_dvc
+
+        root = ctx.root
+        path = change.name
+        if change.blocked:
+            raise MlopsError(change.blocked)
+        want = (change.payload.get("desired") or {}).get("remote") or desired_remote(ctx)
+        ensure_dvc(root, want, ctx)
+        if not (root / path).exists():
+            if not (root / f"{path}.dvc").exists():
+                raise MlopsError(f"data file {path} does not exist")
+            run_dvc(root, ["pull", f"{path}.dvc"], log=ctx.log)
+        else:
+            if not (root / f"{path}.dvc").exists() and _in_git_index(root, path):
+                subprocess.run(["git", "rm", "--cached", "-q", "--", path], cwd=root, check=True, capture_output=True)
+            run_dvc(root, ["add", path], log=ctx.log)
+            run_dvc(root, ["push", "-r", want["name"], f"{path}.dvc"], log=ctx.log)
+        out = dvcfacts.read_dvcfile(root, path) or {}
+        md5 = out.get("md5")
+        remote = dvcfacts.default_remote(root)
+        if md5 and remote and not dvcfacts.is_local_url(remote[1]):
+            record_pushed(root, remote[1], md5)
+        return {"path": path, "md5": md5, "remote": want["name"]}
+
+    def delete(self, change: Change, ctx: Context) -> None:
+        return None  # data is never deleted or untracked
+
+
+def ensure_dvc(root: Path, remote: dict[str, str], ctx: Context) -> None:
+    """``dvc init`` (in the Git repo) and the default remote, when they differ from the spec."""
+    from mlopsctl.dvcrun import run_dvc
+
+    if not (root / ".dvc").is_dir():
+        if not (root / ".git").exists():
+            raise MlopsError(f"{root} is not a Git repository; run `git init` first (DVC tracks data alongside Git)")
+        run_dvc(root, ["init", "-q"], log=ctx.log)
+    have = dvcfacts.default_remote(root)
+    if have is None or have[0] != remote["name"] or not _same_url(root, remote["url"], have[1]):
+        url = remote["url"]
+        if dvcfacts.is_local_url(url):
+            local = Path(url[len("file://"):] if url.startswith("file://") else url)
+            (local if local.is_absolute() else root / local).mkdir(parents=True, exist_ok=True)
+        run_dvc(root, ["remote", "add", "-d", "-f", remote["name"], url], log=ctx.log)
+
+
+def record_pushed(root: Path, url: str, md5: str) -> None:
+    from mlopsctl.core.atomic import write_atomic
+
+    data = _pushed(root)
+    data.setdefault(url, [])
+    if md5 not in data[url]:
+        data[url].append(md5)
+    write_atomic(root / ".mlopsctl" / "cache" / PUSHED_FILE, json.dumps(data))

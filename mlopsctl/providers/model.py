@@ -1,0 +1,226 @@
+"""Kind ``model``: the candidate of one model; apply checks its gates and registers a version.
+
+``model.<name>`` is desired to be "a registered version for the current training output". It
+depends on ``stage.<name>.train``: when the stage will run, the candidate is known only after
+training, so the plan says so; at apply the engine re-reads this resource after the stage ran
+and :meth:`ModelProvider.apply` decides on the fresh output. A candidate that fails a gate is
+never registered; the version tag is written last, in one atomic ref update, so a failure
+anywhere before it leaves nothing half-registered.
+
+Versions are history and are never deleted: this kind reports no existing resources to prune.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mlopsctl.core.model import Action, Change, Resource
+from mlopsctl.errors import MlopsError
+
+if TYPE_CHECKING:
+    from mlopsctl.core.context import Context
+    from mlopsctl.core.specs_model import SpecDoc
+    from mlopsctl.registry.outputs import Outputs
+    from mlopsctl.registry.state import ModelRegistry
+
+
+def fmt_number(x: float) -> str:
+    """Metric values for people: at most four decimals, no trailing zeros."""
+    text = f"{x:.4f}".rstrip("0").rstrip(".")
+    return text if text not in ("", "-0") else "0"
+
+
+def metrics_text(metrics: dict[str, float], order: Iterable[str] = ()) -> str:
+    names = [m for m in order if m in metrics] + sorted(m for m in metrics if m not in set(order))
+    return ", ".join(f"{m} {fmt_number(metrics[m])}" for m in names)
+
+
+def baseline_metrics(spec: dict[str, Any], reg: ModelRegistry) -> dict[str, float] | None:
+    """Metrics of the version the ``no_worse_than`` gate compares with (None: no such version yet)."""
+    rule = (spec.get("gates") or {}).get("no_worse_than")
+    if not isinstance(rule, dict):
+        return None
+    current = reg.assignments.get(str(rule.get("environment") or "production"))
+    return dict(current.metrics) if current is not None else None
+
+
+def failed_gates(spec: dict[str, Any], metrics: dict[str, float], reg: ModelRegistry) -> list[str]:
+    """Messages of the gates the metrics fail, e.g. "gate accuracy >= 0.9 not met by candidate (0.87)"."""
+    from mlopsctl.training.gates import check_gates
+
+    gates = spec.get("gates") or {}
+    if not gates:
+        return []
+    results = check_gates(gates, metrics, baseline_metrics(spec, reg))
+    return [r.message for r in results if not r.passed]
+
+
+def _head(ctx: Context) -> str | None:
+    from mlopsctl.core.gitfacts import head_commit
+
+    key = "registry.head"
+    if key not in ctx.cache:
+        ctx.cache[key] = head_commit(ctx.root)
+    head = ctx.cache[key]
+    return head if isinstance(head, str) else None
+
+
+def commit_conflict(model: str, reg: ModelRegistry, head: str | None) -> str | None:
+    """Why a new version cannot go on HEAD, or None.
+
+    GTO resolves an environment assignment through the commit it points at, so two versions of
+    one model on the same commit would make every later assignment ambiguous (``gto show``
+    fails). The commit that retrains the model must be committed first: then it gets its own.
+    """
+    if head is None:
+        return f"the repository has no commit yet: commit the specs, then apply (a version is a tag on a commit)"
+    taken = reg.on_commit(head)
+    if not taken:
+        return None
+    return (
+        f"{taken[-1].tag} is already registered on commit {head[:12]} and GTO keeps one version of a model per "
+        f"commit: commit the change that retrains {model}, then apply"
+    )
+
+
+class ModelProvider:
+    kind = "model"
+
+    def expand(self, ctx: Context) -> Iterable[Resource]:
+        for name, doc in sorted(ctx.project.models.items()):
+            spec = doc.data
+            yield Resource(
+                kind=self.kind,
+                name=name,
+                desired={"gates": dict(spec.get("gates") or {}), "metrics": list(spec.get("metrics") or [])},
+                depends_on=(f"stage.{name}.train",),
+                source=doc.loc("gates") if "gates" in spec else doc.loc(""),
+                model=name,
+            )
+
+    def existing(self, ctx: Context) -> Iterable[str]:
+        return ()  # registered versions are history, never pruned
+
+    def _doc(self, ctx: Context, name: str) -> SpecDoc | None:
+        return ctx.project.models.get(name)
+
+    def _outputs(self, ctx: Context, name: str) -> Outputs | None:
+        from mlopsctl.registry.outputs import read_outputs
+
+        doc = self._doc(ctx, name)
+        return read_outputs(ctx, name, doc.data if doc else None)
+
+    def read(self, address: str, desired: Resource | None, ctx: Context) -> dict[str, Any] | None:
+        from mlopsctl.registry.api import model_registry
+
+        name = address.partition(".")[2]
+        reg = model_registry(ctx, name)
+        outputs = self._outputs(ctx, name) if desired is not None else None
+        registered = reg.by_sha256(outputs.sha256) if outputs else None
+        doc = self._doc(ctx, name)
+        baseline = baseline_metrics(doc.data, reg) if doc else None
+        return {
+            "versions": [mv.version for mv in reg.versions],
+            "latest": reg.latest.version if reg.latest else None,
+            "candidate": outputs.summary() if outputs else None,
+            "registered_as": registered.version if registered else None,
+            "baseline": baseline,
+        }
+
+    def diff(self, address: str, desired: Resource | None, actual: dict[str, Any] | None, ctx: Context) -> Change:
+        from mlopsctl.registry.api import model_registry
+
+        name = address.partition(".")[2]
+        if desired is None or actual is None:
+            return Change(address=address, action=Action.NOOP, model=name)
+        reg = model_registry(ctx, name)
+        doc = self._doc(ctx, name)
+        spec = doc.data if doc else {}
+        order = list(spec.get("metrics") or [])
+        nxt = reg.next_version
+        before = {"latest": actual["latest"]}
+        stage = ctx.upstream.get(f"stage.{name}.train")
+        if stage is not None and stage.action is not Action.NOOP:
+            return Change(
+                address=address,
+                action=Action.CREATE,
+                before=before,
+                after={"version": nxt, "metrics": "(known after training)"},
+                reasons=(f"registers v{nxt} if the candidate passes its gates (known after training)",),
+                blocked=commit_conflict(name, reg, _head(ctx)),
+                model=name,
+            )
+        candidate = actual["candidate"]
+        if candidate is None or actual["registered_as"] is not None:
+            return Change(address=address, action=Action.NOOP, before=before, after=before, model=name)
+        metrics = dict(candidate["metrics"])
+        failures = failed_gates(spec, metrics, reg)
+        after = {"version": nxt, "metrics": metrics, "sha256": candidate["sha256"]}
+        if failures:
+            return Change(
+                address=address,
+                action=Action.CREATE,
+                before=before,
+                after=after,
+                reasons=tuple(failures),
+                blocked="; ".join(failures) + ": the candidate is not registered",
+                model=name,
+            )
+        return Change(
+            address=address,
+            action=Action.CREATE,
+            before=before,
+            after=after,
+            reasons=(f"register v{nxt} ({metrics_text(metrics, order)})",),
+            blocked=commit_conflict(name, reg, _head(ctx)),
+            model=name,
+        )
+
+    def apply(self, change: Change, ctx: Context) -> dict[str, Any] | None:
+        from mlopsctl.registry.api import forget, model_registry
+        from mlopsctl.registry.outputs import artifact_path, complete_lineage, metrics_path
+        from mlopsctl.registry.tags import head_commit, is_valid_name, write_tag
+
+        name = change.name
+        doc = self._doc(ctx, name)
+        if doc is None:
+            raise MlopsError(f"model {name!r} has no spec under models/; nothing to register")
+        forget(ctx)  # the stage may have just run: read tags and outputs afresh
+        reg = model_registry(ctx, name)
+        outputs = self._outputs(ctx, name)
+        if outputs is None:
+            raise MlopsError(
+                f"{name}: no training output to register: {artifact_path(name)} or "
+                f"{metrics_path(name, doc.data)} is missing (the stage stage.{name}.train must run first)"
+            )
+        known = reg.by_sha256(outputs.sha256)
+        if known is not None:
+            return {"version": known.version, "tag": known.tag, "registered": False}
+        failures = failed_gates(doc.data, outputs.metrics, reg)
+        if failures:
+            raise MlopsError(f"{name} ({doc.path}): " + "; ".join(failures) + ". Nothing was registered.")
+        if not is_valid_name(name):
+            raise MlopsError(f"{doc.loc('name')}: model name {name!r} cannot be a registry tag (GTO's grammar)")
+        head = head_commit(Path(ctx.root))
+        conflict = commit_conflict(name, reg, head)
+        if conflict:
+            raise MlopsError(f"{name}: {conflict}. Nothing was registered.")
+        version = reg.next_version
+        tag = f"{name}@v{version}.0.0"
+        payload = {
+            "version": version,
+            "artifact": {"path": outputs.path, "md5": outputs.md5, "sha256": outputs.sha256},
+            "metrics": outputs.metrics,
+            "lineage": complete_lineage(ctx, doc, outputs, head),
+            "gates": dict(doc.data.get("gates") or {}),
+            "by": "mlopsctl",
+        }
+        write_tag(Path(ctx.root), tag, head, payload, not_before=reg.newest_time)
+        forget(ctx)
+        ctx.log(f"{name}: registered v{version} ({metrics_text(outputs.metrics, doc.data.get('metrics') or [])})")
+        return {"version": version, "tag": tag, "sha256": outputs.sha256, "metrics": outputs.metrics}
+
+    def delete(self, change: Change, ctx: Context) -> None:
+        return None  # never called: existing() reports nothing, versions are kept

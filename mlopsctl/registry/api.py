@@ -1,0 +1,171 @@
+"""The registry's Python API: what other capabilities (images, deployments) call.
+
+Everything is read back from Git tags (one ``git for-each-ref``) and the DVC cache/remote, so
+the registry needs no database and no state file. An artifact leaves :func:`materialize` only
+after its sha256 matches the version's record.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from mlopsctl.errors import MlopsError
+from mlopsctl.registry.state import ModelRegistry, ModelVersion, RegistryState
+
+if TYPE_CHECKING:
+    from mlopsctl.core.context import Context
+
+__all__ = ["ModelVersion", "assignment", "list_versions", "materialize", "resolve", "state_for", "forget"]
+
+_CACHE_KEY = "registry.state"
+
+
+def list_versions(root: Path, model: str) -> list[ModelVersion]:
+    """Active registered versions of ``model``, oldest first."""
+    return list(RegistryState.read(Path(root)).model(model).versions)
+
+
+def resolve(root: Path, model: str, ref: int | str) -> ModelVersion | None:
+    """Version ``ref`` (a number, ``"vN"`` or ``"latest"``) of ``model``, or None if not registered."""
+    return RegistryState.read(Path(root)).model(model).resolve(ref)
+
+
+def assignment(root: Path, model: str, env: str) -> ModelVersion | None:
+    """The version environment ``env`` serves now, per the tags (newest assignment wins)."""
+    return RegistryState.read(Path(root)).model(model).assignments.get(env)
+
+
+def state_for(ctx: Context) -> RegistryState:
+    """The registry as of this run (tags read once per plan; :func:`forget` after writing one)."""
+    state = ctx.cache.get(_CACHE_KEY)
+    if not isinstance(state, RegistryState):
+        state = RegistryState.read(Path(ctx.root))
+        ctx.cache[_CACHE_KEY] = state
+    return state
+
+
+def model_registry(ctx: Context, model: str) -> ModelRegistry:
+    return state_for(ctx).model(model)
+
+
+def forget(ctx: Context) -> None:
+    ctx.cache.pop(_CACHE_KEY, None)
+
+
+# --------------------------------------------------------------------------- materialize
+
+
+def _digests(path: Path) -> tuple[str, str]:
+    md5, sha = hashlib.md5(usedforsecurity=False), hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            md5.update(chunk)
+            sha.update(chunk)
+    return md5.hexdigest(), sha.hexdigest()
+
+
+def _local_candidates(root: Path, mv: ModelVersion) -> list[Path]:
+    out: list[Path] = []
+    md5 = mv.artifact_md5
+    if len(md5) == 32:
+        out.append(root / ".dvc" / "cache" / "files" / "md5" / md5[:2] / md5[2:])
+        out.append(root / ".dvc" / "cache" / md5[:2] / md5[2:])  # DVC 2 layout
+    if mv.artifact_path:
+        # The working tree may still hold it; the digest check below decides whether it is the one.
+        out.append(root / mv.artifact_path)
+    return out
+
+
+def _dvc_sources(root: Path, md5: str, tmp: Path, tried: set[Path]) -> Iterator[str]:
+    """Fill ``tmp`` from DVC's configured cache, then its default remote; yields where from each time."""
+    try:
+        from dvc.config import RemoteConfigError
+        from dvc.repo import Repo
+    except ImportError:  # pragma: no cover - dvc is a dependency
+        return
+    try:
+        repo = Repo(str(root))
+    except Exception:  # noqa: BLE001 - not a DVC repository: nothing to fetch from
+        return
+    with repo:
+        odb = repo.cache.local
+        path = odb.oid_to_path(md5)
+        if Path(path).resolve() not in tried and odb.fs.exists(path):
+            odb.fs.get_file(path, str(tmp))
+            yield "the DVC cache"
+        try:
+            remote = repo.cloud.get_remote_odb(command="materialize")
+        except RemoteConfigError:  # no default remote (or none usable): nothing to fetch from
+            return
+        rpath = remote.oid_to_path(md5)
+        try:
+            if not remote.fs.exists(rpath):
+                return
+            remote.fs.get_file(rpath, str(tmp))
+        except OSError as e:
+            raise MlopsError(f"cannot fetch {md5} from the DVC remote: {e}") from None
+        yield "the DVC remote"
+
+
+def materialize(root: Path, mv: ModelVersion, dest: Path) -> Path:
+    """Copy version ``mv``'s artifact to ``dest`` (a file path, or an existing directory).
+
+    Looks in the DVC cache, then the working tree, then fetches from the DVC remote. The copy
+    is verified against the recorded sha256 (and md5) before it is moved into place; a missing
+    or different artifact is an error and nothing is left at ``dest``.
+    """
+    root = Path(root)
+    dest = Path(dest)
+    if dest.is_dir():
+        dest = dest / (Path(mv.artifact_path).name or "model.joblib")
+    if not mv.artifact_sha256:
+        raise MlopsError(f"{mv.tag} records no artifact digest; it cannot be verified, so it is not used")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    mismatches: list[str] = []
+    tried: set[Path] = set()
+    try:
+        for candidate in _local_candidates(root, mv):
+            if not candidate.is_file():
+                continue
+            tried.add(candidate.resolve())
+            shutil.copyfile(candidate, tmp)
+            if _verified(tmp, mv, candidate.relative_to(root).as_posix(), mismatches):
+                os.replace(tmp, dest)
+                return dest
+        if len(mv.artifact_md5) == 32:
+            for source in _dvc_sources(root, mv.artifact_md5, tmp, tried):
+                if _verified(tmp, mv, source, mismatches):
+                    os.replace(tmp, dest)
+                    return dest
+    finally:
+        tmp.unlink(missing_ok=True)
+    if mismatches:
+        raise MlopsError(
+            f"artifact of {mv.tag} does not match its record (sha256 {mv.artifact_sha256[:12]}...): "
+            + "; ".join(mismatches)
+            + ". It was not used. Restore it with `dvc pull` or retrain and register a new version."
+        )
+    raise MlopsError(
+        f"artifact of {mv.tag} (md5 {mv.artifact_md5}) is neither in the DVC cache nor on the DVC remote; "
+        "push it from the machine that trained it (`dvc push`)"
+    )
+
+
+def _verified(path: Path, mv: ModelVersion, source: str, mismatches: list[str]) -> bool:
+    md5, sha = _digests(path)
+    if sha == mv.artifact_sha256 and (not mv.artifact_md5 or md5 == mv.artifact_md5):
+        return True
+    # The working tree holding another model is normal (it was retrained); a cache object whose
+    # content differs from its name is tampering or corruption and worth saying.
+    if source != mv.artifact_path:
+        mismatches.append(f"{source} holds sha256 {sha[:12]}...")
+    return False

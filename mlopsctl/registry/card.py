@@ -1,0 +1,90 @@
+"""The Markdown model card of a version, rendered from its tag record.
+
+The card is not a file in the repository: ``artifacts/<model>/`` is a DVC output, so a card
+written there would change the output DVC recorded (and make the stage look modified), and a
+card written anywhere else would be an uncommitted file that can drift from the registry.
+Everything a card says (digests, metrics, lineage) is in the version's immutable tag message,
+so ``mlopsctl models NAME --card`` renders it on demand and it is always true to the registry.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mlopsctl.registry.state import ModelVersion
+
+TEMPLATE = "model_card.md.j2"
+
+
+def _cell(value: Any) -> str:
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def _rule_text(rule: Any) -> str:
+    if not isinstance(rule, dict):
+        return ""
+    parts: list[str] = []
+    if "min" in rule:
+        parts.append(f">= {rule['min']}")
+    if "max" in rule:
+        parts.append(f"<= {rule['max']}")
+    if rule.get("values"):
+        parts.append("one of " + ", ".join(str(v) for v in rule["values"]))
+    if "max_null_fraction" in rule:
+        parts.append(f"nulls <= {rule['max_null_fraction']:.0%}" if isinstance(rule["max_null_fraction"], (int, float))
+                     else f"nulls <= {rule['max_null_fraction']}")
+    if rule.get("required") is False:
+        parts.append("optional")
+    return _cell("; ".join(parts))
+
+
+def card_context(mv: ModelVersion, environments: list[str], description: str | None = None) -> dict[str, Any]:
+    lineage = dict(mv.lineage)
+    return {
+        "model": mv.model,
+        "version": mv.version,
+        "tag": mv.tag,
+        "commit": mv.commit,
+        "created_at": mv.created_at,
+        "description": description,
+        "environments": environments,
+        "metrics": dict(mv.metrics),
+        "lineage": lineage,
+        "data": lineage.get("data") if isinstance(lineage.get("data"), dict) else None,
+        "features": lineage.get("features") if isinstance(lineage.get("features"), dict) else None,
+        "params": {k: _cell(v) for k, v in (lineage.get("params") or {}).items()},
+        "artifact_path": mv.artifact_path or f"artifacts/{mv.model}/model.joblib",
+        "artifact_md5": mv.artifact_md5,
+        "artifact_sha256": mv.artifact_sha256,
+    }
+
+
+def render_card(mv: ModelVersion, environments: list[str], description: str | None = None) -> str:
+    """The card as Markdown (sandboxed Jinja2, every variable must exist)."""
+    from jinja2 import FileSystemLoader, StrictUndefined
+    from jinja2.sandbox import SandboxedEnvironment
+
+    from mlopsctl.paths import TEMPLATES
+
+    env = SandboxedEnvironment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+    env.filters["rule_text"] = _rule_text
+    # StrictUndefined makes a missing lineage key an error; lineage from older or custom runs may
+    # lack keys, so the template reads it through a dict that answers None for what is absent.
+    ctx = card_context(mv, environments, description)
+    ctx["lineage"] = _Lenient(ctx["lineage"])
+    ctx["data"] = _Lenient(ctx["data"]) if ctx["data"] else None
+    return env.get_template(TEMPLATE).render(**ctx)
+
+
+class _Lenient(dict):  # type: ignore[type-arg]
+    """A dict whose missing keys read as None in templates (lineage is open-ended)."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return self.get(name)

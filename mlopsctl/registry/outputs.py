@@ -1,0 +1,123 @@
+"""The current training output of a model: the candidate that may become a version.
+
+Read from the working tree (``artifacts/<model>/``, per the training contract). Digests go
+through the run's stat-keyed digest cache, so a no-op plan does not re-hash unchanged models.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mlopsctl.errors import MlopsError
+
+if TYPE_CHECKING:
+    from mlopsctl.core.context import Context
+    from mlopsctl.core.specs_model import SpecDoc
+
+
+def artifact_path(model: str) -> str:
+    return f"artifacts/{model}/model.joblib"
+
+
+def metrics_path(model: str, spec: dict[str, Any] | None = None) -> str:
+    custom = ((spec or {}).get("train") or {}).get("metrics")
+    return str(custom) if custom else f"artifacts/{model}/metrics.json"
+
+
+def lineage_path(model: str) -> str:
+    return f"artifacts/{model}/lineage.json"
+
+
+@dataclass(frozen=True)
+class Outputs:
+    """The files a training run left for one model."""
+
+    model: str
+    path: str
+    md5: str
+    sha256: str
+    metrics: dict[str, float]
+    lineage: dict[str, Any] | None
+    """None when the run wrote no lineage.json (a custom train command may not)."""
+
+    def summary(self) -> dict[str, Any]:
+        return {"path": self.path, "md5": self.md5, "sha256": self.sha256, "metrics": self.metrics}
+
+
+def _load_json(path: Path, what: str) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as e:
+        raise MlopsError(f"{what} {path} is not valid JSON: {e}") from None
+
+
+def read_outputs(ctx: Context, model: str, spec: dict[str, Any] | None = None) -> Outputs | None:
+    """The candidate in the working tree, or None when training has not produced it yet."""
+    from mlopsctl.core.digests import for_context
+
+    root = Path(ctx.root)
+    art = root / artifact_path(model)
+    met = root / metrics_path(model, spec)
+    if not art.is_file() or not met.is_file():
+        return None
+    metrics = _load_json(met, "metrics file")
+    if not isinstance(metrics, dict):
+        raise MlopsError(f"metrics file {met} must hold a JSON object of metric -> number")
+    lin_file = root / lineage_path(model)
+    lineage = _load_json(lin_file, "lineage file") if lin_file.is_file() else None
+    cache = for_context(ctx)
+    return Outputs(
+        model=model,
+        path=artifact_path(model),
+        md5=cache.digest(art, "md5"),
+        sha256=cache.digest(art, "sha256"),
+        metrics={k: float(v) for k, v in metrics.items() if isinstance(v, (int, float)) and not isinstance(v, bool)},
+        lineage=lineage if isinstance(lineage, dict) else None,
+    )
+
+
+def complete_lineage(ctx: Context, doc: SpecDoc, outputs: Outputs, commit: str) -> dict[str, Any]:
+    """The lineage recorded with a version: the run's lineage.json, with what it lacks filled in.
+
+    A custom train command need not write lineage.json; the version still records what is
+    known for sure: the spec's params, the data digest, the commit and the tool versions.
+    """
+    from mlopsctl import __version__
+
+    spec = doc.data
+    lineage: dict[str, Any] = dict(outputs.lineage or {})
+    lineage.setdefault("model", outputs.model)
+    lineage.setdefault("code_commit", commit)
+    lineage.setdefault("estimator", (spec.get("estimator") or {}).get("class"))
+    lineage.setdefault("params", dict((spec.get("estimator") or {}).get("params") or {}))
+    lineage.setdefault("task", spec.get("task"))
+    lineage.setdefault("target", (spec.get("data") or {}).get("target"))
+    lineage.setdefault("python", platform.python_version())
+    lineage.setdefault("mlopsctl", __version__)
+    if "sklearn" not in lineage:
+        try:
+            from importlib.metadata import version
+
+            lineage["sklearn"] = version("scikit-learn")
+        except Exception:  # noqa: BLE001 - not installed: unknown, not an error
+            lineage["sklearn"] = None
+    if "data" not in lineage:
+        data_rel = str((spec.get("data") or {}).get("path") or "")
+        data_file = Path(ctx.root) / data_rel
+        if data_rel and data_file.is_file():
+            from mlopsctl.core.digests import for_context
+
+            cache = for_context(ctx)
+            lineage["data"] = {
+                "path": data_rel,
+                "md5": cache.digest(data_file, "md5"),
+                "sha256": cache.digest(data_file, "sha256"),
+            }
+    train = spec.get("train")
+    if isinstance(train, dict) and train.get("cmd"):
+        lineage.setdefault("train_cmd", train["cmd"])
+    return lineage

@@ -1,0 +1,199 @@
+"""The registry as data: versions and environment assignments per model, from the tags alone.
+
+The semantics follow GTO (so ``gto show`` and ``mlopsctl models`` agree):
+
+- a version is active while its newest register/deregister tag is a registration;
+- an assignment tag points at a commit and means the version registered on that commit;
+- per environment, among active versions whose newest event for that environment is an
+  assignment, the one assigned most recently wins (``gto show``'s default ``--sort timestamp``).
+
+Only versions mlopsctl registered (``vN.0.0`` with the JSON record in the message) are listed:
+a version without a record has no digest to verify and no gate result, so it cannot be served.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mlopsctl.registry.tags import Event, TagRecord, events, read_tags
+
+
+@dataclass(frozen=True)
+class ModelVersion:
+    """One registered version, everything read back from its tag."""
+
+    model: str
+    version: int
+    tag: str
+    commit: str
+    artifact_md5: str
+    artifact_sha256: str
+    metrics: dict[str, float]
+    lineage: dict[str, Any]
+    artifact_path: str = ""
+    """Repository-relative path of the artifact when it was trained (``artifacts/<model>/model.joblib``)."""
+    created_at: str = ""
+    """When the version was registered (the tag's date, ISO 8601 UTC)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "tag": self.tag,
+            "commit": self.commit,
+            "created_at": self.created_at,
+            "artifact": {"path": self.artifact_path, "md5": self.artifact_md5, "sha256": self.artifact_sha256},
+            "metrics": dict(self.metrics),
+            "lineage": dict(self.lineage),
+        }
+
+
+def _iso(ts: int) -> str:
+    return _dt.datetime.fromtimestamp(ts, _dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def _version_from(event: Event) -> ModelVersion | None:
+    payload = event.payload
+    if not event.is_plain_major or payload is None:
+        return None
+    artifact = payload.get("artifact") or {}
+    if not isinstance(artifact, dict) or not artifact.get("sha256"):
+        return None
+    metrics = payload.get("metrics") or {}
+    return ModelVersion(
+        model=event.model,
+        version=int(event.major or 0),
+        tag=event.tag.name,
+        commit=event.tag.commit,
+        artifact_md5=str(artifact.get("md5") or ""),
+        artifact_sha256=str(artifact["sha256"]),
+        metrics={k: v for k, v in metrics.items() if isinstance(v, (int, float))} if isinstance(metrics, dict) else {},
+        lineage=dict(payload.get("lineage") or {}),
+        artifact_path=str(artifact.get("path") or ""),
+        created_at=_iso(event.tag.time),
+    )
+
+
+@dataclass
+class ModelRegistry:
+    """What the tags say about one model."""
+
+    model: str
+    versions: list[ModelVersion] = field(default_factory=list)
+    """Active versions mlopsctl registered, oldest (lowest N) first."""
+    assignments: dict[str, ModelVersion] = field(default_factory=dict)
+    """Environment -> the version it serves now."""
+    assigned_at: dict[str, int] = field(default_factory=dict)
+    active: dict[str, list[ModelVersion]] = field(default_factory=dict)
+    """Environment -> every version still assigned to it (newest first); only the first serves."""
+    history: list[Event] = field(default_factory=list)
+    max_major: int = 0
+    max_counter: int = 0
+    newest_time: int = 0
+
+    @property
+    def next_version(self) -> int:
+        return self.max_major + 1
+
+    @property
+    def next_counter(self) -> int:
+        return self.max_counter + 1
+
+    @property
+    def latest(self) -> ModelVersion | None:
+        return self.versions[-1] if self.versions else None
+
+    def get(self, version: int) -> ModelVersion | None:
+        for mv in self.versions:
+            if mv.version == version:
+                return mv
+        return None
+
+    def by_sha256(self, sha256: str) -> ModelVersion | None:
+        for mv in reversed(self.versions):
+            if mv.artifact_sha256 == sha256:
+                return mv
+        return None
+
+    def on_commit(self, commit: str) -> list[ModelVersion]:
+        return [mv for mv in self.versions if mv.commit == commit]
+
+    def environments_of(self, version: int) -> list[str]:
+        return sorted(env for env, mv in self.assignments.items() if mv.version == version)
+
+    def resolve(self, ref: int | str) -> ModelVersion | None:
+        if isinstance(ref, str) and ref.strip().lower() == "latest":
+            return self.latest
+        try:
+            n = int(str(ref).lstrip("v").split(".")[0])
+        except ValueError:
+            return None
+        return self.get(n)
+
+
+def _build(model: str, evs: list[Event]) -> ModelRegistry:
+    reg = ModelRegistry(model=model, history=evs)
+    registered: dict[str, ModelVersion] = {}
+    active: dict[str, bool] = {}
+    for ev in evs:
+        reg.newest_time = max(reg.newest_time, ev.tag.time)
+        reg.max_counter = max(reg.max_counter, ev.counter or 0)
+        if ev.version is not None:
+            reg.max_major = max(reg.max_major, ev.major or 0)
+        if ev.action == "register" and ev.version:
+            mv = _version_from(ev)
+            if mv is not None:
+                registered.setdefault(ev.version, mv)
+            active[ev.version] = True
+        elif ev.action == "deregister" and ev.version:
+            active[ev.version] = False
+    live = [mv for key, mv in registered.items() if active.get(key)]
+    reg.versions = sorted(live, key=lambda mv: mv.version)
+    # Per (version, environment): is the newest event an assignment, and when was the newest assignment.
+    state: dict[tuple[int, str], tuple[bool, int, int]] = {}
+    for ev in evs:
+        if ev.action not in ("assign", "unassign") or not ev.stage:
+            continue
+        at_commit = [mv for mv in reg.versions if mv.commit == ev.tag.commit]
+        if len(at_commit) != 1:
+            continue  # no version (or, against GTO's rules, several) on that commit
+        key = (at_commit[0].version, ev.stage)
+        _, when, counter = state.get(key, (False, 0, 0))
+        if ev.action == "assign":
+            state[key] = (True, ev.tag.time, ev.counter or 0)
+        else:
+            state[key] = (False, when, counter)
+    ranked: dict[str, list[tuple[int, int, int]]] = {}
+    for (version, env), (is_active, when, counter) in state.items():
+        if is_active:
+            ranked.setdefault(env, []).append((when, counter, version))
+    for env, ranks in ranked.items():
+        ranks.sort(reverse=True)
+        reg.active[env] = [mv for _, _, v in ranks if (mv := reg.get(v)) is not None]
+        if reg.active[env]:
+            reg.assignments[env] = reg.active[env][0]
+            reg.assigned_at[env] = ranks[0][0]
+    return reg
+
+
+@dataclass
+class RegistryState:
+    """The registry of every model in one repository."""
+
+    models: dict[str, ModelRegistry]
+
+    @classmethod
+    def from_records(cls, records: list[TagRecord]) -> RegistryState:
+        by_model: dict[str, list[Event]] = {}
+        for ev in events(records):
+            by_model.setdefault(ev.model, []).append(ev)
+        return cls({name: _build(name, evs) for name, evs in by_model.items()})
+
+    @classmethod
+    def read(cls, root: Path) -> RegistryState:
+        return cls.from_records(read_tags(root))
+
+    def model(self, name: str) -> ModelRegistry:
+        return self.models.get(name) or ModelRegistry(model=name)

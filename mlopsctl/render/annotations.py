@@ -1,0 +1,47 @@
+"""Spec problems as GitHub Actions workflow commands, so they show on the pull request's diff.
+
+GitHub parses ``::error file=F,line=L,col=C,title=T::message`` lines from a step's output. The
+message must escape ``%``, CR and LF; property values must also escape ``,`` and ``:`` or the
+command is cut short (a Windows path or a message with a colon would otherwise be mangled).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+
+from mlopsctl.errors import Problem
+
+
+def escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def annotation(problem: Problem, *, level: str = "error", title: str = "mlopsctl") -> str:
+    """One workflow command for one problem (level: error, warning or notice)."""
+    loc = problem.location
+    props = [f"file={escape_property(loc.file)}"]
+    if loc.line is not None:
+        props.append(f"line={loc.line}")
+        if loc.column is not None:
+            props.append(f"col={loc.column}")
+    props.append(f"title={escape_property(title)}")
+    message = f"{problem.path}: {problem.message}" if problem.path else problem.message
+    if problem.hint:
+        message += f" ({problem.hint})"
+    return f"::{level} {','.join(props)}::{escape_data(message)}"
+
+
+def annotations(problems: Iterable[Problem], *, level: str = "error") -> str:
+    """All problems as workflow commands, one per line (empty string for none)."""
+    lines = [annotation(p, level=level) for p in problems]
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def in_github_actions() -> bool:
+    """GitHub sets GITHUB_ACTIONS=true on every runner; then annotations are worth printing."""
+    return os.environ.get("GITHUB_ACTIONS") == "true"

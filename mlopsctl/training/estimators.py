@@ -1,0 +1,103 @@
+"""Estimators by dotted class path, with their params checked against ``get_params()``.
+
+A misspelt param must be a spec error pointing at the line in the model spec, not a crash a
+minute into training; so the class is imported and its params compared before any data is fit.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import sys
+from pathlib import Path
+from typing import Any
+
+from mlopsctl.core.specs_model import SpecDoc
+from mlopsctl.errors import Location, MlopsError, Problem, SpecError
+
+
+def spec_doc(root: Path, spec_path: str) -> SpecDoc:
+    """The model spec with key locations, for messages (no validation: the trainer reads params)."""
+    from mlopsctl.core.yamlio import parse
+
+    try:
+        raw = (root / spec_path).read_bytes()
+    except OSError:
+        return SpecDoc(path=spec_path, data={})
+    parsed = parse(spec_path, raw)
+    data = parsed.data if isinstance(parsed.data, dict) else {}
+    return SpecDoc(path=spec_path, data=data, lines=parsed.lines)
+
+
+def _problem(doc: SpecDoc | None, path: str, message: str, hint: str | None = None, spec_path: str = "") -> Problem:
+    loc = doc.loc(path) if doc is not None else Location(spec_path or "?")
+    return Problem(location=loc, message=message, path=path, hint=hint)
+
+
+def import_class(root: Path, dotted: str, doc: SpecDoc | None = None, spec_path: str = "") -> type:
+    """Import ``pkg.module.Class``; classes under ``src.`` are the user's, next to the specs."""
+    if not dotted or "." not in dotted:
+        raise SpecError([_problem(doc, "estimator.class", f"expected a dotted class path like "
+                                  f"'sklearn.ensemble.RandomForestClassifier', got {dotted!r}", spec_path=spec_path)])
+    module_name, _, cls_name = dotted.rpartition(".")
+    if module_name == "src" or module_name.startswith("src."):
+        sys.dont_write_bytecode = True  # keep src/ (a DVC dep) free of __pycache__
+        if str(root) not in sys.path:
+            sys.path.insert(0, str(root))
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as e:
+        raise SpecError([_problem(doc, "estimator.class", f"cannot import module {module_name!r} of estimator "
+                                  f"{dotted!r}: {e}", spec_path=spec_path)]) from None
+    except Exception as e:  # noqa: BLE001 - user code failing at import is the user's problem to see
+        raise SpecError([_problem(doc, "estimator.class", f"importing {module_name!r} failed: "
+                                  f"{type(e).__name__}: {e}", spec_path=spec_path)]) from None
+    cls = getattr(module, cls_name, None)
+    if cls is None:
+        names = [n for n in dir(module) if n[:1].isupper()]
+        close = difflib.get_close_matches(cls_name, names, n=1)
+        raise SpecError([_problem(doc, "estimator.class", f"module {module_name!r} has no class {cls_name!r}",
+                                  hint=f"did you mean '{module_name}.{close[0]}'?" if close else None,
+                                  spec_path=spec_path)])
+    if not isinstance(cls, type) or not hasattr(cls, "get_params") or not hasattr(cls, "fit"):
+        raise SpecError([_problem(doc, "estimator.class", f"{dotted!r} is not a scikit-learn estimator "
+                                  "(a class with fit and get_params)", spec_path=spec_path)])
+    return cls
+
+
+def make_estimator(
+    root: Path, dotted: str, params: dict[str, Any], *, seed: int = 0, doc: SpecDoc | None = None,
+    spec_path: str = "",
+) -> tuple[Any, dict[str, Any]]:
+    """An unfitted estimator with ``params`` (checked); returns it and the params actually set
+    (``random_state`` filled in from ``seed`` when the estimator has one and the spec did not)."""
+    cls = import_class(root, dotted, doc, spec_path)
+    try:
+        valid = set(cls().get_params(deep=False))
+    except TypeError:
+        valid = None  # needs constructor args (e.g. meta-estimators): let the constructor judge
+    params = dict(params)
+    if valid is not None:
+        unknown = [k for k in params if k not in valid]
+        if unknown:
+            problems = []
+            for key in unknown:
+                close = difflib.get_close_matches(key, sorted(valid), n=1)
+                problems.append(_problem(doc, f"estimator.params.{key}",
+                                         f"{dotted.rpartition('.')[2]} has no parameter {key!r}",
+                                         hint=f"did you mean '{close[0]}'?" if close else None, spec_path=spec_path))
+            raise SpecError(problems)
+        if "random_state" in valid and "random_state" not in params:
+            params["random_state"] = seed
+    try:
+        est = cls(**params)
+    except Exception as e:  # noqa: BLE001 - any constructor error is about the spec's params
+        raise SpecError([_problem(doc, "estimator.params", f"{dotted} rejected its params: "
+                                  f"{type(e).__name__}: {e}", spec_path=spec_path)]) from None
+    return est, params
+
+
+def fit_error(dotted: str, spec_path: str, e: BaseException) -> MlopsError:
+    msg = str(e).strip().splitlines()
+    return MlopsError(f"{spec_path}: estimator {dotted} failed to fit: {type(e).__name__}: "
+                      f"{msg[0] if msg else ''}".rstrip(": "))

@@ -1,0 +1,127 @@
+"""Gates: the bar a trained candidate must clear before it becomes a version.
+
+``gates: {accuracy: ">= 0.9", no_worse_than: {environment: production, metric: accuracy, by: 0.02}}``.
+scikit-learn's scorers are all "greater is better" (losses are negated, e.g.
+``neg_mean_squared_error``), so "no worse than" always means ``>= baseline - by``.
+Plain Python: the registry provider imports this at plan time.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from mlopsctl.errors import MlopsError
+
+OPS: dict[str, Callable[[float, float], bool]] = {
+    ">=": operator.ge,
+    ">": operator.gt,
+    "<=": operator.le,
+    "<": operator.lt,
+}
+NO_WORSE_THAN = "no_worse_than"
+_GATE = re.compile(r"^\s*(>=|<=|>|<)\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*$")
+
+
+class GateSyntaxError(MlopsError):
+    """A gate expression that is not ``<op> <number>``."""
+
+
+@dataclass(frozen=True)
+class Gate:
+    op: str
+    threshold: float
+
+    def __str__(self) -> str:
+        return f"{self.op} {self.threshold:g}"
+
+
+@dataclass(frozen=True)
+class GateResult:
+    name: str
+    """The gate's key in the spec: a metric name, or ``no_worse_than``."""
+    metric: str
+    op: str
+    threshold: float | None
+    value: float | None
+    passed: bool
+    message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "metric": self.metric, "op": self.op, "threshold": self.threshold,
+                "value": self.value, "passed": self.passed, "message": self.message}
+
+
+def parse_gate(expr: str | float | int) -> Gate:
+    """``">= 0.9"`` -> Gate(">=", 0.9); GateSyntaxError otherwise."""
+    m = _GATE.match(str(expr))
+    if not m or isinstance(expr, bool):
+        raise GateSyntaxError(
+            f"invalid gate {expr!r}: expected an operator (>=, >, <=, <) and a number, e.g. \">= 0.9\""
+        )
+    return Gate(m.group(1), float(m.group(2)))
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.4g}"
+
+
+def _value(metrics: dict[str, Any], metric: str) -> float | None:
+    v = metrics.get(metric)
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or math.isnan(float(v)):
+        return None
+    return float(v)
+
+
+def check_gates(
+    spec_gates: dict[str, Any] | None,
+    metrics: dict[str, Any],
+    baseline_metrics: dict[str, Any] | None,
+) -> list[GateResult]:
+    """Every gate's result, in spec order. ``baseline_metrics`` are the metrics of the version the
+    no-worse-than environment serves now (None when it serves nothing: that gate passes)."""
+    results: list[GateResult] = []
+    for name, expr in (spec_gates or {}).items():
+        if name == NO_WORSE_THAN:
+            results.append(_no_worse_than(expr or {}, metrics, baseline_metrics))
+            continue
+        gate = parse_gate(expr)
+        value = _value(metrics, name)
+        label = f"gate {name} {gate}"
+        if value is None:
+            results.append(GateResult(name, name, gate.op, gate.threshold, None, False,
+                                      f"{label} not met: the candidate has no {name} metric "
+                                      f"(computed: {', '.join(sorted(metrics)) or 'none'})"))
+            continue
+        passed = OPS[gate.op](value, gate.threshold)
+        msg = f"{label} met ({_fmt(value)})" if passed else f"{label} not met by candidate ({_fmt(value)})"
+        results.append(GateResult(name, name, gate.op, gate.threshold, value, passed, msg))
+    return results
+
+
+def _no_worse_than(rule: dict[str, Any], metrics: dict[str, Any], baseline: dict[str, Any] | None) -> GateResult:
+    env = str(rule.get("environment") or "production")
+    metric = str(rule.get("metric") or "")
+    by = float(rule.get("by") or 0.0)
+    value = _value(metrics, metric)
+    base = _value(baseline, metric) if baseline is not None else None
+    label = f"gate {NO_WORSE_THAN} {metric} (at most {by:g} below {env})"
+    if baseline is None or base is None:
+        why = f"{env} serves no version yet" if baseline is None else f"the {env} version has no {metric} metric"
+        return GateResult(NO_WORSE_THAN, metric, ">=", None, value, True, f"{label} met: {why}")
+    threshold = base - by
+    if value is None:
+        return GateResult(NO_WORSE_THAN, metric, ">=", threshold, None, False,
+                          f"{label} not met: the candidate has no {metric} metric")
+    passed = value >= threshold
+    verdict = "met" if passed else "not met by candidate"
+    return GateResult(NO_WORSE_THAN, metric, ">=", threshold, value, passed,
+                      f"{label} {verdict} ({_fmt(value)} vs {env} {_fmt(base)}, needs >= {_fmt(threshold)})")
+
+
+def failed(results: list[GateResult]) -> list[GateResult]:
+    return [r for r in results if not r.passed]

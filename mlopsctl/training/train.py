@@ -1,0 +1,269 @@
+"""The built-in trainer (``mlopsctl train MODEL``, the command of the ``train_<model>`` stage).
+
+Reads ``params/<model>.yaml`` (what the DVC stage depends on), checks the data contract,
+fits ``Pipeline(preprocess, estimator)``, scores it on a held-out split (or cross-validation)
+and writes ``artifacts/<model>/{model.joblib, metrics.json, lineage.json}``. Seeds are fixed,
+so the same inputs give the same metrics.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import difflib
+import json
+import platform
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from mlopsctl import __version__
+from mlopsctl.errors import MlopsError, Problem, SpecError
+from mlopsctl.training.pipeline import artifacts_dir, params_path, training_params
+
+
+class Progress:
+    """Phases with elapsed time on stderr: a live spinner on a terminal, plain lines (and a
+    heartbeat during long phases) otherwise, e.g. under ``dvc repro`` in CI."""
+
+    def __init__(self, model: str, enabled: bool = True, heartbeat: float = 15.0) -> None:
+        self.model = model
+        self.enabled = enabled
+        self.heartbeat = heartbeat
+        self.started = time.monotonic()
+        self._console: Any = None
+        if enabled and sys.stderr.isatty():
+            from rich.console import Console
+
+            self._console = Console(stderr=True)
+
+    def line(self, text: str) -> None:
+        if not self.enabled:
+            return
+        if self._console is not None:
+            self._console.print(text, markup=False, highlight=False)
+        else:
+            print(text, file=sys.stderr, flush=True)
+
+    @contextmanager
+    def phase(self, what: str) -> Iterator[None]:
+        t0 = time.monotonic()
+        label = f"[{self.model}] {what}"
+        if not self.enabled:
+            yield
+            return
+        if self._console is not None:
+            with self._console.status(label + "..."):
+                yield
+        else:
+            done = threading.Event()
+
+            def beat() -> None:
+                while not done.wait(self.heartbeat):
+                    print(f"{label}: still running ({time.monotonic() - t0:.0f}s)", file=sys.stderr, flush=True)
+
+            ticker = threading.Thread(target=beat, daemon=True)
+            ticker.start()
+            try:
+                yield
+            finally:
+                done.set()
+        self.line(f"{label}: done in {time.monotonic() - t0:.1f}s (total {time.monotonic() - self.started:.1f}s)")
+
+
+def load_params(root: Path, model: str) -> dict[str, Any]:
+    """``params/<model>.yaml`` when rendered; else derived from ``models/<model>.yaml`` (so the
+    trainer also runs before the first apply)."""
+    from mlopsctl.dvcfacts import _yaml_load
+
+    path = root / params_path(model)
+    if path.is_file():
+        data = _yaml_load(path.read_text(encoding="utf-8"))
+        if isinstance(data, dict):
+            return data
+    spec = root / "models" / f"{model}.yaml"
+    if not spec.is_file():
+        known = sorted(p.stem for p in (root / "models").glob("*.yaml"))
+        close = difflib.get_close_matches(model, known, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise MlopsError(f"no model {model!r}: neither {params_path(model)} nor models/{model}.yaml exists{hint}")
+    data = _yaml_load(spec.read_text(encoding="utf-8")) or {}
+    return training_params(model, data, f"models/{model}.yaml")
+
+
+def _git_head(root: Path) -> str | None:
+    try:
+        proc = subprocess.run(["git", "rev-parse", "--verify", "-q", "HEAD"], cwd=root, capture_output=True,
+                              text=True, check=False, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return proc.stdout.strip() or None
+
+
+def _scorers(metrics: list[str], doc: Any, spec_path: str) -> dict[str, Any]:
+    from sklearn.metrics import get_scorer, get_scorer_names
+
+    out, problems = {}, []
+    for i, name in enumerate(metrics):
+        try:
+            out[name] = get_scorer(name)
+        except (ValueError, TypeError):
+            close = difflib.get_close_matches(str(name), get_scorer_names(), n=1)
+            loc = doc.loc(f"metrics.{i}") if doc is not None else None
+            from mlopsctl.errors import Location
+
+            problems.append(Problem(location=loc or Location(spec_path), path=f"metrics.{i}",
+                                    message=f"unknown scikit-learn scorer {name!r}",
+                                    hint=f"did you mean '{close[0]}'?" if close else None))
+    if problems:
+        raise SpecError(problems)
+    return out
+
+
+def _write_json(path: Path, data: Any) -> None:
+    from mlopsctl.core.atomic import write_atomic
+
+    write_atomic(path, json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
+
+
+def train(root: Path, model: str, *, progress: bool = True) -> dict[str, float]:
+    """Train ``model`` and write its artifacts; returns the metrics. MlopsError on bad input."""
+    from mlopsctl.dvcfacts import md5_file, sha256_file
+    from mlopsctl.training.contract import check_file
+    from mlopsctl.training.estimators import fit_error, make_estimator, spec_doc
+
+    root = root.resolve()
+    prog = Progress(model, progress)
+    params = load_params(root, model)
+    spec_path = str(params.get("spec") or f"models/{model}.yaml")
+    doc = spec_doc(root, spec_path)
+    task = params.get("task") or "classification"
+    split = params.get("split") or {}
+    cv = params.get("cv")
+    seed = int((cv or split).get("random_state") or 0)
+    est_cfg = params.get("estimator") or {}
+    dotted = str(est_cfg.get("class") or "")
+
+    with prog.phase("load and check data"):
+        checked = check_file(root, params)
+    with prog.phase("import scikit-learn"):
+        import joblib
+        import numpy as np
+
+        from mlopsctl.training.preprocess import build_pipeline
+
+        estimator, used_params = make_estimator(root, dotted, est_cfg.get("params") or {}, seed=seed, doc=doc,
+                                                spec_path=spec_path)
+        scorers = _scorers(list(params.get("metrics") or []), doc, spec_path)
+        pipe = build_pipeline(estimator, params.get("features") or {}, str(params.get("preprocessing") or "auto"))
+    X, y = checked.X, checked.y
+    np.random.seed(seed)
+    if cv:
+        metrics = _cross_validate(pipe, X, y, scorers, cv, task, dotted, spec_path, prog)
+        with prog.phase(f"fit on all {len(X)} rows"):
+            _fit(pipe, X, y, dotted, spec_path)
+    else:
+        X_tr, X_te, y_tr, y_te = _split(X, y, split, task, spec_path)
+        with prog.phase(f"fit {dotted.rpartition('.')[2]} on {len(X_tr)} rows"):
+            _fit(pipe, X_tr, y_tr, dotted, spec_path)
+        with prog.phase(f"evaluate on {len(X_te)} held-out rows"):
+            metrics = _score(pipe, X_te, y_te, scorers, spec_path)
+
+    data_path = str(params["data"]["path"])
+    out = root / artifacts_dir(model)
+    with prog.phase(f"write {artifacts_dir(model)}/"):
+        from mlopsctl.core.atomic import write_atomic
+
+        out.mkdir(parents=True, exist_ok=True)
+        tmp = out / ".model.joblib.tmp"
+        joblib.dump(pipe, tmp)
+        tmp.replace(out / "model.joblib")
+        _write_json(out / "metrics.json", metrics)
+        import sklearn
+
+        spec_file = root / spec_path
+        lineage = {
+            "model": model,
+            "data": {"path": data_path, "md5": md5_file(root / data_path), "sha256": sha256_file(root / data_path),
+                     "rows": checked.rows},
+            "params": used_params,
+            "estimator": dotted,
+            "preprocessing": params.get("preprocessing") or "auto",
+            "split": split or None,
+            "cv": cv or None,
+            "code_commit": _git_head(root),
+            "python": platform.python_version(),
+            "sklearn": sklearn.__version__,
+            "mlopsctl": __version__,
+            "features": params.get("features") or {},
+            "target": params["data"]["target"],
+            "task": task,
+            "trained_at": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+            "spec_digest": sha256_file(spec_file) if spec_file.is_file() else None,
+        }
+        if task == "classification":
+            classes = getattr(pipe, "classes_", None)
+            lineage["classes"] = [c.item() if hasattr(c, "item") else c for c in classes] if classes is not None else []
+        write_atomic(out / "lineage.json", json.dumps(lineage, indent=2, sort_keys=True, default=str) + "\n")
+    prog.line(f"[{model}] " + "  ".join(f"{k} {v:.4g}" for k, v in metrics.items())
+              + f"  ({time.monotonic() - prog.started:.1f}s)")
+    return metrics
+
+
+def _fit(pipe: Any, X: Any, y: Any, dotted: str, spec_path: str) -> None:
+    from mlopsctl.training.estimators import fit_error
+
+    try:
+        pipe.fit(X, y)
+    except (KeyboardInterrupt, MemoryError):
+        raise
+    except Exception as e:  # noqa: BLE001 - any fit failure is reported against the spec
+        raise fit_error(dotted, spec_path, e) from None
+
+
+def _split(X: Any, y: Any, split: dict[str, Any], task: str, spec_path: str) -> tuple[Any, Any, Any, Any]:
+    from sklearn.model_selection import train_test_split
+
+    test_size = split.get("test_size", 0.25)
+    stratify = y if (split.get("stratify") and task == "classification") else None
+    if len(X) < 2:
+        raise MlopsError(f"{spec_path}: the dataset has {len(X)} row(s); at least 2 are needed to split it")
+    try:
+        return tuple(train_test_split(X, y, test_size=test_size, random_state=split.get("random_state", 0),
+                                      stratify=stratify))  # type: ignore[return-value]
+    except ValueError as e:
+        raise MlopsError(f"{spec_path}: split: cannot split {len(X)} rows with test_size={test_size}"
+                         f"{' and stratify' if stratify is not None else ''}: {e}") from None
+
+
+def _score(pipe: Any, X: Any, y: Any, scorers: dict[str, Any], spec_path: str) -> dict[str, float]:
+    out = {}
+    for name, scorer in scorers.items():
+        try:
+            out[name] = float(scorer(pipe, X, y))
+        except Exception as e:  # noqa: BLE001 - a metric unfit for the task is a spec problem
+            raise MlopsError(f"{spec_path}: metric {name!r} cannot be computed for this model: "
+                             f"{type(e).__name__}: {e}") from None
+    return out
+
+
+def _cross_validate(pipe: Any, X: Any, y: Any, scorers: dict[str, Any], cv: dict[str, Any], task: str,
+                    dotted: str, spec_path: str, prog: Progress) -> dict[str, float]:
+    from sklearn.model_selection import KFold, StratifiedKFold, cross_validate
+
+    folds = int(cv.get("folds", 5))
+    splitter_cls = StratifiedKFold if task == "classification" else KFold
+    splitter = splitter_cls(n_splits=folds, shuffle=True, random_state=cv.get("random_state", 0))
+    with prog.phase(f"{folds}-fold cross-validation"):
+        try:
+            res = cross_validate(pipe, X, y, cv=splitter, scoring=scorers, error_score="raise")
+        except ValueError as e:
+            raise MlopsError(f"{spec_path}: cv: cannot cross-validate {len(X)} rows in {folds} folds: {e}") from None
+        except Exception as e:  # noqa: BLE001
+            raise MlopsError(f"{spec_path}: estimator {dotted} failed during cross-validation: "
+                             f"{type(e).__name__}: {e}") from None
+    return {name: float(res[f"test_{name}"].mean()) for name in scorers}

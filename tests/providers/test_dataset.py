@@ -1,0 +1,79 @@
+"""Datasets through real DVC: plan reasons from DVC's files, apply with dvc add + push."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "training"))
+
+from dvcrepos import context, dvc, make_repo  # noqa: E402
+
+from mlopsctl import dvcfacts  # noqa: E402
+from mlopsctl.core.model import Action, Change  # noqa: E402
+from mlopsctl.core.plan import diff_one  # noqa: E402
+from mlopsctl.providers.dataset import DatasetProvider  # noqa: E402
+
+ADDRESS = "dataset.data/iris.csv"
+
+
+def _plan(root: Path) -> Change:
+    ctx = context(root, log=lambda _: None)
+    (res,) = DatasetProvider().expand(ctx)
+    assert res.address == ADDRESS
+    return diff_one(ctx, res.address, res)
+
+
+def _apply(root: Path, change: Change) -> None:
+    DatasetProvider().apply(change, context(root, log=lambda _: None))
+
+
+def test_track_push_change_and_repush(tmp_path: Path) -> None:
+    root = make_repo(tmp_path)
+    first = _plan(root)
+    assert first.action is Action.CREATE
+    assert "data/iris.csv is not tracked by DVC yet" in first.reasons
+    assert any("DVC is not initialised" in r for r in first.reasons)
+    assert any("tracked by Git" in r for r in first.reasons)
+    _apply(root, first)
+    out = dvcfacts.read_dvcfile(root, "data/iris.csv")
+    assert out is not None and out["md5"] == dvcfacts.md5_file(root / "data/iris.csv")  # DVC 3: plain md5
+    remote = tmp_path / "dvc-remote"
+    assert dvcfacts.in_store(remote, out["md5"])
+    assert _plan(root).action is Action.NOOP
+    assert dvc(root, "status", "--json").stdout.strip() in ("{}", "")
+
+    with open(root / "data/iris.csv", "a") as f:
+        f.write("5.0,3.0,1.5,0.2,setosa\n")
+    changed = _plan(root)
+    new_md5 = dvcfacts.md5_file(root / "data/iris.csv")
+    assert changed.action is Action.UPDATE
+    assert changed.reasons == (f"data/iris.csv changed (md5 {out['md5'][:8]} -> {new_md5[:8]})",)
+    _apply(root, changed)
+    assert _plan(root).action is Action.NOOP
+
+    obj = dvcfacts.object_path(remote, new_md5)
+    obj.unlink()
+    unpushed = _plan(root)
+    assert unpushed.reasons == ("data/iris.csv is not pushed to remote 'local'",)
+    _apply(root, unpushed)
+    assert obj.exists() and _plan(root).action is Action.NOOP
+
+
+def test_missing_data_file_is_blocked(tmp_path: Path) -> None:
+    root = make_repo(tmp_path)
+    (root / "data/iris.csv").unlink()
+    change = _plan(root)
+    assert change.blocked and "data file data/iris.csv does not exist (models/iris.yaml:" in change.blocked
+
+
+def test_missing_tracked_file_is_pulled(tmp_path: Path) -> None:
+    root = make_repo(tmp_path)
+    _apply(root, _plan(root))
+    digest = dvcfacts.md5_file(root / "data/iris.csv")
+    (root / "data/iris.csv").unlink()
+    dvc(root, "gc", "-w", "-f")  # nothing in the workspace uses it: gone from the local cache too
+    change = _plan(root)
+    assert change.action is Action.UPDATE and "will be pulled" in change.reasons[0]
+    _apply(root, change)
+    assert dvcfacts.md5_file(root / "data/iris.csv") == digest

@@ -15,6 +15,7 @@ import configparser
 import hashlib
 import json
 import os
+import stat
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,12 +31,12 @@ def _yaml_load(text: str) -> Any:
     import yaml
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    return yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
+    return yaml.load(text, Loader=loader)
 
 
 def md5_file(path: Path) -> str:
     """DVC 3's file digest: plain md5 of the bytes (``hash: md5``)."""
-    h = hashlib.md5()  # noqa: S324 - DVC's digest, not a security measure
+    h = hashlib.md5()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1024 * 1024), b""):
             h.update(chunk)
@@ -74,16 +75,16 @@ class StatCache:
             pass
 
     def file_md5(self, rel: str, st: os.stat_result | None = None) -> Digest | None:
-        full = self.root / rel
+        full = os.path.join(self.root, rel)
         try:
-            st = st or full.stat()
+            st = st or os.stat(full)
         except OSError:
             return None
         key = [st.st_ino, st.st_mtime_ns, st.st_size]
         hit = self.entries.get(rel)
         if hit is not None and hit[:3] == key:
             return Digest(hit[3], st.st_size)
-        md5 = md5_file(full)
+        md5 = md5_file(Path(full))
         if time.time() - st.st_mtime_ns / 1e9 > _RACY_SECONDS:
             self.entries[rel] = [*key, md5]
             self.dirty = True
@@ -94,32 +95,30 @@ class StatCache:
         base = self.root / rel
         entries: list[dict[str, str]] = []
         size = 0
+        prefix = len(str(base)) + 1
         for dirpath, dirnames, filenames in os.walk(base):
             dirnames[:] = [d for d in dirnames if d not in ignore and d not in (".git", ".dvc")]
             for name in filenames:
                 if name in ignore:
                     continue
-                full = Path(dirpath) / name
-                sub = full.relative_to(self.root).as_posix()
-                d = self.file_md5(sub)
+                inner = os.path.join(dirpath, name)[prefix:].replace(os.sep, "/")
+                d = self.file_md5(f"{rel}/{inner}")
                 if d is None:
                     continue
                 size += d.size
-                entries.append({"md5": d.md5, "relpath": full.relative_to(base).as_posix()})
+                entries.append({"md5": d.md5, "relpath": inner})
         if not entries and not base.is_dir():
             return None
         entries.sort(key=lambda e: e["relpath"])
         blob = json.dumps(entries, sort_keys=True).encode("utf-8")
-        return Digest(hashlib.md5(blob).hexdigest() + ".dir", size, len(entries))  # noqa: S324
+        return Digest(hashlib.md5(blob).hexdigest() + ".dir", size, len(entries))
 
     def digest(self, rel: str, ignore: frozenset[str] = frozenset()) -> Digest | None:
         """A file's or a directory's digest as dvc.lock records it; None when the path is absent."""
         try:
-            st = (self.root / rel).stat()
+            st = os.stat(os.path.join(self.root, rel))
         except OSError:
             return None
-        import stat
-
         if stat.S_ISDIR(st.st_mode):
             return self.dir_digest(rel, ignore)
         return self.file_md5(rel, st)
@@ -189,11 +188,36 @@ def read_dvcfile(root: Path, data_path: str) -> dict[str, Any] | None:
 # ------------------------------------------------------------------ config, cache, remote
 
 
+_CONFIG_MEMO: dict[str, tuple[tuple[Any, ...], dict[str, dict[str, str]]]] = {}
+
+
+def _stat_key(*paths: Path) -> tuple[Any, ...]:
+    out: list[Any] = []
+    for p in paths:
+        try:
+            st = os.stat(p)
+            out.append((st.st_ino, st.st_mtime_ns, st.st_size))
+        except OSError:
+            out.append(None)
+    return tuple(out)
+
+
 def read_config(root: Path) -> dict[str, dict[str, str]]:
     """``.dvc/config`` merged with ``.dvc/config.local``: section -> options.
 
     Sections keep DVC's spelling without quotes, e.g. ``core`` and ``remote "local"``.
+    Memoised per content (a plan asks once per dataset and stage).
     """
+    key = _stat_key(root / ".dvc" / "config", root / ".dvc" / "config.local")
+    hit = _CONFIG_MEMO.get(str(root))
+    if hit is not None and hit[0] == key:
+        return hit[1]
+    out = _read_config(root)
+    _CONFIG_MEMO[str(root)] = (key, out)
+    return out
+
+
+def _read_config(root: Path) -> dict[str, dict[str, str]]:
     out: dict[str, dict[str, str]] = {}
     for name in ("config", "config.local"):
         parser = configparser.RawConfigParser()
@@ -224,8 +248,7 @@ def is_local_url(url: str) -> bool:
 
 
 def local_remote_dir(root: Path, url: str) -> Path:
-    if url.startswith("file://"):
-        url = url[len("file://") :]
+    url = url.removeprefix("file://")
     p = Path(url)
     return p if p.is_absolute() else (root / ".dvc" / p).resolve()
 
@@ -245,14 +268,17 @@ def object_path(store: Path, md5: str) -> Path:
 
 def in_store(store: Path, md5: str) -> bool:
     """An object (and, for a directory, every file it lists) is present in ``store``."""
-    obj = object_path(store, md5)
+    base = os.path.join(store, "files", "md5")
+    obj = os.path.join(base, md5[:2], md5[2:])
     if not md5.endswith(".dir"):
-        return obj.exists()
+        return os.path.exists(obj)
     try:
-        listing = json.loads(obj.read_text(encoding="utf-8"))
+        with open(obj, encoding="utf-8") as f:
+            listing = json.load(f)
     except (OSError, ValueError):
         return False
-    return all(object_path(store, e["md5"]).exists() for e in listing if isinstance(e, dict) and "md5" in e)
+    return all(os.path.exists(os.path.join(base, e["md5"][:2], e["md5"][2:]))
+               for e in listing if isinstance(e, dict) and "md5" in e)
 
 
 def dvcignore_names(root: Path) -> frozenset[str]:
@@ -297,6 +323,8 @@ def _short(value: Any) -> str:
 
 def param_changes(locked: Any, desired: Any) -> list[str]:
     """"estimator.params.n_estimators 100 -> 200"-style lines for every changed leaf."""
+    if locked == desired and json.dumps(locked, sort_keys=True) == json.dumps(desired, sort_keys=True):
+        return []
     old, new = _flatten(locked or {}), _flatten(desired or {})
     lines = []
     for key in sorted(set(old) | set(new)):

@@ -17,6 +17,10 @@ from pathlib import Path
 
 from mlopsctl.errors import MlopsError, UnavailableError
 
+# DVC's hints about committing its files: mlopsctl's own output says what to commit.
+_NOISE = ("To track the changes with git", "git add ", "To enable auto staging", "dvc config core.autostage",
+          "Use `dvc push`")
+
 
 def dvc_command() -> list[str]:
     """``dvc`` beside the running interpreter (the venv's), else ``python -m dvc``."""
@@ -71,7 +75,7 @@ def run_dvc(
         for line in proc.stdout:
             line = line.rstrip("\n")
             lines.append(line)
-            if log and line.strip():
+            if log and line.strip() and not line.strip().startswith(_NOISE):
                 log(f"  {line}")
         rc = proc.wait()
     except KeyboardInterrupt:

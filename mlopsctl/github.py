@@ -73,7 +73,7 @@ class GitHub:
         if body is not None:
             req.add_header("Content-Type", "application/json")
         try:
-            with urllib.request.urlopen(req, timeout=self.timeout) as resp:  # noqa: S310 - API URL is http(s)
+            with urllib.request.urlopen(req, timeout=self.timeout) as resp:
                 raw = resp.read()
                 headers = resp.headers
         except urllib.error.HTTPError as e:

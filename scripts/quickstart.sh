@@ -30,6 +30,21 @@ bash "$ROOT/scripts/setup.sh"
 MLOPSCTL="$VENV/bin/mlopsctl"
 mlopsctl() { printf '$ mlopsctl %s\n' "$*"; "$MLOPSCTL" -C "$DEST" "$@"; }
 
+# Where no image registry is reachable, `FROM python:3.11-slim` cannot be pulled: point the
+# example at the local base image that scripts/engine-up.sh made, as a reviewed commit would.
+use_local_base_image() {
+    local local_base="${MLOPSCTL_BASE_IMAGE:-mlopsctl/base:bookworm}" base
+    base="$(sed -n 's/^  base: *//p' "$DEST/mlops.yaml" | head -n 1)"
+    [ -n "$base" ] && [ "$base" != "$local_base" ] || return 0
+    docker image inspect "$base" >/dev/null 2>&1 && return 0
+    docker image inspect "$local_base" >/dev/null 2>&1 || return 0
+    step "the engine has no $base (no registry reachable?): using the local base image $local_base"
+    sed -i "s|^  base: .*|  base: $local_base  # local base image made by scripts/engine-up.sh|" "$DEST/mlops.yaml"
+    local ident=()
+    git -C "$DEST" config user.email >/dev/null || ident=(-c user.name=mlopsctl -c user.email=mlopsctl@localhost)
+    git -C "$DEST" "${ident[@]}" commit -q -am "Use the local base image $local_base"
+}
+
 if [ "$FRESH" = 1 ] && [ -d "$DEST" ]; then
     step "removing the previous example in $DEST"
     [ -f "$DEST/mlops.yaml" ] || die "$DEST does not look like an mlopsctl repository (no mlops.yaml); not removing it"
@@ -45,6 +60,7 @@ else
     mkdir -p "$(dirname "$DEST")"
     printf '$ mlopsctl new %s\n' "$DEST"
     "$MLOPSCTL" new "$DEST"
+    use_local_base_image
 fi
 
 step "validating the specs"

@@ -256,3 +256,17 @@ def run_mlopsctl(
         timeout=timeout,
         check=False,
     )
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now.
+
+    The generated project publishes staging/production on 8101/8102 (the agreed defaults), which a
+    running quick start example also uses; tests that really deploy should pass
+    ``project={"environments": {"staging": {"port": free_port()}, ...}}``.
+    """
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

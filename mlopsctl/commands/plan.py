@@ -20,7 +20,8 @@ def plan(out: str | None, fmt: str, detailed_exitcode: bool, destroy: bool, forc
          targets: tuple[str, ...], excludes: tuple[str, ...]) -> None:
     """Show what apply would change, and why."""
     from mlopsctl.core import planfile
-    from mlopsctl.core.plan import compute_plan
+    from mlopsctl.core.plan import blocked_changes, compute_plan
+    from mlopsctl.errors import MlopsError
 
     ctx = make_context(load_project(), force=force)
     the_plan = compute_plan(ctx, targets=targets, excludes=excludes, destroy=destroy)
@@ -30,5 +31,10 @@ def plan(out: str | None, fmt: str, detailed_exitcode: bool, destroy: bool, forc
     if out:
         planfile.save(the_plan, Path(out))
         err(f"Saved the plan to {out}. Apply exactly this plan with: mlopsctl apply {out}")
+    blocked = blocked_changes(the_plan, force)
+    if blocked:
+        # A plan that apply would refuse fails, so a pull-request check goes red before the merge.
+        names = ", ".join(c.address for c in blocked)
+        raise MlopsError(f"apply would refuse {len(blocked)} blocked change(s): {names} (reasons in the plan above)")
     if detailed_exitcode and the_plan.has_changes:
         sys.exit(2)

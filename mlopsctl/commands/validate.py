@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 
 import click
@@ -40,7 +41,7 @@ def validate(fmt: str) -> None:
         models = len(project.models) if project is not None else 0
         click.echo(f"OK: 1 project, {models} model{'s' if models != 1 else ''}")
     if problems:
-        raise click.exceptions.Exit(1)
+        sys.exit(1)
 
 
 def _escape_data(s: str) -> str:

@@ -66,6 +66,8 @@ class DigestCache:
     def __init__(self, root: Path | str) -> None:
         self.root = Path(root)
         self.path = self.root / CACHE_RELPATH
+        self._root = os.fspath(self.root)
+        self._prefix = self._root.rstrip(os.sep) + os.sep
         self._entries: dict[str, dict[str, Any]] | None = None
         self._dirty = False
 
@@ -111,23 +113,27 @@ class DigestCache:
 
     # -- lookups -----------------------------------------------------------------------
     def key(self, path: Path | str) -> str:
-        p = Path(path)
-        if not p.is_absolute():
-            p = self.root / p
-        try:
-            return p.relative_to(self.root).as_posix()
-        except ValueError:
-            return p.as_posix()
+        return self._locate(path)[1]
 
-    def memo(self, path: Path | str, name: str, compute: Callable[[Path], T]) -> T:
+    def _locate(self, path: Path | str) -> tuple[str, str]:
+        """(full path, cache key); plain string work, as this runs once per file per plan."""
+        p = os.fspath(path)
+        if not os.path.isabs(p):
+            return os.path.join(self._root, p), p.replace(os.sep, "/")
+        if p.startswith(self._prefix):
+            return p, p[len(self._prefix) :].replace(os.sep, "/")
+        return p, Path(p).as_posix()
+
+    def memo(self, path: Path | str, name: str, compute: Callable[[Path], T], *, st: os.stat_result | None = None) -> T:
         """``compute(path)`` memoised under ``name`` for the file's current stat.
 
         ``compute`` must derive its JSON-serialisable result from the file's bytes only.
-        Raises FileNotFoundError (and other OSErrors) like ``os.stat`` would.
+        ``st`` is the file's stat when the caller has it already. Raises FileNotFoundError
+        (and other OSErrors) like ``os.stat`` would.
         """
-        full = Path(path) if Path(path).is_absolute() else self.root / path
-        key = self.key(full)
-        st = full.stat()
+        full, key = self._locate(path)
+        if st is None:
+            st = os.stat(full)
         stat = _stat_key(st)
         entries = self._load()
         entry = entries.get(key)
@@ -136,7 +142,7 @@ class DigestCache:
             if name in values:
                 return values[name]  # type: ignore[no-any-return]
         checked = time.time_ns()
-        value = compute(full)
+        value = compute(Path(full))
         if entry is None or entry["stat"] != stat:
             entry = {"stat": stat, "checked": checked, "values": {}}
             entries[key] = entry

@@ -30,7 +30,7 @@ def git_dir(root: Path | str) -> Path | None:
                 return None
             if not text.startswith("gitdir:"):
                 return None
-            target = Path(text[len("gitdir:"):].strip())
+            target = Path(text[len("gitdir:") :].strip())
             return target if target.is_absolute() else (d / target).resolve()
     return None
 

@@ -13,14 +13,27 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from pathlib import PurePosixPath
 
 from mlopsctl.errors import MlopsError
 
 _HASH_NAMES = {".gitignore", ".dockerignore", ".dvcignore", "Makefile", "Containerfile", "Dockerfile", "CODEOWNERS"}
 _HASH_SUFFIXES = {
-    ".yml", ".yaml", ".py", ".sh", ".bash", ".toml", ".cfg", ".ini", ".conf", ".txt", ".r", ".env",
-    ".properties", ".dockerfile", ".gitignore", ".dockerignore",
+    ".yml",
+    ".yaml",
+    ".py",
+    ".sh",
+    ".bash",
+    ".toml",
+    ".cfg",
+    ".ini",
+    ".conf",
+    ".txt",
+    ".r",
+    ".env",
+    ".properties",
+    ".dockerfile",
+    ".gitignore",
+    ".dockerignore",
 }
 _HTML_SUFFIXES = {".md", ".html", ".htm"}
 
@@ -36,8 +49,9 @@ _SCAN_LINES = 8
 
 def comment_style(path: str) -> tuple[str, str] | None:
     """(prefix, suffix) of a one-line comment in this kind of file, or None if it has none."""
-    p = PurePosixPath(path)
-    name, suffix = p.name, p.suffix.lower()
+    name = path.rpartition("/")[2]
+    dot = name.rfind(".")
+    suffix = name[dot:].lower() if dot > 0 else ""
     if name in _HASH_NAMES or name.startswith("Dockerfile") or suffix in _HASH_SUFFIXES:
         return ("# ", "")
     if suffix in _HTML_SUFFIXES:
@@ -46,7 +60,7 @@ def comment_style(path: str) -> tuple[str, str] | None:
 
 
 def is_dockerfile(path: str) -> bool:
-    name = PurePosixPath(path).name
+    name = path.rpartition("/")[2]
     return name.startswith(("Dockerfile", "Containerfile")) or name.lower().endswith(".dockerfile")
 
 
@@ -62,7 +76,9 @@ def header_line(path: str, template: str, digest: str) -> str:
             f"{path}: mlopsctl cannot put an ownership header into this kind of file; managed files must allow "
             "comments (YAML, Python, shell, TOML, text, Dockerfile, ignore files, Markdown, HTML)"
         )
-    text = f"Managed by mlopsctl (templates/{template}). Edit the specs, not this file. mlopsctl-digest: sha256:{digest}"
+    text = (
+        f"Managed by mlopsctl (templates/{template}). Edit the specs, not this file. mlopsctl-digest: sha256:{digest}"
+    )
     return f"{style[0]}{text}{style[1]}"
 
 
@@ -88,9 +104,13 @@ def _keep_first(lines: list[str], path: str) -> int:
     return n
 
 
-def compose(body: str, path: str, template: str) -> str:
-    """The file to write: ``body`` with the ownership header inserted where it may go."""
-    digest = body_digest(body.encode("utf-8"))
+def compose(body: str, path: str, template: str, digest: str | None = None) -> str:
+    """The file to write: ``body`` with the ownership header inserted where it may go.
+
+    ``digest`` is ``body_digest`` of the body when the caller computed it already.
+    """
+    if digest is None:
+        digest = body_digest(body.encode("utf-8"))
     lines = _split_lines(body)
     n = _keep_first(lines, path)
     return "".join(lines[:n]) + header_line(path, template, digest) + "\n" + "".join(lines[n:])

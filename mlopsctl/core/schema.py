@@ -21,7 +21,7 @@ from mlopsctl.paths import SCHEMAS
 
 SCHEMA_FILES = {"Project": "project.schema.json", "Model": "model.schema.json"}
 
-_TYPE_WORDS = {
+_TYPE_WORDS: dict[str, str] = {
     "object": "a mapping",
     "array": "a list",
     "string": "a string",
@@ -54,8 +54,12 @@ def _validator(kind: str) -> Any:
 def validate(kind: str, data: Any, file: str, lines: dict[str, tuple[int, int]], text: str | None = None) -> list[Problem]:
     """Every schema violation of one document, located via ``lines`` (see SpecDoc.lines)."""
     out: list[Problem] = []
+    seen: set[tuple[str, str]] = set()
     for error in _validator(kind).iter_errors(data):
         for key, message, hint in _explain(error):
+            if (key, message) in seen:  # e.g. jsonschema reports `required` once per missing key
+                continue
+            seen.add((key, message))
             line, col = _nearest(lines, key)
             out.append(Problem(
                 location=Location(file, line, col),
@@ -91,22 +95,26 @@ def _shown(value: Any) -> str:
 
 
 def _expected(schema: Any) -> str | None:
-    return schema.get("x-expected") if isinstance(schema, dict) else None
+    want = schema.get("x-expected") if isinstance(schema, dict) else None
+    return str(want) if want else None
 
 
-def _explain(error: Any) -> list[tuple[str, str, str | None]]:
+Explained = list[tuple[str, str, "str | None"]]
+
+
+def _explain(error: Any) -> Explained:
     """(dotted key path, message, hint) for one jsonschema error; some errors name several keys."""
     path = dotted(error.absolute_path)
     v, inst, schema = error.validator, error.instance, error.schema
     if "propertyNames" in error.relative_schema_path or "propertyNames" in error.schema_path:
         # jsonschema reports the bad key name as the instance, at the mapping's path.
         key = f"{path}.{inst}" if path else str(inst)
-        want = _expected(schema) or "a different name"
-        return [(key, f"invalid name {inst!r}: expected {want}", None)]
+        name_rule = _expected(schema) or "a different name"
+        return [(key, f"invalid name {inst!r}: expected {name_rule}", None)]
     if v == "additionalProperties" and isinstance(inst, dict):
         allowed = sorted(schema.get("properties", {}))
         pats = list(schema.get("patternProperties", {}))
-        out = []
+        out: Explained = []
         for k in inst:
             if k in allowed or any(re.search(p, k) for p in pats):
                 continue
@@ -121,7 +129,7 @@ def _explain(error: Any) -> list[tuple[str, str, str | None]]:
     want = _expected(schema)
     if v == "type":
         types = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
-        words = " or ".join(_TYPE_WORDS.get(t, t) for t in types)
+        words = " or ".join(_TYPE_WORDS.get(str(t), str(t)) for t in types)
         hint = None
         if "string" in types and isinstance(inst, (int, float)) and not isinstance(inst, bool):
             hint = f'quote it: "{inst}"'

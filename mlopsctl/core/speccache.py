@@ -21,7 +21,7 @@ from typing import Any
 from mlopsctl import __version__
 from mlopsctl.paths import SCHEMAS
 
-FORMAT = 1
+FORMAT = 2
 RACY_NS = 100_000_000
 """A file modified this recently may change again within the same timestamp tick: not cached."""
 
@@ -43,7 +43,7 @@ def _stamp() -> str:
 
 
 class SpecCache:
-    """Entries by repo-relative path: ``{"stat": [...], "digest", "data", "lines"}``."""
+    """Entries by repo-relative path: ``{"stat": [...], "digest", "data", "keys", "pos"}``."""
 
     def __init__(self, root: Path) -> None:
         self.file = root / ".mlopsctl" / "cache" / "specs.json"
@@ -71,13 +71,16 @@ class SpecCache:
         if not isinstance(entry, dict) or entry.get("stat") != stat_key(st):
             return None
         try:
-            lines = {k: (int(v[0]), int(v[1])) for k, v in entry["lines"].items()}
+            keys, pos = entry["keys"], entry["pos"]
             data, digest = entry["data"], str(entry["digest"])
-        except (KeyError, TypeError, ValueError, IndexError, AttributeError):
+        except (KeyError, TypeError):
             return None
-        if not isinstance(data, dict):
+        if not (isinstance(data, dict) and isinstance(keys, list) and isinstance(pos, list)
+                and len(pos) == 2 * len(keys)):
             return None
-        return {"data": data, "lines": lines, "digest": digest}
+        # Stored flat (keys + [line, col, line, col, ...]): rebuilding 50,000 pairs stays in C.
+        it = iter(pos)
+        return {"data": data, "lines": dict(zip(keys, zip(it, it))), "digest": digest}
 
     def put(self, relpath: str, st: os.stat_result, data: dict[str, Any], lines: dict[str, tuple[int, int]],
             digest: str) -> None:
@@ -85,7 +88,8 @@ class SpecCache:
         if time.time_ns() - st.st_mtime_ns < RACY_NS:
             self.entries.pop(relpath, None)
             return
-        self.entries[relpath] = {"stat": stat_key(st), "digest": digest, "data": data, "lines": lines}
+        pos = [n for lc in lines.values() for n in lc]
+        self.entries[relpath] = {"stat": stat_key(st), "digest": digest, "data": data, "keys": list(lines), "pos": pos}
         self.dirty = True
 
     def forget(self, relpath: str) -> None:

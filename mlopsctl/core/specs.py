@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from mlopsctl.core.specs_model import Project, SpecDoc
 from mlopsctl.errors import MlopsError, Problem, SpecError
@@ -100,7 +100,7 @@ class _Loaded:
 def _load_doc(root: Path, rel: str, kind: str, store: Any) -> _Loaded:
     from mlopsctl.errors import Location
 
-    path = root / rel
+    path = os.path.join(root, rel)  # strings, not pathlib: this runs once per spec on every load
     try:
         st = os.stat(path)
     except FileNotFoundError:
@@ -179,6 +179,8 @@ class _Findings:
         self.root = root
         self.problems: list[Problem] = []
         self._texts: dict[str, str | None] = {}
+        self.dirs: dict[str, str] = {}
+        """Repo-relative directory -> its real path, resolved once per load."""
 
     def add(self, doc: SpecDoc, key: str, message: str, hint: str | None = None) -> None:
         from mlopsctl.core.yamlio import excerpt
@@ -280,7 +282,7 @@ def _check_model(root: Path, doc: SpecDoc, envs: list[str] | None, found: _Findi
         if _number(lo) and _number(hi) and lo > hi:
             found.add(doc, f"features.{fname}.min", f"min {lo} is greater than max {hi}")
     data_path = _str(_map(data.get("data")).get("path"))
-    why = _repo_path_problem(root, data_path, must_exist=True) if data_path else None
+    why = _repo_path_problem(root, data_path, must_exist=True, memo=found.dirs) if data_path else None
     if why:
         found.add(doc, "data.path", why)
     train = _map(data.get("train"))
@@ -289,17 +291,21 @@ def _check_model(root: Path, doc: SpecDoc, envs: list[str] | None, found: _Findi
         listed = train.get(group)
         paths.extend((f"train.{group}.{i}", p) for i, p in enumerate(listed if isinstance(listed, list) else []))
     for key, p in paths:
-        why = _repo_path_problem(root, p, must_exist=False) if isinstance(p, str) and p else None
+        why = _repo_path_problem(root, p, must_exist=False, memo=found.dirs) if isinstance(p, str) and p else None
         if why:
             found.add(doc, key, why)
 
 
-def _number(v: Any) -> bool:
+def _number(v: Any) -> TypeGuard[float]:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
-def _repo_path_problem(root: Path, p: str, *, must_exist: bool) -> str | None:
-    """Why ``p`` is not a usable repository-relative path (None when it is)."""
+def _repo_path_problem(root: Path, p: str, *, must_exist: bool, memo: dict[str, str] | None = None) -> str | None:
+    """Why ``p`` is not a usable repository-relative path (None when it is).
+
+    Runs for every model on every load, so it works on strings and resolves each parent
+    directory once (``memo``): a thousand models in one data folder cost a thousand lstats.
+    """
     import posixpath
 
     if p.startswith(("/", "~", "\\")) or (len(p) > 1 and p[1] == ":"):
@@ -309,18 +315,25 @@ def _repo_path_problem(root: Path, p: str, *, must_exist: bool) -> str | None:
         return f"{p!r} leads outside the repository; data must live inside it"
     if norm == ".":
         return "expected a file path, got the repository root"
-    full = root / norm
+    top = str(root)
+    parent, _, name = norm.rpartition("/")
+    memo = {} if memo is None else memo
+    if parent not in memo:
+        memo[parent] = os.path.realpath(os.path.join(top, parent)) if parent else top
+    full = os.path.join(memo[parent], name)
     try:
-        real = full.resolve()
-    except (OSError, RuntimeError):  # a symlink loop
-        return f"{p!r} cannot be resolved (a symlink loop?)"
-    if not real.is_relative_to(root):
-        return f"{p!r} leads outside the repository through a symlink ({real})"
-    if not must_exist or full.exists():
+        st = os.lstat(full)
+    except OSError:
+        st = None
+    if st is not None and (st.st_mode & 0o170000) == 0o120000:  # a symlink: follow it
+        full = os.path.realpath(full)
+    if full != top and not full.startswith(top + os.sep):
+        return f"{p!r} leads outside the repository through a symlink ({full})"
+    if not must_exist or (st is not None and os.path.exists(full)):
         return None
     # A DVC-tracked file may be present only as its .dvc file (fresh clone, data not pulled).
     parts = norm.split("/")
     for i in range(len(parts), 0, -1):
-        if (root / ("/".join(parts[:i]) + ".dvc")).is_file():
+        if os.path.isfile(os.path.join(top, "/".join(parts[:i]) + ".dvc")):
             return None
     return f"{p!r} does not exist (nor {p}.dvc); add the data file or fix the path"

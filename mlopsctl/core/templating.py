@@ -178,3 +178,84 @@ def _template_line(exc: BaseException, template: str) -> int | None:
             line = tb.tb_lineno
         tb = tb.tb_next
     return line
+
+
+class RenderMemo:
+    """Body digests of earlier renders, so a no-op plan need not import or run Jinja at all.
+
+    A render is a pure function of the template sources, the filters here, and the context;
+    the key covers all three: a salt made of every file under the template directory (so
+    includes count), this module's own source and the mlopsctl version, plus the template
+    name and the context as canonical JSON. Kept at ``<root>/.mlopsctl/cache/renders.json``;
+    only keys used in a run are kept when it is saved. A corrupt file is ignored.
+    """
+
+    RELPATH = ".mlopsctl/cache/renders.json"
+
+    def __init__(self, root: Path, search_path: Path | str | None = None) -> None:
+        self.root = Path(root)
+        self.path = self.root / self.RELPATH
+        self._search = Path(search_path) if search_path is not None else None
+        self._salt: str | None = None
+        self._old: dict[str, str] | None = None
+        self._used: dict[str, str] = {}
+
+    def key(self, template: str, context: dict[str, Any], digests: Any) -> str | None:
+        """The memo key, or None when the context is not plain JSON data (then no memo)."""
+        try:
+            blob = json.dumps(context, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        except (TypeError, ValueError):
+            return None
+        if self._salt is None:
+            self._salt = self._compute_salt(digests)
+        import hashlib
+
+        return hashlib.sha256(f"{self._salt}\0{template}\0{blob}".encode()).hexdigest()
+
+    def get(self, key: str) -> str | None:
+        value = self._load().get(key)
+        if value is not None:
+            self._used[key] = value
+        return value
+
+    def put(self, key: str, digest: str) -> None:
+        self._used[key] = digest
+
+    def save(self) -> bool:
+        """Write the memo atomically when the keys used this run differ from what was loaded."""
+        if not self._used or self._used == self._load():
+            return False
+        from mlopsctl.core.fsafe import write_atomic
+
+        blob = json.dumps({"format": 1, "renders": self._used}, separators=(",", ":"), sort_keys=True)
+        try:
+            write_atomic(self.path, blob.encode(), 0o644)
+        except OSError:
+            return False
+        self._old = dict(self._used)
+        return True
+
+    def _load(self) -> dict[str, str]:
+        if self._old is None:
+            self._old = {}
+            try:
+                raw = json.loads(self.path.read_text(encoding="utf-8"))
+                if isinstance(raw, dict) and raw.get("format") == 1 and isinstance(raw.get("renders"), dict):
+                    self._old = {k: v for k, v in raw["renders"].items() if isinstance(v, str)}
+            except (OSError, ValueError):
+                pass
+        return self._old
+
+    def _compute_salt(self, digests: Any) -> str:
+        import os
+
+        from mlopsctl import __version__, paths
+
+        top = str(self._search if self._search is not None else paths.TEMPLATES)
+        parts = [__version__, digests.digest(Path(__file__).resolve())]
+        for dirpath, dirnames, filenames in os.walk(top):
+            dirnames.sort()
+            for name in sorted(filenames):
+                full = os.path.join(dirpath, name)
+                parts.append(f"{os.path.relpath(full, top)}={digests.digest(Path(full))}")
+        return "\n".join(parts)

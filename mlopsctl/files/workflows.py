@@ -77,7 +77,7 @@ def workflow_context(project: Project) -> dict[str, Any]:
     """Template variables, all plain JSON data (the plan saves them)."""
     data = project.spec.data
     ci = dict(data.get("ci") or {})
-    models = [{"name": name, "schedule": _schedule(project, name)} for name in sorted(project.models)]
+    models: list[dict[str, Any]] = [{"name": n, "schedule": _schedule(project, n)} for n in sorted(project.models)]
     crons: dict[str, list[str]] = {}
     for m in models:
         if m["schedule"]:
@@ -89,7 +89,7 @@ def workflow_context(project: Project) -> dict[str, Any]:
             "install": str(ci.get("install") or f"mlopsctl=={__version__}"),
             "default_branch": str(ci.get("default_branch") or "main"),
             # A self-hosted runner keeps the Docker engine (and so the deployments) between runs.
-            "runs_on": str(ci.get("runs_on") or "ubuntu-latest"),
+            "runs_on": _runs_on(ci.get("runs_on")),
         },
         "remote": remote_context((data.get("data") or {}).get("remote") or {}),
         "models": models,
@@ -119,7 +119,8 @@ def remote_context(remote: dict[str, Any]) -> dict[str, Any]:
 
 def _schedule(project: Project, name: str) -> str | None:
     doc = project.models[name]
-    schedule = ((doc.data.get("monitor") or {}).get("schedule")) if isinstance(doc.data.get("monitor"), dict) else None
+    monitor = doc.data.get("monitor")
+    schedule = monitor.get("schedule") if isinstance(monitor, dict) else None
     if schedule is None:
         return None
     text = " ".join(str(schedule).split())
@@ -134,3 +135,10 @@ def _schedule(project: Project, name: str) -> str | None:
             )
         ])
     return text
+
+
+def _runs_on(value: Any) -> str | list[str]:
+    """A runner label or a list of labels (e.g. ``[self-hosted, linux]``); hosted Ubuntu by default."""
+    if isinstance(value, list) and value:
+        return [str(v) for v in value]
+    return str(value or "ubuntu-latest")

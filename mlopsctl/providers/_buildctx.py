@@ -70,7 +70,9 @@ def requirement_pins(ctx: Context, mv: ModelVersion) -> str:
 
         sklearn = version("scikit-learn")
         ctx.log(f"{mv.tag}: lineage records no scikit-learn version; pinning this machine's {sklearn}")
-    lines = [f"# pinned to what trained {mv.tag}", f"scikit-learn=={sklearn}"]
+    # Nothing version-specific beyond the pins: equal pins must give an equal file, so a new
+    # model version reuses the cached dependency layer.
+    lines = ["# pinned to the versions that trained the model", f"scikit-learn=={sklearn}"]
     raw = lineage.get("packages")
     packages: dict[str, Any] = raw if isinstance(raw, dict) else {}
     for key, dist in _EXTRA_PINS.items():

@@ -34,7 +34,7 @@ def desired_remote(ctx: Context) -> dict[str, str]:
 
 def _same_url(root: Path, desired: str, configured: str) -> bool:
     if dvcfacts.is_local_url(desired) and dvcfacts.is_local_url(configured):
-        d = desired[len("file://"):] if desired.startswith("file://") else desired
+        d = desired.removeprefix("file://")
         want = Path(d) if Path(d).is_absolute() else (root / d).resolve()
         return want == dvcfacts.local_remote_dir(root, configured)
     return desired.rstrip("/") == configured.rstrip("/")
@@ -141,8 +141,7 @@ class DatasetProvider:
         if not reasons:
             return Change(address, Action.NOOP, before=actual, after=after)
         action = Action.CREATE if tracked is None else Action.UPDATE
-        return Change(address, action, before=actual, after=after, reasons=tuple(reasons), blocked=blocked,
-                      requires="DVC")
+        return Change(address, action, before=actual, after=after, reasons=tuple(reasons), blocked=blocked)
 
     def apply(self, change: Change, ctx: Context) -> dict[str, Any] | None:
         from mlopsctl.dvcrun import run_dvc
@@ -185,7 +184,7 @@ def ensure_dvc(root: Path, remote: dict[str, str], ctx: Context) -> None:
     if have is None or have[0] != remote["name"] or not _same_url(root, remote["url"], have[1]):
         url = remote["url"]
         if dvcfacts.is_local_url(url):
-            local = Path(url[len("file://"):] if url.startswith("file://") else url)
+            local = Path(url.removeprefix("file://"))
             (local if local.is_absolute() else root / local).mkdir(parents=True, exist_ok=True)
         run_dvc(root, ["remote", "add", "-d", "-f", remote["name"], url], log=ctx.log)
 

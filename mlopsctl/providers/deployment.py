@@ -148,7 +148,7 @@ class DeploymentProvider:
         if c.status != "running":
             actual["exit_code"] = state.get("ExitCode")
         # Only a verdict worth acting on: "starting" -> "healthy" must not make a saved plan stale.
-        if ((state.get("Health") or {}).get("Status")) == "unhealthy":
+        if c.status == "running" and (state.get("Health") or {}).get("Status") == "unhealthy":
             actual["health"] = "unhealthy"
         return actual
 

@@ -14,10 +14,10 @@ import os
 import stat as _stat
 from collections.abc import Iterable, Iterator
 from fnmatch import fnmatchcase
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mlopsctl.core import digests, gitfacts, ownership
+from mlopsctl.core import digests, fsafe, gitfacts, ownership
 from mlopsctl.core.model import Action, Change, Resource
 from mlopsctl.errors import MlopsError
 
@@ -27,9 +27,16 @@ if TYPE_CHECKING:
 
 KIND = "file"
 _RENDERED = "file.rendered"  # ctx.cache key: path -> full text to write (header included)
+_WANTED = "file.wanted"  # ctx.cache key: path -> ManagedFile, to render lazily
 _FORBIDDEN_TOP = {".git", ".mlopsctl", ".dvc"}
 _MAX_DIFF_LINES = 400
 BACKUPS = ".mlopsctl/backups"
+_NOT_A_FILE = {
+    "directory": "a directory is there",
+    "symlink": "a symbolic link is there",
+    "parent": "one of its parent paths is a file",
+    "other": "something other than a regular file is there",
+}
 DRIFT = "edited by hand since it was rendered (drift)"
 NOT_COMMITTED = (
     "edited by hand and not committed: commit it, or rerun with --force "
@@ -42,11 +49,13 @@ class FileProvider:
 
     # -- desired ---------------------------------------------------------------------
     def expand(self, ctx: Context) -> Iterable[Resource]:
-        from mlopsctl.core.templating import render
-
-        rendered: dict[str, str] = {}
+        memo = _render_memo(ctx)
+        cache = digests.for_context(ctx)
+        wanted: dict[str, ManagedFile] = {}
         origin: dict[str, str] = {}
         resources: list[Resource] = []
+        ctx.cache[_RENDERED] = {}
+        ctx.cache[_WANTED] = wanted
         for set_name, fileset in _named_file_sets():
             for mf in fileset(ctx):
                 path = _check_path(mf)
@@ -54,25 +63,35 @@ class FileProvider:
                 if path in origin:
                     raise MlopsError(f"two file sets write the same file {path}: {origin[path]} and {label}")
                 origin[path] = label
-                text = ownership.compose(render(mf.template, mf.context), path, mf.template)
-                rendered[path] = text
-                resources.append(_resource(mf, path, text))
-        ctx.cache[_RENDERED] = rendered
+                wanted[path] = mf
+                key = memo.key(mf.template, mf.context, cache)
+                digest = memo.get(key) if key else None
+                if digest is None:
+                    _, digest = _render(ctx, path, mf)
+                    if key:
+                        memo.put(key, digest)
+                resources.append(_resource(mf, path, digest))
         return resources
 
     def existing(self, ctx: Context) -> Iterable[str]:
+        import glob
+
         from mlopsctl.files import MANAGED_GLOBS
 
         cache = digests.for_context(ctx)
+        root = os.fspath(ctx.root)
         seen: set[str] = set()
         for pattern in MANAGED_GLOBS:
-            for p in sorted(ctx.root.glob(pattern)):
-                rel = p.relative_to(ctx.root).as_posix()
-                if rel in seen or _is_temp(p.name) or p.is_symlink() or not p.is_file():
+            for rel in sorted(glob.glob(pattern, root_dir=root, include_hidden=True)):
+                rel = rel.replace(os.sep, "/")
+                if rel in seen or fsafe.is_temp(rel.rpartition("/")[2]):
                     continue
                 seen.add(rel)
                 try:
-                    facts = cache.memo(p, "file.facts", _facts)
+                    st = os.lstat(os.path.join(root, rel))
+                    if not _stat.S_ISREG(st.st_mode):
+                        continue  # symlinks and directories are never ours
+                    facts = cache.memo(rel, "file.facts", _facts, st=st)
                 except OSError:
                     continue
                 if facts["managed"]:
@@ -100,13 +119,15 @@ class FileProvider:
         full = ctx.root / path
         actual = _verify(ctx, change)
         if actual is not None and actual["type"] != "file":
-            raise MlopsError(f"{path} exists and is a {actual['type']}; move it away and run apply again")
+            raise MlopsError(
+                f"{path} cannot be written: {_NOT_A_FILE[actual['type']]}; move it away and run apply again"
+            )
         content = change.payload.get("content")
         if content is None:
             content = _rendered(ctx, path)
         backup = _protect(ctx, change, path, actual)
         mode = int(change.payload.get("mode") or (change.after or {}).get("mode") or "644", 8)
-        _write_atomic(full, content.encode("utf-8"), mode)
+        fsafe.write_atomic(full, content.encode("utf-8"), mode)
         digests.for_context(ctx).forget(full)
         facts: dict[str, Any] = {"path": path, "digest": (change.after or {}).get("digest")}
         if backup:
@@ -127,7 +148,7 @@ class FileProvider:
         digests.for_context(ctx).forget(full)
         if backup:
             ctx.log(f"{path}: deleted content kept at {backup}")
-        _prune_empty_dirs(ctx.root, full.parent)
+        fsafe.prune_empty_dirs(ctx.root, full.parent)
 
 
 # -- helpers: desired ----------------------------------------------------------------
@@ -149,29 +170,30 @@ def _named_file_sets() -> Iterator[tuple[str, Any]]:
 def _check_path(mf: ManagedFile) -> str:
     from mlopsctl.files import MANAGED_GLOBS
 
-    p = PurePosixPath(mf.path)
+    path = mf.path
     where = f"templates/{mf.template}"
-    if not mf.path or p.is_absolute() or "\\" in mf.path or any(part in ("..", ".") for part in mf.path.split("/")):
-        raise MlopsError(f"managed file path {mf.path!r} ({where}) must be a plain path inside the repository")
-    if p.parts[0] in _FORBIDDEN_TOP:
-        raise MlopsError(f"managed file path {mf.path!r} ({where}) is inside {p.parts[0]}/, which mlopsctl never writes")
-    if not any(_glob_match(mf.path, g) for g in MANAGED_GLOBS):
+    parts = path.split("/")
+    if not path or path.startswith("/") or "\\" in path or any(part in ("", "..", ".") for part in parts):
+        raise MlopsError(f"managed file path {path!r} ({where}) must be a plain path inside the repository")
+    if parts[0] in _FORBIDDEN_TOP:
+        raise MlopsError(f"managed file path {path!r} ({where}) is inside {parts[0]}/, which mlopsctl never writes")
+    if not any(_glob_match(parts, g) for g in MANAGED_GLOBS):
         raise MlopsError(
-            f"managed file path {mf.path!r} ({where}) matches none of MANAGED_GLOBS, so it could never be pruned; "
+            f"managed file path {path!r} ({where}) matches none of MANAGED_GLOBS, so it could never be pruned; "
             "add a glob for it in mlopsctl/files/__init__.py"
         )
-    ownership.header_line(mf.path, mf.template, "0" * 64)  # fails early for files without comments
-    return mf.path
+    if ownership.comment_style(path) is None:
+        ownership.header_line(path, mf.template, "")  # raises the error that names the file
+    return path
 
 
-def _glob_match(path: str, pattern: str) -> bool:
-    """Segment-wise glob match: ``*`` never crosses a ``/`` (like pathlib's glob)."""
-    parts, pats = path.split("/"), pattern.split("/")
+def _glob_match(parts: list[str], pattern: str) -> bool:
+    """Segment-wise glob match of a split path: ``*`` never crosses a ``/`` (like glob.glob)."""
+    pats = pattern.split("/")
     return len(parts) == len(pats) and all(fnmatchcase(a, b) for a, b in zip(parts, pats))
 
 
-def _resource(mf: ManagedFile, path: str, text: str) -> Resource:
-    body_digest = ownership.parse(text.encode("utf-8")).body_digest
+def _resource(mf: ManagedFile, path: str, body_digest: str) -> Resource:
     return Resource(
         kind=KIND,
         name=path,
@@ -182,14 +204,37 @@ def _resource(mf: ManagedFile, path: str, text: str) -> Resource:
     )
 
 
+def _render_memo(ctx: Context) -> Any:
+    from mlopsctl.core.templating import RenderMemo
+
+    memo = ctx.cache.get("file.render_memo")
+    if not isinstance(memo, RenderMemo):
+        memo = ctx.cache["file.render_memo"] = RenderMemo(ctx.root)
+    return memo
+
+
+def _render(ctx: Context, path: str, mf: ManagedFile) -> tuple[str, str]:
+    """Render one managed file: (full text with header, body digest); kept for this run."""
+    from mlopsctl.core.templating import render
+
+    body = render(mf.template, mf.context)
+    digest = ownership.body_digest(body.encode("utf-8"))
+    text = ownership.compose(body, path, mf.template, digest)
+    ctx.cache.setdefault(_RENDERED, {})[path] = text
+    return text, digest
+
+
 def _rendered(ctx: Context, path: str) -> str:
-    """The text planned for ``path``; renders the file sets again if this run has not yet."""
-    if _RENDERED not in ctx.cache:
+    """The text planned for ``path``; renders it now if expand took its digest from the memo."""
+    done = ctx.cache.get(_RENDERED) or {}
+    if path in done:
+        return str(done[path])
+    if _WANTED not in ctx.cache:
         FileProvider().expand(ctx)
-    try:
-        return str(ctx.cache[_RENDERED][path])
-    except KeyError:
-        raise MlopsError(f"{path} is no longer produced by any file set; run mlopsctl plan again") from None
+    mf = ctx.cache[_WANTED].get(path)
+    if mf is None:
+        raise MlopsError(f"{path} is no longer produced by any file set; run mlopsctl plan again")
+    return _render(ctx, path, mf)[0]
 
 
 # -- helpers: actual -----------------------------------------------------------------
@@ -205,20 +250,20 @@ def _facts(p: Path) -> dict[str, Any]:
 
 def _read(ctx: Context, path: str, *, cached: bool) -> dict[str, Any] | None:
     """What is at ``path`` now; ``cached=False`` re-reads the bytes (used right before writing)."""
-    full = ctx.root / path
+    full = os.path.join(ctx.root, path)
     try:
         st = os.lstat(full)
     except FileNotFoundError:
         return None
     except NotADirectoryError:
-        return {"exists": True, "type": "other"}
+        return {"exists": True, "type": "parent"}
     if _stat.S_ISLNK(st.st_mode):
         return {"exists": True, "type": "symlink", "target": os.readlink(full)}
     if _stat.S_ISDIR(st.st_mode):
         return {"exists": True, "type": "directory"}
     if not _stat.S_ISREG(st.st_mode):
         return {"exists": True, "type": "other"}
-    facts = digests.for_context(ctx).memo(full, "file.facts", _facts) if cached else _facts(full)
+    facts = digests.for_context(ctx).memo(path, "file.facts", _facts, st=st) if cached else _facts(Path(full))
     return {"exists": True, "type": "file", **facts, "mode": f"{_stat.S_IMODE(st.st_mode):04o}"}
 
 
@@ -236,23 +281,36 @@ def _diff_delete(ctx: Context, address: str, path: str, actual: dict[str, Any] |
 
 def _diff_write(ctx: Context, address: str, path: str, desired: Resource, actual: dict[str, Any] | None) -> Change:
     want = desired.desired
+    if (
+        actual is not None
+        and actual["type"] == "file"
+        and actual["managed"]
+        and actual["body_digest"] == want["digest"]
+        and not _drifted(actual)
+        and _exec_bit(actual["mode"]) == _exec_bit(want["mode"])
+    ):
+        return Change(address, Action.NOOP, before=actual, after=want)  # the common case: nothing rendered
     text = _rendered(ctx, path)
     payload: dict[str, Any] = {"content": text, "mode": want["mode"]}
     template = f"templates/{want['template']}"
     if actual is None:
-        return Change(address, Action.CREATE, after=want, reasons=(f"new file rendered from {template}",),
-                      payload=payload)
+        return Change(
+            address, Action.CREATE, after=want, reasons=(f"new file rendered from {template}",), payload=payload
+        )
     if actual["type"] != "file":
-        blocked = f"{path} exists and is a {actual['type']}; move it away (mlopsctl never replaces it)"
-        return Change(address, Action.UPDATE, before=actual, after=want, reasons=(blocked,), blocked=blocked,
-                      payload=payload)
+        blocked = f"{path} cannot be written: {_NOT_A_FILE[actual['type']]}; move it away (mlopsctl never replaces it)"
+        return Change(
+            address, Action.UPDATE, before=actual, after=want, reasons=(blocked,), blocked=blocked, payload=payload
+        )
     base = Change(address, Action.UPDATE, before=actual, after=want, payload=payload)
     if not actual["managed"]:
         change = base.with_(reasons=(f"{path} exists and was not written by mlopsctl",), diff=_udiff(ctx, path, text))
         if ctx.force:
             return _forced(ctx, change, path)
-        return change.with_(blocked=f"{path} exists and was not written by mlopsctl; move it away, or rerun with "
-                            "--force (a backup is kept)")
+        return change.with_(
+            blocked=f"{path} exists and was not written by mlopsctl; move it away, or rerun with "
+            "--force (a backup is kept)"
+        )
     body_ok = actual["body_digest"] == want["digest"]
     mode_ok = _exec_bit(actual["mode"]) == _exec_bit(want["mode"])
     drifted = _drifted(actual)
@@ -279,20 +337,21 @@ def _guard_hand_edit(ctx: Context, change: Change, path: str) -> Change:
     if gitfacts.committed_blob_equals(ctx.root, path, data):
         head = gitfacts.head_commit(ctx.root)
         return change.with_(
-            reasons=(*change.reasons, f"the edited version is committed in Git at HEAD {gitfacts.short(head)}; "
-                     "nothing is lost"),
-            payload={**change.payload, "hand_edit": True},
+            reasons=(
+                *change.reasons,
+                f"the edited version is committed in Git at HEAD {gitfacts.short(head)}; nothing is lost",
+            ),
         )
     if ctx.force:
         return _forced(ctx, change, path)
-    return change.with_(blocked=NOT_COMMITTED, payload={**change.payload, "hand_edit": True})
+    return change.with_(blocked=NOT_COMMITTED)
 
 
 def _forced(ctx: Context, change: Change, path: str) -> Change:
     backup = _backup_path(ctx, path)
     return change.with_(
         reasons=(*change.reasons, f"overwriting (forced); backup at {backup}"),
-        payload={**change.payload, "hand_edit": True, "backup": backup},
+        payload={**change.payload, "backup": backup},
     )
 
 
@@ -353,75 +412,14 @@ def _protect(ctx: Context, change: Change, path: str, actual: dict[str, Any] | N
     promised = change.payload.get("backup")
     if not promised and gitfacts.committed_blob_equals(ctx.root, path, data):
         return None
-    target = _free(ctx.root / (promised or _backup_path(ctx, path)))
-    _write_atomic(target, data, _stat.S_IMODE(os.stat(ctx.root / path).st_mode))
+    target = fsafe.free_name(ctx.root / (promised or _backup_path(ctx, path)))
+    fsafe.write_atomic(target, data, _stat.S_IMODE(os.stat(ctx.root / path).st_mode))
     return target.relative_to(ctx.root).as_posix()
 
 
 def _backup_path(ctx: Context, path: str) -> str:
-    stamp = ctx.cache.setdefault("file.backup_stamp", _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ"))
+    stamp = ctx.cache.setdefault("file.backup_stamp", _dt.datetime.now(_dt.UTC).strftime("%Y%m%dT%H%M%SZ"))
     return f"{BACKUPS}/{stamp}/{path}"
-
-
-def _free(p: Path) -> Path:
-    """``p``, or ``p.1``, ``p.2``... if a backup is already there (never overwrite a backup)."""
-    candidate, n = p, 0
-    while candidate.exists():
-        n += 1
-        candidate = p.with_name(f"{p.name}.{n}")
-    return candidate
-
-
-_TMP_SUFFIX = ".mlopsctl-tmp"
-
-
-def _is_temp(name: str) -> bool:
-    return name.startswith(".") and name.endswith(_TMP_SUFFIX)
-
-
-def _write_atomic(path: Path, data: bytes, mode: int) -> None:
-    """Temp file in the same directory, fsync, chmod, rename: readers see old or new, never half."""
-    import tempfile
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    for stale in path.parent.glob(f".{path.name}.*{_TMP_SUFFIX}"):  # left by a killed apply
-        stale.unlink(missing_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=_TMP_SUFFIX, dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(d: Path) -> None:
-    try:
-        fd = os.open(d, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def _prune_empty_dirs(root: Path, d: Path) -> None:
-    root = root.resolve()
-    d = d.resolve()
-    while d != root and root in d.parents:
-        try:
-            d.rmdir()  # only succeeds when empty
-        except OSError:
-            return
-        d = d.parent
 
 
 def _name(address: str) -> str:

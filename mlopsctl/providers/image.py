@@ -47,9 +47,11 @@ def list_images(ctx: Context) -> list[dict[str, Any]]:
                 "digest": labels.get(bctx.LABEL_DIGEST, ""),
                 "parts": parts,
                 "tags": sorted(img.tags),
+                "created": str(img.attrs.get("Created") or ""),
             }
         )
-    out.sort(key=lambda i: (i["model"], i["version"], i["digest"]))
+    # Oldest first: the last image of a version is the one its v<N> tag points to.
+    out.sort(key=lambda i: (i["model"], i["version"], i["created"], i["digest"]))
     ctx.cache[_LIST_KEY] = out
     return list(out)
 
@@ -182,8 +184,11 @@ class ImageProvider:
         ctx.cache.pop(_LIST_KEY, None)
 
 
-def build(ctx: Context, client: DockerClient, bc: bctx.BuildContext) -> dict[str, Any]:
-    """Build one version's image, streaming the log; MlopsError with the failing step's log."""
+def build(ctx: Context, client: DockerClient, bc: bctx.BuildContext, *, nocache: bool = False) -> dict[str, Any]:
+    """Build one version's image, streaming the log; MlopsError with the failing step's log.
+
+    ``nocache`` ignores the engine's layer cache (benchmarks measure a cold build with it).
+    """
     from docker.errors import APIError, DockerException
 
     repo = bctx.repository(ctx, bc.model)
@@ -197,7 +202,7 @@ def build(ctx: Context, client: DockerClient, bc: bctx.BuildContext) -> dict[str
         try:
             stream = client.api.build(
                 path=tmp, tag=f"{repo}:{ctx_tag}", buildargs=bctx.label_args(bc),
-                rm=True, forcerm=True, decode=True, pull=False,
+                rm=True, forcerm=True, decode=True, pull=False, nocache=nocache,
             )
             for chunk in stream:
                 for line in str(chunk.get("stream", "")).splitlines():

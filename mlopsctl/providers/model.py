@@ -75,7 +75,7 @@ def commit_conflict(model: str, reg: ModelRegistry, head: str | None) -> str | N
     fails). The commit that retrains the model must be committed first: then it gets its own.
     """
     if head is None:
-        return f"the repository has no commit yet: commit the specs, then apply (a version is a tag on a commit)"
+        return "the repository has no commit yet: commit the specs, then apply (a version is a tag on a commit)"
     taken = reg.on_commit(head)
     if not taken:
         return None
@@ -106,11 +106,11 @@ class ModelProvider:
     def _doc(self, ctx: Context, name: str) -> SpecDoc | None:
         return ctx.project.models.get(name)
 
-    def _outputs(self, ctx: Context, name: str) -> Outputs | None:
+    def _outputs(self, ctx: Context, name: str, *, with_lineage: bool = False) -> Outputs | None:
         from mlopsctl.registry.outputs import read_outputs
 
         doc = self._doc(ctx, name)
-        return read_outputs(ctx, name, doc.data if doc else None)
+        return read_outputs(ctx, name, doc.data if doc else None, with_lineage=with_lineage)
 
     def read(self, address: str, desired: Resource | None, ctx: Context) -> dict[str, Any] | None:
         from mlopsctl.registry.api import model_registry
@@ -189,7 +189,7 @@ class ModelProvider:
             raise MlopsError(f"model {name!r} has no spec under models/; nothing to register")
         forget(ctx)  # the stage may have just run: read tags and outputs afresh
         reg = model_registry(ctx, name)
-        outputs = self._outputs(ctx, name)
+        outputs = self._outputs(ctx, name, with_lineage=True)
         if outputs is None:
             raise MlopsError(
                 f"{name}: no training output to register: {artifact_path(name)} or "

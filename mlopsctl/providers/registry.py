@@ -205,4 +205,3 @@ class RegistryProvider:
             newest = write_tag(Path(ctx.root), tag, mv.commit, payload, not_before=newest).time
             ctx.log(f"{model}: {env} no longer serves v{mv.version} ({tag})")
         forget(ctx)
-        return None

@@ -13,11 +13,10 @@ import importlib.util
 import json
 import time
 from collections.abc import Iterable
-from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from mlopsctl import dvcfacts
-from mlopsctl.core.model import Action, Change, Resource, split_address
+from mlopsctl.core.model import Action, Change, Resource
 from mlopsctl.errors import MlopsError, SpecError
 from mlopsctl.training.pipeline import StageDef
 
@@ -35,8 +34,11 @@ def _def_from(desired: dict[str, Any]) -> StageDef:
     return StageDef(**d)
 
 
-def _model_of(address: str) -> str:
-    return split_address(address)[1].rsplit(".", 1)[0]
+def _as_dict(s: StageDef) -> dict[str, Any]:
+    # dataclasses.asdict deep-copies params recursively: too slow for 1,000 models.
+    return {"name": s.name, "model": s.model, "cmd": s.cmd, "deps": list(s.deps), "params_file": s.params_file,
+            "params": s.params, "outs": list(s.outs), "metrics": s.metrics, "metrics_in_out": s.metrics_in_out,
+            "custom": s.custom}
 
 
 class StageProvider:
@@ -54,7 +56,7 @@ class StageProvider:
                 deps.append(f"dataset.{str(data_path).strip().removeprefix('./')}")
             if with_files:  # TODO(integration): always, once the file provider exists
                 deps += ["file.dvc.yaml", f"file.{s.params_file}"]
-            yield Resource(kind=self.kind, name=f"{s.model}.train", desired=asdict(s), depends_on=tuple(deps),
+            yield Resource(kind=self.kind, name=f"{s.model}.train", desired=_as_dict(s), depends_on=tuple(deps),
                            source=doc.loc(""), model=s.model)
 
     def existing(self, ctx: Context) -> Iterable[str]:
@@ -90,7 +92,8 @@ class StageProvider:
         for dep in desired.depends_on if reasons else ():
             up = ctx.upstream.get(dep)
             if up is not None and up.action is not Action.NOOP and dep.startswith("dataset."):
-                first = up.reasons[0] if up.reasons else up.action.value
+                path = dep.partition(".")[2]
+                first = next((r for r in up.reasons if r.startswith(path)), up.reasons[0] if up.reasons else "")
                 reasons.append(f"upstream {dep} changes first: {first}")
         after = {"stage": sdef.name, "cmd": sdef.cmd, "deps": list(sdef.deps), "outs": list(sdef.outs)}
         before = {"stage": sdef.name, **(actual.get("locked") or {})} if actual.get("ran") else None
@@ -98,8 +101,7 @@ class StageProvider:
             return Change(address, Action.NOOP, before=before, after=after)
         blocked = self._plan_checks(sdef, ctx)
         action = Action.CREATE if "new" in kinds or not actual.get("ran") else Action.UPDATE
-        return Change(address, action, before=before, after=after, reasons=tuple(reasons), blocked=blocked,
-                      requires="DVC")
+        return Change(address, action, before=before, after=after, reasons=tuple(reasons), blocked=blocked)
 
     def _plan_checks(self, sdef: StageDef, ctx: Context) -> str | None:
         """Checks worth their cost only when the stage would run anyway: the data contract

@@ -21,7 +21,7 @@ from mlopsctl.registry.state import ModelRegistry, ModelVersion, RegistryState
 if TYPE_CHECKING:
     from mlopsctl.core.context import Context
 
-__all__ = ["ModelVersion", "assignment", "list_versions", "materialize", "resolve", "state_for", "forget"]
+__all__ = ["ModelVersion", "assignment", "forget", "list_versions", "materialize", "resolve", "state_for"]
 
 _CACHE_KEY = "registry.state"
 

@@ -55,8 +55,13 @@ def _load_json(path: Path, what: str) -> Any:
         raise MlopsError(f"{what} {path} is not valid JSON: {e}") from None
 
 
-def read_outputs(ctx: Context, model: str, spec: dict[str, Any] | None = None) -> Outputs | None:
-    """The candidate in the working tree, or None when training has not produced it yet."""
+def read_outputs(
+    ctx: Context, model: str, spec: dict[str, Any] | None = None, *, with_lineage: bool = False
+) -> Outputs | None:
+    """The candidate in the working tree, or None when training has not produced it yet.
+
+    ``with_lineage``: also parse lineage.json (needed only when registering; a plan skips it).
+    """
     from mlopsctl.core.digests import for_context
 
     root = Path(ctx.root)
@@ -68,7 +73,7 @@ def read_outputs(ctx: Context, model: str, spec: dict[str, Any] | None = None) -
     if not isinstance(metrics, dict):
         raise MlopsError(f"metrics file {met} must hold a JSON object of metric -> number")
     lin_file = root / lineage_path(model)
-    lineage = _load_json(lin_file, "lineage file") if lin_file.is_file() else None
+    lineage = _load_json(lin_file, "lineage file") if with_lineage and lin_file.is_file() else None
     cache = for_context(ctx)
     return Outputs(
         model=model,

@@ -51,7 +51,7 @@ class ModelVersion:
 
 
 def _iso(ts: int) -> str:
-    return _dt.datetime.fromtimestamp(ts, _dt.timezone.utc).isoformat(timespec="seconds")
+    return _dt.datetime.fromtimestamp(ts, _dt.UTC).isoformat(timespec="seconds")
 
 
 def _version_from(event: Event) -> ModelVersion | None:

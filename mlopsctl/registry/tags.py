@@ -44,9 +44,7 @@ _SEP_FIELD = "\x1f"
 _SEP_RECORD = "\x1e"
 # for-each-ref interpolates %xx as the byte 0xXX: unit and record separators never occur in a
 # tag name or a JSON message.
-_FORMAT = "%1f".join(
-    ["%(refname:strip=2)", "%(objecttype)", "%(objectname)", "%(*objectname)", "%(taggerdate:unix)", "%(contents)"]
-) + "%1e"
+_FORMAT = "%(refname:strip=2)%1f%(objecttype)%1f%(objectname)%1f%(*objectname)%1f%(taggerdate:unix)%1f%(contents)%1e"
 
 
 @dataclass(frozen=True)

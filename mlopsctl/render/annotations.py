@@ -36,7 +36,7 @@ def annotation(problem: Problem, *, level: str = "error", title: str = "mlopsctl
     return f"::{level} {','.join(props)}::{escape_data(message)}"
 
 
-def annotations(problems: Iterable[Problem], *, level: str = "error") -> str:
+def annotations(problems: Iterable[Problem], *, level: str = "error") -> str:  # type: ignore[no-redef]
     """All problems as workflow commands, one per line (empty string for none)."""
     lines = [annotation(p, level=level) for p in problems]
     return "\n".join(lines) + ("\n" if lines else "")

@@ -31,7 +31,7 @@ _ICON = {
 _MAX_CELL = 1_500  # one resource's reasons; a runaway reason must not eat the whole comment
 _MAX_WARNING = 1_000
 _MAX_LISTED = 10  # addresses named in a banner before "and N more"
-_DEFAULT_HINT = "the full plan in this run's artifacts"
+_DEFAULT_HINT = "the full plan in the `mlops-plan` artifact of this workflow run"
 
 
 def marker(project: str) -> str:
@@ -139,8 +139,9 @@ def _banners(plan: Plan, pending: list[Change]) -> Iterable[str]:
     blocked = [c for c in pending if c.blocked]
     if blocked:
         n = len(blocked)
-        lines = [f"**{n} change{'s are' if n != 1 else ' is'} blocked** and apply will refuse "
-                 f"{'them' if n != 1 else 'it'}:"]
+        lines = [
+            f"**{n} change{'s are' if n != 1 else ' is'} blocked** and apply will refuse {'them' if n != 1 else 'it'}:"
+        ]
         lines += [f"- `{c.address}`: {_inline(c.blocked or '', _MAX_WARNING)}" for c in blocked[:_MAX_LISTED]]
         if n > _MAX_LISTED:
             lines.append(f"- … and {n - _MAX_LISTED} more")

@@ -56,7 +56,7 @@ class GateResult:
                 "value": self.value, "passed": self.passed, "message": self.message}
 
 
-def parse_gate(expr: str | float | int) -> Gate:
+def parse_gate(expr: str | float) -> Gate:
     """``">= 0.9"`` -> Gate(">=", 0.9); GateSyntaxError otherwise."""
     m = _GATE.match(str(expr))
     if not m or isinstance(expr, bool):

@@ -134,7 +134,7 @@ def train(root: Path, model: str, *, progress: bool = True) -> dict[str, float]:
     """Train ``model`` and write its artifacts; returns the metrics. MlopsError on bad input."""
     from mlopsctl.dvcfacts import md5_file, sha256_file
     from mlopsctl.training.contract import check_file
-    from mlopsctl.training.estimators import fit_error, make_estimator, spec_doc
+    from mlopsctl.training.estimators import make_estimator, spec_doc
 
     root = root.resolve()
     prog = Progress(model, progress)

@@ -9,9 +9,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from notes import NoteProvider  # noqa: E402
+from notes import NoteProvider
 
-from mlopsctl.providers import base  # noqa: E402
+from mlopsctl.providers import base
 
 
 @pytest.fixture

@@ -60,16 +60,38 @@ def test_changed_file_is_rehashed(tmp_path: Path) -> None:
 
 
 def test_racy_entry_is_not_trusted(tmp_path: Path) -> None:
-    """A rewrite within the clock tick of our read keeps mtime and size: it must still be seen."""
+    """An entry computed within a clock tick of the file's mtime may hide a same-tick rewrite.
+
+    File systems stamp times with a coarse clock, so a rewrite right after our read can keep
+    every stat field; such an entry must be recomputed, and trusted only once it was
+    computed safely later than the mtime.
+    """
     p = tmp_path / "f.txt"
     p.write_text("one")
-    cache = DigestCache(tmp_path)
-    assert cache.digest(p) == hashlib.sha256(b"one").hexdigest()
     st = p.stat()
-    with open(p, "r+b") as f:  # same inode, same size
-        f.write(b"two")
-    os.utime(p, ns=(st.st_atime_ns, st.st_mtime_ns))  # same mtime, as a coarse clock would give
-    assert cache.digest(p) == hashlib.sha256(b"two").hexdigest()
+    cache = DigestCache(tmp_path)
+    cache.digest(p)
+    entry = cache._load()["f.txt"]
+    entry["values"]["sha256"] = "stale"  # what a same-tick rewrite would leave behind
+    entry["checked"] = st.st_mtime_ns + 1_000_000  # computed 1 ms after the write: racy
+    assert cache.digest(p) == hashlib.sha256(b"one").hexdigest()
+    entry = cache._load()["f.txt"]
+    entry["values"]["sha256"] = "trusted"
+    entry["checked"] = st.st_mtime_ns + 5_000_000_000  # computed long after the write
+    assert cache.digest(p) == "trusted"
+
+
+def test_one_second_mtimes_need_a_wider_margin(tmp_path: Path) -> None:
+    p = tmp_path / "f.txt"
+    p.write_text("one")
+    whole = (int(time.time()) - 100) * 1_000_000_000
+    os.utime(p, ns=(whole, whole))  # as on a file system with one-second stamps
+    cache = DigestCache(tmp_path)
+    cache.digest(p)
+    entry = cache._load()["f.txt"]
+    entry["values"]["sha256"] = "stale"
+    entry["checked"] = whole + 500_000_000  # 0.5 s later: still within that file system's tick
+    assert cache.digest(p) == hashlib.sha256(b"one").hexdigest()
 
 
 def test_corrupt_cache_is_ignored_and_replaced(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -92,7 +93,7 @@ def test_sha256_repository(tmp_path: Path) -> None:
     root.mkdir()
     try:
         git(root, "init", "-q", "--object-format=sha256", "-b", "main")
-    except Exception:
+    except subprocess.CalledProcessError:
         pytest.skip("this git cannot create sha256 repositories")
     (root / "a.txt").write_text("one\n")
     git(root, "add", "a.txt")

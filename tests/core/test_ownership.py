@@ -11,9 +11,16 @@ from mlopsctl.errors import MlopsError
 @pytest.mark.parametrize(
     ("path", "style"),
     [
-        ("a.yml", "# "), ("dvc.yaml", "# "), ("docker/x/Dockerfile", "# "), ("requirements-dev.txt", "# "),
-        (".gitignore", "# "), ("docker/x/.dockerignore", "# "), ("s.py", "# "), ("README.md", "<!-- "),
-        ("x.json", None), ("x.bin", None),
+        ("a.yml", "# "),
+        ("dvc.yaml", "# "),
+        ("docker/x/Dockerfile", "# "),
+        ("requirements-dev.txt", "# "),
+        (".gitignore", "# "),
+        ("docker/x/.dockerignore", "# "),
+        ("s.py", "# "),
+        ("README.md", "<!-- "),
+        ("x.json", None),
+        ("x.bin", None),
     ],
 )
 def test_comment_styles(path: str, style: str | None) -> None:

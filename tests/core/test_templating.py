@@ -72,8 +72,35 @@ def test_sandbox_blocks_python_internals(tpl: Path) -> None:
 
 @pytest.mark.parametrize(
     "value",
-    ["on", "yes", "No", "3.10", "0o17", "*anchor", "a: b", "- x", "#c", "", "tab\there", "line\nbreak", "quote\"'",
-     "ünïcødé", "\u2028", "a\u2029b", "\x85nel", "\x7f", "\x00nul", "\ufeffbom", "😀", "null", "~", 3.10, 7, True, None],
+    [
+        "on",
+        "yes",
+        "No",
+        "3.10",
+        "0o17",
+        "*anchor",
+        "a: b",
+        "- x",
+        "#c",
+        "",
+        "tab\there",
+        "line\nbreak",
+        "quote\"'",
+        "ünïcødé",
+        "\u2028",
+        "a\u2029b",
+        "\x85nel",
+        "\x7f",
+        "\x00nul",
+        "\ufeffbom",
+        "😀",
+        "null",
+        "~",
+        3.10,
+        7,
+        True,
+        None,
+    ],
 )
 def test_yaml_quote_round_trips(value: object) -> None:
     assert yaml.safe_load(f"k: {yaml_quote(value)}\n") == {"k": value}
@@ -104,4 +131,4 @@ def test_shell_quote_is_one_word() -> None:
 def test_filters_available_in_templates(tpl: Path) -> None:
     write(tpl, "f.j2", "a: {{ s | yaml_quote }}\nb: {{ d | tojson }}\nc: {{ s | shell_quote }}\n")
     out = render("f.j2", {"s": "on", "d": {"x": "<b>"}})
-    assert out == "a: \"on\"\nb: {\"x\": \"<b>\"}\nc: on\n"
+    assert out == 'a: "on"\nb: {"x": "<b>"}\nc: on\n'

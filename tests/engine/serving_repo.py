@@ -55,7 +55,8 @@ def new_repo(tmp: Path, *, project: str, base: str, envs: dict[str, int], serve:
         tmp,
         project={
             "name": project,
-            "environments": {env: {"port": port} for env, port in envs.items()},
+            # The builders' defaults (staging, production) are merged in; None removes them.
+            "environments": {"staging": None, "production": None, **{env: {"port": port} for env, port in envs.items()}},
             "images": {"base": base, "ca_certificates": []},
         },
         model={"serve": serve},

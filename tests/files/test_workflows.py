@@ -64,7 +64,7 @@ SCENARIOS = {
 @pytest.fixture(scope="module", params=sorted(SCENARIOS))
 def rendered(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path, dict[str, str]]:
     """One rendered repository per scenario, shared by the tests below (they only read it)."""
-    from conftest import render_workflows  # tests/files/conftest.py
+    from workflow_checks import render_workflows
 
     root = SCENARIOS[request.param](tmp_path_factory.mktemp(request.param))
     return request.param, root, render_workflows(root)
@@ -118,16 +118,15 @@ def test_plan_workflow_shape(rendered: tuple[str, Path, dict[str, str]]) -> None
     plan_runs = "\n".join(s.get("run", "") for s in doc["jobs"]["plan"]["steps"])
     assert "mlopsctl validate" in plan_runs
     assert "mlopsctl plan -o mlops.plan --format markdown > plan.md" in plan_runs
-    assert '"$GITHUB_STEP_SUMMARY"' in plan_runs
     uploads = [s for s in doc["jobs"]["plan"]["steps"] if s.get("uses", "").startswith("actions/upload-artifact@")]
     assert uploads and uploads[0]["with"]["name"] == "mlops-plan"
     comment = doc["jobs"]["comment"]
     assert comment["needs"] == "plan"
     assert 'mlopsctl comment --file plan.md --pr "$PR_NUMBER"' in comment["steps"][-1]["run"]
     assert comment["steps"][-1]["env"]["GITHUB_TOKEN"] == "${{ github.token }}"
-    setup = [s for s in doc["jobs"]["plan"]["steps"] if s.get("uses", "").startswith("actions/setup-python@")][0]
+    setup = next(s for s in doc["jobs"]["plan"]["steps"] if s.get("uses", "").startswith("actions/setup-python@"))
     assert setup["with"]["cache"] == "pip"
-    install = [s for s in doc["jobs"]["plan"]["steps"] if s.get("name") == "Install mlopsctl"][0]
+    install = next(s for s in doc["jobs"]["plan"]["steps"] if s.get("name") == "Install mlopsctl")
     assert install["env"]["MLOPSCTL_INSTALL"] == load_yaml((root / "mlops.yaml").read_text())["ci"]["install"]
 
 
@@ -139,7 +138,7 @@ def test_apply_workflow_shape(rendered: tuple[str, Path, dict[str, str]]) -> Non
     jobs = doc["jobs"]
     if len(models) > 1:
         assert jobs["model"]["strategy"]["matrix"]["model"] == models
-        run = [s for s in jobs["model"]["steps"] if s.get("name") == "Apply"][0]["run"]
+        run = next(s for s in jobs["model"]["steps"] if s.get("name") == "Apply")["run"]
         assert '--target "deployment.${MODEL}"' in run and '--target "stage.${MODEL}"' in run
         assert jobs["project"]["needs"] == "model"
     else:
@@ -172,7 +171,7 @@ def test_monitor_workflow_only_with_schedules(rendered: tuple[str, Path, dict[st
 
 
 def test_remote_credentials_follow_the_remote(tmp_path: Path) -> None:
-    from conftest import render_workflows
+    from workflow_checks import render_workflows
 
     s3 = render_workflows(multi_model(tmp_path / "s3", schedules=False, remote="s3://b/x"))[PLAN]
     assert "AWS_SECRET_ACCESS_KEY: ${{ secrets.AWS_SECRET_ACCESS_KEY }}" in s3 and 'DVC_EXTRA: "dvc[s3]"' in s3
@@ -219,7 +218,7 @@ def test_workflows_through_the_file_provider(tmp_path: Path) -> None:
     provider = FileProvider()
     resources = {r.name: r for r in provider.expand(ctx) if r.name.startswith(".github/")}
     assert sorted(resources) == sorted([PLAN, APPLY, MONITOR])
-    for path, r in resources.items():
+    for r in resources.values():
         change = provider.diff(r.address, r, provider.read(r.address, r, ctx), ctx)
         assert change.action.value == "create"
         provider.apply(change, ctx)
@@ -228,3 +227,25 @@ def test_workflows_through_the_file_provider(tmp_path: Path) -> None:
     for r in provider.expand(ctx):
         if r.name.startswith(".github/"):
             assert provider.diff(r.address, r, provider.read(r.address, r, ctx), ctx).action.value == "no-op"
+
+
+def test_self_hosted_runner_labels(tmp_path: Path, lint_workflows: Any) -> None:
+    """ci.runs_on (a label or a list) reaches every job that runs mlopsctl, and still lints clean."""
+    from mlopsctl.core import ownership
+    from mlopsctl.core.context import Context
+    from mlopsctl.core.templating import render
+    from mlopsctl.files.workflows import files
+
+    project = hand_built({"iris": {"monitor": {"schedule": "0 6 * * 1"}}, "wine": {}},
+                         ci={"runs_on": ["self-hosted", "linux"]})
+    paths = []
+    for mf in files(Context(root=tmp_path, project=project)):
+        target = tmp_path / mf.path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(ownership.compose(render(mf.template, mf.context), mf.path, mf.template))
+        paths.append(mf.path)
+        for job_id, job in load_yaml(target.read_text())["jobs"].items():
+            expected = "ubuntu-latest" if job_id == "comment" else ["self-hosted", "linux"]
+            assert job["runs-on"] == expected, (mf.path, job_id)
+    assert sorted(paths) == sorted([PLAN, APPLY, MONITOR])
+    lint_workflows(tmp_path, paths)

@@ -1,14 +1,21 @@
 """A repository, a template directory and a file set for driving the file provider directly.
 
-Used through the ``files_env`` fixture (tests/providers/conftest.py): expand/read/diff/apply
-are called the way the engine calls them, without the engine.
+``make_files_env`` (wrap it in a fixture) gives a committed Git repository, a
+private template directory, and a file set the test fills with ManagedFile entries; the
+provider sees them through the real ``FILE_SETS`` registry, and expand/read/diff/apply are
+called the way the engine calls them, without the engine.
 """
 
 from __future__ import annotations
 
+import importlib.machinery
+import sys
+import types
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from mlopsctl.core.context import Context
 from mlopsctl.core.model import Action, Change
@@ -40,8 +47,9 @@ class FilesEnv:
 
     def ctx(self, *, force: bool = False, destroy: bool = False) -> Context:
         spec = SpecDoc(path="mlops.yaml", data={"name": "demo", "environments": {"staging": {"port": 8101}}})
-        return Context(root=self.root, project=Project(self.root, spec, {}), force=force, destroy=destroy,
-                       log=lambda _msg: None)
+        return Context(
+            root=self.root, project=Project(self.root, spec, {}), force=force, destroy=destroy, log=lambda _msg: None
+        )
 
     def plan(self, ctx: Context | None = None) -> dict[str, Change]:
         """What the engine does: expand, add existing-but-undesired, read and diff each."""
@@ -77,3 +85,28 @@ class FilesEnv:
         p = self.root / path
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_text(text, encoding="utf-8")
+
+
+def make_files_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FilesEnv:
+    """Set up a FilesEnv under ``tmp_path``; ``monkeypatch`` undoes the registry changes after the test."""
+    from builders import git
+
+    from mlopsctl import files as files_pkg
+
+    root = tmp_path / "repo"
+    root.mkdir()
+    git(root, "init", "-q", "-b", "main")
+    (root / "README.md").write_text("demo\n", encoding="utf-8")
+    git(root, "add", "README.md")
+    git(root, "commit", "-q", "-m", "init")
+    env = FilesEnv(root=root, templates=tmp_path / "templates")
+    env.templates.mkdir()
+
+    module = types.ModuleType(FILESET_MODULE)
+    module.__spec__ = importlib.machinery.ModuleSpec(FILESET_MODULE, None)
+    module.files = lambda ctx: list(env.files)  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, FILESET_MODULE, module)
+    monkeypatch.setattr(files_pkg, "FILE_SETS", {"test": f"{FILESET_MODULE}:files"})
+    monkeypatch.setattr(files_pkg, "MANAGED_GLOBS", [*files_pkg.MANAGED_GLOBS, "out/*", "out/*/*", "notes.md"])
+    monkeypatch.setattr("mlopsctl.paths.TEMPLATES", env.templates)
+    return env

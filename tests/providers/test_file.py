@@ -8,15 +8,22 @@ from pathlib import Path
 
 import pytest
 from builders import git
-from file_builders import FilesEnv
+from file_builders import FilesEnv, make_files_env
 
 from mlopsctl.core.model import Action
 from mlopsctl.core.ownership import parse
 from mlopsctl.errors import MlopsError
 from mlopsctl.providers.file import FileProvider
 
-HEADER = re.compile(r"^# Managed by mlopsctl \(templates/cfg\.yml\.j2\)\. Edit the specs, not this file\. "
-                    r"mlopsctl-digest: sha256:[0-9a-f]{64}$")
+HEADER = re.compile(
+    r"^# Managed by mlopsctl \(templates/cfg\.yml\.j2\)\. Edit the specs, not this file\. "
+    r"mlopsctl-digest: sha256:[0-9a-f]{64}$"
+)
+
+
+@pytest.fixture
+def files_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FilesEnv:
+    return make_files_env(tmp_path, monkeypatch)
 
 
 @pytest.fixture
@@ -36,8 +43,12 @@ def test_create_writes_header_and_body(env: FilesEnv) -> None:
     change = plan["file.out/cfg.yml"]
     assert change.action is Action.CREATE
     assert change.reasons == ("new file rendered from templates/cfg.yml.j2",)
-    assert change.after == {"path": "out/cfg.yml", "template": "cfg.yml.j2", "digest": change.after["digest"],
-                            "mode": "0644"}
+    assert change.after == {
+        "path": "out/cfg.yml",
+        "template": "cfg.yml.j2",
+        "digest": change.after["digest"],
+        "mode": "0644",
+    }
     env.apply(plan)
     lines = env.read("out/cfg.yml").splitlines()
     assert HEADER.match(lines[0])
@@ -112,8 +123,10 @@ def test_drift_uncommitted_is_blocked_then_forced_with_backup(env: FilesEnv) -> 
     change = env.plan()["file.out/cfg.yml"]
     assert change.action is Action.UPDATE
     assert change.reasons[0] == "edited by hand since it was rendered (drift)"
-    assert change.blocked == ("edited by hand and not committed: commit it, or rerun with --force "
-                              "(the edited file is kept under .mlopsctl/backups/)")
+    assert change.blocked == (
+        "edited by hand and not committed: commit it, or rerun with --force "
+        "(the edited file is kept under .mlopsctl/backups/)"
+    )
     with pytest.raises(MlopsError, match="edited by hand and not committed"):
         env.apply({change.address: change})
     assert env.read("out/cfg.yml") == edited  # refused: untouched
@@ -159,8 +172,9 @@ def test_unmanaged_file_is_a_conflict(env: FilesEnv) -> None:
     commit_all(env, "user file")  # even committed, a file we did not write is not ours to replace
     change = env.plan()["file.out/cfg.yml"]
     assert change.action is Action.UPDATE
-    assert change.blocked == ("out/cfg.yml exists and was not written by mlopsctl; move it away, or rerun with "
-                              "--force (a backup is kept)")
+    assert change.blocked == (
+        "out/cfg.yml exists and was not written by mlopsctl; move it away, or rerun with --force (a backup is kept)"
+    )
     with pytest.raises(MlopsError, match="was not written by mlopsctl"):
         env.apply({change.address: change})
     assert env.read("out/cfg.yml") == "mine: true\n"
@@ -171,7 +185,9 @@ def test_unmanaged_file_is_a_conflict(env: FilesEnv) -> None:
     env.add("out/cfg.yml", "cfg.yml.j2", name="iris", size=1)
     ctx = env.ctx(force=True)
     forced = env.plan(ctx)["file.out/cfg.yml"]
-    assert forced.blocked is None and forced.reasons[-1].startswith("overwriting (forced); backup at .mlopsctl/backups/")
+    assert forced.blocked is None and forced.reasons[-1].startswith(
+        "overwriting (forced); backup at .mlopsctl/backups/"
+    )
     facts = env.apply({forced.address: forced}, ctx)
     assert (env.root / facts[forced.address]["backup"]).read_text(encoding="utf-8") == "mine: true\n"
     assert parse((env.root / "out/cfg.yml").read_bytes()).managed
@@ -294,10 +310,14 @@ def test_two_file_sets_same_path(files_env: FilesEnv, monkeypatch: pytest.Monkey
 
     files_env.template("a.yml.j2", "a: 1\n")
     files_env.add("out/a.yml", "a.yml.j2")
-    monkeypatch.setattr(files_pkg, "FILE_SETS", {"first": "mlopsctl_test_fileset:files",
-                                                 "second": "mlopsctl_test_fileset:files"})
-    with pytest.raises(MlopsError, match=r"two file sets write the same file out/a\.yml: file set 'first' "
-                                         r"\(templates/a\.yml\.j2\) and file set 'second'"):
+    monkeypatch.setattr(
+        files_pkg, "FILE_SETS", {"first": "mlopsctl_test_fileset:files", "second": "mlopsctl_test_fileset:files"}
+    )
+    with pytest.raises(
+        MlopsError,
+        match=r"two file sets write the same file out/a\.yml: file set 'first' "
+        r"\(templates/a\.yml\.j2\) and file set 'second'",
+    ):
         files_env.plan()
 
 
@@ -321,8 +341,8 @@ def test_bad_managed_paths(files_env: FilesEnv, path: str, message: str) -> None
 def test_directory_at_target_path_is_never_replaced(env: FilesEnv) -> None:
     (env.root / "out/cfg.yml").mkdir(parents=True)
     change = env.plan(env.ctx(force=True))["file.out/cfg.yml"]
-    assert change.blocked and "is a directory" in change.blocked
-    with pytest.raises(MlopsError, match="is a directory"):
+    assert change.blocked and "a directory is there" in change.blocked
+    with pytest.raises(MlopsError, match="a directory is there"):
         env.apply({change.address: change}, env.ctx(force=True))
     assert (env.root / "out/cfg.yml").is_dir()
 
@@ -364,3 +384,90 @@ def test_windows_line_endings_are_not_drift(env: FilesEnv) -> None:
     p: Path = env.root / "out/cfg.yml"
     p.write_bytes(p.read_bytes().replace(b"\n", b"\r\n"))
     assert env.plan()["file.out/cfg.yml"].action is Action.NOOP
+
+
+def test_existing_finds_hidden_paths_and_skips_symlinks(files_env: FilesEnv) -> None:
+    files_env.template("w.yml.j2", "on: push\n")
+    files_env.template("ignore.j2", "*.pyc\n")
+    files_env.add(".github/workflows/mlops-x.yml", "w.yml.j2")
+    files_env.add("docker/m/.dockerignore", "ignore.j2")
+    files_env.apply(files_env.plan())
+    (files_env.root / "docker/m/link.yml").symlink_to(files_env.root / ".github/workflows/mlops-x.yml")
+    found = sorted(FileProvider().existing(files_env.ctx()))
+    assert found == ["file..github/workflows/mlops-x.yml", "file.docker/m/.dockerignore"]
+    # Dropping them from the specs prunes both, and leaves the symlink (not ours) alone.
+    files_env.files.clear()
+    plan = files_env.plan()
+    assert {a: c.action for a, c in plan.items()} == {
+        "file..github/workflows/mlops-x.yml": Action.DELETE,
+        "file.docker/m/.dockerignore": Action.DELETE,
+    }
+    files_env.apply(plan)
+    assert (files_env.root / "docker/m/link.yml").is_symlink()
+    assert not (files_env.root / ".github").exists()
+
+
+def test_parent_path_is_a_file(env: FilesEnv) -> None:
+    env.write("out", "a file where a directory should be\n")
+    change = env.plan(env.ctx(force=True))["file.out/cfg.yml"]
+    assert change.blocked == (
+        "out/cfg.yml cannot be written: one of its parent paths is a file; move it away (mlopsctl never replaces it)"
+    )
+    with pytest.raises(MlopsError, match="parent paths is a file"):
+        env.apply({change.address: change}, env.ctx(force=True))
+    assert env.read("out") == "a file where a directory should be\n"
+
+
+def _flush(ctx: object) -> None:
+    """What the commands do at the end of a run: save every cache the providers used."""
+    for value in list(ctx.cache.values()):  # type: ignore[attr-defined]
+        if callable(getattr(value, "save", None)):
+            value.save()
+
+
+def test_noop_plan_reuses_earlier_renders(env: FilesEnv, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mlopsctl.core import templating
+
+    ctx = env.ctx()
+    env.apply(env.plan(ctx), ctx)
+    _flush(ctx)
+    ctx = env.ctx()
+    env.plan(ctx)
+    _flush(ctx)  # the second run records the now settled template digests too
+    assert (env.root / ".mlopsctl/cache/renders.json").is_file()
+
+    def boom(*_a: object, **_k: object) -> str:
+        raise AssertionError("rendered although nothing changed")
+
+    with monkeypatch.context() as m:
+        m.setattr(templating, "render", boom)
+        plan = env.plan()
+    assert [c.action for c in plan.values()] == [Action.NOOP]
+
+    # A new context value, or a changed template (included ones too), renders again.
+    env.add("out/cfg.yml", "cfg.yml.j2", name="iris", size=5)
+    assert env.plan()["file.out/cfg.yml"].action is Action.UPDATE
+    env.add("out/cfg.yml", "cfg.yml.j2", name="iris", size=1)
+    assert env.plan()["file.out/cfg.yml"].action is Action.NOOP
+    env.template("part.j2", "size: {{ size }}\n")
+    env.template("cfg.yml.j2", "name: {{ name }}\n{% include 'part.j2' %}")
+    assert env.plan()["file.out/cfg.yml"].action is Action.NOOP  # same output from new sources
+    ctx = env.ctx()
+    env.plan(ctx)
+    _flush(ctx)
+    env.template("part.j2", "size: {{ size }}0\n")
+    change = env.plan()["file.out/cfg.yml"]
+    assert change.action is Action.UPDATE
+    assert "+size: 10" in (change.diff or "")
+
+
+def test_corrupt_render_memo_is_ignored(env: FilesEnv) -> None:
+    ctx = env.ctx()
+    env.apply(env.plan(ctx), ctx)
+    memo = env.root / ".mlopsctl/cache/renders.json"
+    memo.parent.mkdir(parents=True, exist_ok=True)
+    memo.write_text("{broken")
+    ctx = env.ctx()
+    assert [c.action for c in env.plan(ctx).values()] == [Action.NOOP]
+    _flush(ctx)
+    assert memo.read_text().startswith("{")

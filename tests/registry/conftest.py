@@ -1,4 +1,4 @@
-"""Fixtures for the registry: a real Git + DVC repository with a trained, tracked candidate."""
+"""Registry tests: real Git + DVC repositories (see registry_fixtures.py)."""
 
 from __future__ import annotations
 
@@ -9,13 +9,14 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from registry_builders import registry_repo, track, train_candidate  # noqa: E402
+from registry_fixtures import build_template, copy_template
+
+
+@pytest.fixture(scope="module")
+def reg_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_template(tmp_path_factory.mktemp("reg-template"))
 
 
 @pytest.fixture
-def reg_repo(tmp_path: Path) -> Path:
-    """Repository with ``iris`` served as latest in staging; a candidate trained and committed."""
-    root = registry_repo(tmp_path, model={"serve": {"staging": {"version": "latest"}}})
-    train_candidate(root, columns=2)
-    track(root)
-    return root
+def reg_repo(reg_template: Path, tmp_path: Path) -> Path:
+    return copy_template(reg_template, tmp_path)

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from builders import git, make_repo
+from builders import git, make_repo, model_spec, to_yaml
 
 from mlopsctl.core.model import Action, Change
 
@@ -37,10 +37,16 @@ def registry_repo(tmp_path: Path, *, model: Mapping[str, Any] | None = None, nam
     """A committed repository with one model ``iris``, DVC initialised with the local remote."""
     root = make_repo(tmp_path, model=model, name=name)
     dvc(root, "init", "-q")
-    dvc(root, "remote", "add", "-d", "local", str(tmp_path / "dvc-remote"))
+    # Relative, so a copy of the repository next to a copy of the remote still works.
+    dvc(root, "remote", "add", "-d", "local", "../dvc-remote")
     git(root, "add", "-A")
     git(root, "commit", "-q", "-m", "dvc init")
     return root
+
+
+def set_model(root: Path, model: str = "iris", **overrides: Any) -> None:
+    """Rewrite ``models/<model>.yaml`` (the builders' spec with ``overrides`` merged; not committed)."""
+    (root / "models" / f"{model}.yaml").write_text(to_yaml(model_spec(model, **overrides)), encoding="utf-8")
 
 
 def _load_csv(path: Path) -> tuple[list[list[float]], list[str]]:
@@ -145,3 +151,37 @@ def gto_show(root: Path, *args: str) -> Any:
     proc = subprocess.run([gto, "show", "--json", *args], cwd=root, capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)
+
+
+def register(root: Path, model: str = "iris") -> dict[str, Any]:
+    """Plan and apply ``model.<model>`` for the candidate in the tree (the stage already ran)."""
+    from mlopsctl.providers.model import ModelProvider
+
+    ctx = context(root)
+    ctx.upstream[f"stage.{model}.train"] = stage(model)
+    provider = ModelProvider()
+    change = plan_one(provider, f"model.{model}", ctx)
+    assert change.action is Action.CREATE and not change.blocked, change
+    facts = provider.apply(change, ctx)
+    assert facts is not None
+    return facts
+
+
+def retrain_and_register(root: Path, *, columns: int, model: str = "iris") -> dict[str, Any]:
+    """A new candidate on a new commit, registered: the next version."""
+    train_candidate(root, model, columns=columns)
+    track(root, model, message=f"retrain with {columns} columns")
+    return register(root, model)
+
+
+def assign(root: Path, env: str, model: str = "iris") -> Change:
+    """Plan and apply ``registry.<model>.<env>`` from the spec as it is now; returns the planned change."""
+    from mlopsctl.providers.registry import RegistryProvider
+
+    ctx = context(root)
+    ctx.upstream[f"model.{model}"] = Change(address=f"model.{model}", action=Action.NOOP)
+    provider = RegistryProvider()
+    change = plan_one(provider, f"registry.{model}.{env}", ctx)
+    if change.action is not Action.NOOP:
+        provider.apply(change, ctx)
+    return change

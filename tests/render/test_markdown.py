@@ -6,16 +6,13 @@ Snapshots live in tests/render/snapshots/; after an intended change of the outpu
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
 import pytest
+from snapshot_files import assert_snapshot
 
 from mlopsctl.core.model import Action, Change, Plan
 from mlopsctl.render.markdown import find_marker, marker, render_markdown
-
-SNAPSHOTS = Path(__file__).parent / "snapshots"
 
 DOCKERFILE_DIFF = """\
 --- a/docker/iris/Dockerfile
@@ -27,16 +24,6 @@ DOCKERFILE_DIFF = """\
  COPY serve.py /app/serve.py
  CMD ["python", "serve.py"]
 """
-
-
-def check_snapshot(name: str, text: str) -> None:
-    path = SNAPSHOTS / name
-    if os.environ.get("MLOPSCTL_UPDATE_SNAPSHOTS") == "1" or not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-        if os.environ.get("MLOPSCTL_UPDATE_SNAPSHOTS") != "1":
-            pytest.fail(f"snapshot {name} was missing and has been written; review it and rerun")
-    assert text == path.read_text(encoding="utf-8"), f"output differs from snapshot {name}"
 
 
 def mixed_plan() -> Plan:
@@ -79,7 +66,7 @@ def mixed_plan() -> Plan:
 
 def test_mixed_plan_snapshot() -> None:
     text = render_markdown(mixed_plan())
-    check_snapshot("mixed_plan.md", text)
+    assert_snapshot("mixed_plan.md", text)
 
 
 def test_mixed_plan_structure() -> None:
@@ -104,7 +91,7 @@ def test_no_changes_snapshot() -> None:
     text = render_markdown(plan)
     assert "**No changes.**" in text
     assert "[!CAUTION]" not in text
-    check_snapshot("no_changes.md", text)
+    assert_snapshot("no_changes.md", text)
 
 
 def test_marker_per_project_and_found_again() -> None:
@@ -164,7 +151,7 @@ def test_plan_over_the_limit_is_truncated_with_a_pointer() -> None:
     assert "more changes** not shown" in text and hint in text
     shown = sum(1 for ln in text.splitlines() if ln.startswith("| 🟡"))
     assert 100 < shown < 2_000
-    check_snapshot("truncated_tail.md", text[-600:])
+    assert_snapshot("truncated_tail.md", text[-600:])
 
 
 @pytest.mark.parametrize("limit", [2_000, 500, 120])

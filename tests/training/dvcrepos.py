@@ -15,10 +15,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from builders import git, make_repo, to_yaml, write_tree  # noqa: E402,F401
+from builders import git, make_repo, to_yaml, write_tree  # noqa: F401
 
-from mlopsctl.core.context import Context  # noqa: E402
-from mlopsctl.core.specs_model import Project, SpecDoc  # noqa: E402
+from mlopsctl.core.context import Context
+from mlopsctl.core.specs_model import Project, SpecDoc
 
 
 def _doc(root: Path, rel: str) -> SpecDoc:
@@ -29,19 +29,19 @@ def _doc(root: Path, rel: str) -> SpecDoc:
     return SpecDoc(path=rel, data=parsed.data, lines=parsed.lines, digest=hashlib.sha256(raw).hexdigest())
 
 
-def load(root: Path) -> Project:
-    """The project's specs (the engine's loader when present, else a plain parse)."""
-    try:
-        from mlopsctl.core.specs import load_project
-    except ImportError:
+def load(root: Path, *, validate: bool = True) -> Project:
+    """The project's specs (the engine's validating loader, or a plain parse with validate=False)."""
+    if not validate:
         models = {p.stem: _doc(root, f"models/{p.name}") for p in sorted((root / "models").glob("*.yaml"))}
         return Project(root=root, spec=_doc(root, "mlops.yaml"), models=models)
+    from mlopsctl.core.specs import load_project
+
     return load_project(root)
 
 
-def context(root: Path, log: Any = None) -> Context:
+def context(root: Path, log: Any = None, *, validate: bool = True) -> Context:
     kw = {"log": log} if log is not None else {}
-    return Context(root=root, project=load(root), **kw)
+    return Context(root=root, project=load(root, validate=validate), **kw)
 
 
 def render_pipeline(root: Path) -> list[str]:

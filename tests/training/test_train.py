@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from builders import model_spec
 from dvcrepos import make_repo, to_yaml, write_tree
 
-from builders import model_spec
 from mlopsctl.errors import MlopsError, SpecError
 from mlopsctl.training.contract import ContractError
 from mlopsctl.training.train import train

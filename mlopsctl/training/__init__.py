@@ -1,0 +1,1 @@
+"""Training: the data contract, the built-in trainer, preprocessing and gates."""

@@ -45,7 +45,7 @@ def with_wrk(port: int, body: bytes, seconds: int, connections: int, tmp: Path) 
         ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "-s", str(script), "--latency", f"http://127.0.0.1:{port}/predict"],
         capture_output=True, text=True, check=True,
     ).stdout
-    m = dict(re.findall(r"^(p50|p99|rps|non2xx) ([\d.]+)$", out, re.M))
+    m = dict(re.findall(r"^(p50|p99|rps|non2xx) ([\d.]+)$", out, re.MULTILINE))
     return {k: float(v) for k, v in m.items()}
 
 

@@ -8,8 +8,11 @@ and how to start one. docker-py is imported only here and only when called.
 
 from __future__ import annotations
 
+import http.client
+import json
 import os
-from typing import TYPE_CHECKING
+import socket
+from typing import TYPE_CHECKING, Any
 
 from mlopsctl.errors import UnavailableError
 
@@ -70,11 +73,64 @@ def client(timeout: float = 600) -> DockerClient:
 
 
 def available(timeout: float = 2.0) -> bool:
-    """Whether an engine answers a ping within ``timeout`` seconds (no exception, ever)."""
-    if docker_host() in _clients:
+    """Whether an engine answers ``/_ping`` within ``timeout`` seconds (no exception, ever).
+
+    Speaks HTTP over the socket with the standard library: planning only files must not pay
+    for importing docker-py. TLS or SSH engines fall back to docker-py.
+    """
+    host = docker_host()
+    if host in _clients:
         return True
     if _socket_missing():
         return False
+    try:
+        if host.startswith("unix://"):
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+                s.settimeout(timeout)
+                s.connect(host[len("unix://") :])
+                s.sendall(b"GET /_ping HTTP/1.0\r\nHost: docker\r\n\r\n")
+                status = s.recv(64).split(b"\r\n", 1)[0]
+            return status.startswith(b"HTTP/1.") and status.split(b" ")[1:2] == [b"200"]
+        if host.startswith(("tcp://", "http://")) and not os.environ.get("DOCKER_TLS_VERIFY"):
+            conn = http.client.HTTPConnection(host.split("://", 1)[1].rstrip("/"), timeout=timeout)
+            try:
+                conn.request("GET", "/_ping")
+                return conn.getresponse().status == 200
+            finally:
+                conn.close()
+    except (OSError, http.client.HTTPException, IndexError):
+        return False
+    return _available_via_docker_py(timeout)
+
+
+def get_json(path: str, timeout: float = 10.0) -> Any:
+    """GET an engine API path over a unix socket with the standard library, decoded JSON.
+
+    For cheap reads on the planning path (``existing()``), where importing docker-py would
+    cost more than the call. Returns None when the engine is not on a unix socket (callers
+    then use :func:`client`); raises UnavailableError when it does not answer.
+    """
+    host = docker_host()
+    if not host.startswith("unix://"):
+        return None
+    chunks = []
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.settimeout(timeout)
+            s.connect(host[len("unix://") :])
+            s.sendall(f"GET {path} HTTP/1.0\r\nHost: docker\r\n\r\n".encode())
+            while data := s.recv(65536):
+                chunks.append(data)
+    except OSError as e:
+        raise _unavailable(str(e)) from None
+    head, _, body = b"".join(chunks).partition(b"\r\n\r\n")
+    status = head.split(b"\r\n", 1)[0]
+    if status.split(b" ")[1:2] != [b"200"]:
+        raise _unavailable(f"GET {path} answered {status.decode(errors='replace')}")
+    return json.loads(body)
+
+
+def _available_via_docker_py(timeout: float) -> bool:
     import docker
     from docker.errors import DockerException
 

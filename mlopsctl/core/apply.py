@@ -62,6 +62,7 @@ def execute(ctx: Context, plan: Plan, journal: Journal) -> ApplyResult:
     """Carry out the plan's changes; raises ApplyError after recording what finished."""
     ctx.destroy = plan.destroy
     ctx.upstream.clear()
+    ctx.applied.clear()
     result = ApplyResult()
     changed: set[str] = set()
     broken: set[str] = set()  # failed or skipped: their dependents cannot run
@@ -86,6 +87,8 @@ def execute(ctx: Context, plan: Plan, journal: Journal) -> ApplyResult:
             ctx.log(f"{change.address}: {doing}...")
             started = time.monotonic()
             try:
+                if change.blocked and not ctx.force:
+                    raise MlopsError(change.blocked)  # found only now, with facts known after apply
                 provider = get_provider(change.kind)
                 facts = provider.delete(change, ctx) if change.action is Action.DELETE else provider.apply(change, ctx)
             except MlopsError as e:
@@ -102,6 +105,7 @@ def execute(ctx: Context, plan: Plan, journal: Journal) -> ApplyResult:
             ctx.log(f"{change.address}: {done} ({seconds:.1f}s)")
             result.done.append(change.address)
             changed.add(change.address)
+            ctx.applied.add(change.address)
             _pause_point(len(result.done))
     except BaseException:
         journal.finish("interrupted", {"done": len(result.done)})

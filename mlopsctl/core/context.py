@@ -28,6 +28,9 @@ class Context:
     """Planning a destroy: every owned resource that may be removed is deleted."""
     upstream: dict[str, Change] = field(default_factory=dict)
     """Changes computed so far, by address (dependencies are always computed first)."""
+    applied: set[str] = field(default_factory=set)
+    """Addresses already carried out in this apply run (empty while planning): a provider re-diffed
+    at apply can tell "the stage will run" from "the stage just ran"."""
     log: Callable[[str], None] = _stderr
     """Progress and log lines for people; never stdout (stdout may carry JSON)."""
     cache: dict[str, Any] = field(default_factory=dict)

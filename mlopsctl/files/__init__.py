@@ -8,7 +8,6 @@ provider turns every ManagedFile into a ``file.<path>`` resource. A capability t
 from __future__ import annotations
 
 import importlib
-import importlib.util
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -51,12 +50,10 @@ MANAGED_GLOBS: list[str] = [
 ]
 
 
-def file_sets() -> list[FileSet]:
-    out: list[FileSet] = []
-    for target in FILE_SETS.values():
+def file_sets() -> list[tuple[str, FileSet]]:
+    """Every registered file set with its name (for messages naming who writes a file)."""
+    out: list[tuple[str, FileSet]] = []
+    for name, target in FILE_SETS.items():
         module, _, fn = target.partition(":")
-        # TODO(integration): drop this tolerance once every file set module exists.
-        if importlib.util.find_spec(module) is None:
-            continue
-        out.append(getattr(importlib.import_module(module), fn))
+        out.append((name, getattr(importlib.import_module(module), fn)))
     return out

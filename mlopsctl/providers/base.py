@@ -10,7 +10,6 @@ start-up.
 from __future__ import annotations
 
 import importlib
-import importlib.util
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -77,10 +76,4 @@ def get_provider(kind: str) -> Provider:
 
 
 def all_providers() -> list[Provider]:
-    out = []
-    for kind, target in PROVIDERS.items():
-        # TODO(integration): drop this tolerance once every provider module exists.
-        if kind not in _instances and importlib.util.find_spec(target.partition(":")[0]) is None:
-            continue
-        out.append(get_provider(kind))
-    return out
+    return [get_provider(k) for k in PROVIDERS]

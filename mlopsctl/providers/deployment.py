@@ -78,7 +78,8 @@ def wait_healthy(c: Container, timeout: float) -> str | None:
     while True:
         c.reload()
         state = c.attrs.get("State") or {}
-        if c.status in ("exited", "dead"):
+        # The restart policy brings a crashed server back: a restart already means it crashed.
+        if c.status in ("exited", "dead", "restarting") or int(c.attrs.get("RestartCount") or 0) > 0:
             return f"the container exited with code {state.get('ExitCode')}"
         hp = _host_port(c)
         if hp is not None and c.status == "running":
@@ -120,12 +121,24 @@ class DeploymentProvider:
     def existing(self, ctx: Context) -> Iterable[str]:
         if not engine.available():
             return []
-        client = engine.client()
+        import json
+        import urllib.parse
+
+        label = f"{bctx.LABEL_PROJECT}={ctx.project.name}"
+        query = urllib.parse.quote(json.dumps({"label": [label]}))
+        # Raw API over the socket: a plan of files alone must not import docker-py.
+        listed = engine.get_json(f"/containers/json?all=1&filters={query}")
+        if listed is None:
+            listed = [
+                {"Names": ["/" + c.name], "Labels": c.labels}
+                for c in engine.client().containers.list(all=True, filters={"label": label})
+            ]
         found = set()
-        for c in client.containers.list(all=True, filters={"label": f"{bctx.LABEL_PROJECT}={ctx.project.name}"}):
-            labels = c.labels or {}
-            if c.name == container_name(ctx, labels.get(bctx.LABEL_MODEL, ""), labels.get(bctx.LABEL_ENV, "")):
-                found.add(f"{self.kind}.{labels[bctx.LABEL_MODEL]}.{labels[bctx.LABEL_ENV]}")
+        for c in listed:
+            labels = c.get("Labels") or {}
+            model, env = labels.get(bctx.LABEL_MODEL, ""), labels.get(bctx.LABEL_ENV, "")
+            if "/" + container_name(ctx, model, env) in (c.get("Names") or []):
+                found.add(f"{self.kind}.{model}.{env}")
         return sorted(found)
 
     def read(self, address: str, desired: Resource | None, ctx: Context) -> dict[str, Any] | None:

@@ -12,7 +12,7 @@ import datetime as _dt
 import difflib
 import os
 import stat as _stat
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from mlopsctl.core import digests, fsafe, gitfacts, ownership
 from mlopsctl.core.model import Action, Change, Resource
 from mlopsctl.errors import MlopsError
+from mlopsctl.files import file_sets
 
 if TYPE_CHECKING:
     from mlopsctl.core.context import Context
@@ -56,7 +57,7 @@ class FileProvider:
         resources: list[Resource] = []
         ctx.cache[_RENDERED] = {}
         ctx.cache[_WANTED] = wanted
-        for set_name, fileset in _named_file_sets():
+        for set_name, fileset in file_sets():
             for mf in fileset(ctx):
                 path = _check_path(mf)
                 label = f"file set {set_name!r} (templates/{mf.template})"
@@ -152,21 +153,6 @@ class FileProvider:
 
 
 # -- helpers: desired ----------------------------------------------------------------
-def _named_file_sets() -> Iterator[tuple[str, Any]]:
-    """Every registered file set with its name (for messages naming who writes a file)."""
-    import importlib
-    import importlib.util
-
-    from mlopsctl import files
-
-    for set_name, target in files.FILE_SETS.items():
-        module, _, fn = target.partition(":")
-        # TODO(integration): drop this tolerance once every file set module exists.
-        if importlib.util.find_spec(module) is None:
-            continue
-        yield set_name, getattr(importlib.import_module(module), fn)
-
-
 def _check_path(mf: ManagedFile) -> str:
     from mlopsctl.files import MANAGED_GLOBS
 

@@ -142,7 +142,7 @@ class ModelProvider:
         nxt = reg.next_version
         before = {"latest": actual["latest"]}
         stage = ctx.upstream.get(f"stage.{name}.train")
-        if stage is not None and stage.action is not Action.NOOP:
+        if stage is not None and stage.action is not Action.NOOP and stage.address not in ctx.applied:
             return Change(
                 address=address,
                 action=Action.CREATE,

@@ -9,7 +9,6 @@ DVC user sees an ordinary pipeline; the artifact is pushed to the DVC remote aft
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import time
 from collections.abc import Iterable
@@ -47,15 +46,13 @@ class StageProvider:
     def expand(self, ctx: Context) -> Iterable[Resource]:
         from mlopsctl.files.pipeline import stage_defs
 
-        with_files = importlib.util.find_spec("mlopsctl.providers.file") is not None
         for s in stage_defs(ctx):
             doc = ctx.project.models[s.model]
             deps: list[str] = []
             data_path = s.params["data"]["path"]
             if data_path:
                 deps.append(f"dataset.{str(data_path).strip().removeprefix('./')}")
-            if with_files:  # TODO(integration): always, once the file provider exists
-                deps += ["file.dvc.yaml", f"file.{s.params_file}"]
+            deps += ["file.dvc.yaml", f"file.{s.params_file}"]
             yield Resource(kind=self.kind, name=f"{s.model}.train", desired=_as_dict(s), depends_on=tuple(deps),
                            source=doc.loc(""), model=s.model)
 

@@ -44,6 +44,14 @@ def import_class(root: Path, dotted: str, doc: SpecDoc | None = None, spec_path:
         sys.dont_write_bytecode = True  # keep src/ (a DVC dep) free of __pycache__
         if str(root) not in sys.path:
             sys.path.insert(0, str(root))
+        # A ``src`` package imported earlier from another repository (tests, a long-lived
+        # process) must not shadow this one's.
+        loaded = sys.modules.get("src")
+        where = str(getattr(loaded, "__file__", None) or next(iter(getattr(loaded, "__path__", [])), ""))
+        if loaded is not None and not where.startswith(str(root) + "/"):
+            for name in [n for n in sys.modules if n == "src" or n.startswith("src.")]:
+                del sys.modules[name]
+            importlib.invalidate_caches()
     try:
         module = importlib.import_module(module_name)
     except ImportError as e:

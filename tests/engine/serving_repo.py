@@ -143,9 +143,9 @@ def context(root: Path, *, serve: dict[str, Any] | None = None, project: dict[st
 def cleanup(project: str) -> None:
     """Remove every container and image labelled with ``project``."""
     label = f"label=mlopsctl.project={project}"
-    ids = subprocess.run(["docker", "ps", "-aq", "--filter", label], capture_output=True, text=True).stdout.split()
+    ids = subprocess.run(["docker", "ps", "-aq", "--filter", label], capture_output=True, text=True, check=False).stdout.split()
     if ids:
         subprocess.run(["docker", "rm", "-f", *ids], capture_output=True, check=False)
-    ids = subprocess.run(["docker", "images", "-q", "--filter", label], capture_output=True, text=True).stdout.split()
+    ids = subprocess.run(["docker", "images", "-q", "--filter", label], capture_output=True, text=True, check=False).stdout.split()
     if ids:
         subprocess.run(["docker", "rmi", "-f", *sorted(set(ids))], capture_output=True, check=False)

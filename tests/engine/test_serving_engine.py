@@ -39,8 +39,6 @@ def call(port: int, path: str, body: Any = None) -> tuple[int, Any]:
 def rows(n: int) -> list[dict[str, float]]:
     import pandas as pd
 
-    from mlopsctl.core.specs_model import Project  # noqa: F401  (keeps imports light elsewhere)
-
     return pd.DataFrame(
         {f: [round(0.2 + (i * 0.37 + j * 1.3) % 7, 1) for i in range(n)] for j, f in enumerate(FEATURES)}
     ).to_dict("records")

@@ -1,0 +1,258 @@
+"""Compare current rows with a version's reference profile: one result per feature, one verdict.
+
+The verdict follows the spec's ``monitor.drift``: with ``method: psi`` a feature drifts when its
+PSI exceeds ``threshold``; with ``method: ks`` a numeric feature drifts when its KS statistic
+exceeds it (categorical features keep PSI: KS needs an order that categories do not have). The
+model drifts when any feature or its prediction distribution does. Missing and out-of-contract
+shares are reported beside the scores; they are the data contract's business, not the verdict's.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from mlopsctl.monitoring import stats
+from mlopsctl.monitoring.profile import category_keys, is_numeric
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+DEFAULT_METHOD = "psi"
+DEFAULT_THRESHOLD = 0.2
+OTHER = "(unseen)"
+"""The bin of categories the training data never had."""
+
+
+@dataclass
+class FeatureDrift:
+    name: str
+    kind: str
+    """numeric | categorical | absent (the column is not in the current data)."""
+    score: float
+    """The number the verdict compares with the threshold (PSI, or KS D with method ks)."""
+    drifted: bool
+    psi: float | None = None
+    test: str | None = None
+    """ks | chi2"""
+    statistic: float | None = None
+    pvalue: float | None = None
+    rows: int = 0
+    missing_reference: float = 0.0
+    missing_current: float = 0.0
+    out_of_contract: float = 0.0
+    bins: list[str] = field(default_factory=list)
+    reference: list[float] = field(default_factory=list)
+    current: list[float] = field(default_factory=list)
+
+
+@dataclass
+class DriftReport:
+    model: str
+    version: int | None
+    method: str
+    threshold: float
+    source: str
+    rows: int
+    reference_rows: int
+    features: list[FeatureDrift]
+    """Worst first (highest score relative to the threshold)."""
+    prediction: FeatureDrift | None = None
+    checked_at: str = ""
+    environment: str | None = None
+    data: dict[str, Any] | None = None
+    """Digest of the current data file (path, md5), when it came from one."""
+
+    @property
+    def drifted(self) -> bool:
+        return any(f.drifted for f in self.features) or bool(self.prediction and self.prediction.drifted)
+
+    @property
+    def drifted_features(self) -> list[FeatureDrift]:
+        return [f for f in self.features if f.drifted]
+
+    def headline(self) -> str:
+        """One line, e.g. "drift: psi 0.31 > 0.2 on petal_width" (used as the plan's reason)."""
+        worst = self.drifted_features or ([self.prediction] if self.prediction and self.prediction.drifted else [])
+        if not worst:
+            top = self.features[0] if self.features else None
+            if top is None:
+                return "no drift"
+            return f"no drift: {self.method} at most {top.score:.3g} <= {self.threshold:g} ({top.name})"
+        first = worst[0]
+        more = f" and {len(worst) - 1} more" if len(worst) > 1 else ""
+        return f"drift: {self.method} {first.score:.3g} > {self.threshold:g} on {first.name}{more}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "model": self.model,
+            "version": self.version,
+            "environment": self.environment,
+            "method": self.method,
+            "threshold": self.threshold,
+            "source": self.source,
+            "rows": self.rows,
+            "reference_rows": self.reference_rows,
+            "checked_at": self.checked_at,
+            "drifted": self.drifted,
+            "headline": self.headline(),
+            "drifted_features": [f.name for f in self.drifted_features],
+            "data": self.data,
+            "features": [_clean(asdict(f)) for f in self.features],
+            "prediction": _clean(asdict(self.prediction)) if self.prediction else None,
+        }
+
+
+def _clean(d: dict[str, Any]) -> dict[str, Any]:
+    import math
+
+    return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in d.items()}
+
+
+def _edge_labels(edges: list[float]) -> list[str]:
+    if not edges:
+        return ["all"]
+    labels = [f"<= {edges[0]:.4g}"]
+    labels += [f"({a:.4g}, {b:.4g}]" for a, b in zip(edges, edges[1:], strict=False)]
+    labels.append(f"> {edges[-1]:.4g}")
+    return labels
+
+
+def _numeric(name: str, ref: dict[str, Any], col: pd.Series | None, rule: dict[str, Any], method: str,
+             threshold: float, values: np.ndarray | None = None) -> FeatureDrift:
+    import numpy as np
+    import pandas as pd
+
+    if values is None:
+        assert col is not None
+        raw_present = col.notna().to_numpy()
+        values = pd.to_numeric(col, errors="coerce").to_numpy(dtype="float64")
+        invalid = raw_present & np.isnan(values)
+    else:
+        raw_present = ~np.isnan(values)
+        invalid = np.zeros(values.shape, dtype=bool)
+    n = int(values.size)
+    ok = ~np.isnan(values)
+    present = values[ok]
+    bad = int(invalid.sum())
+    if rule.get("min") is not None:
+        bad += int((present < float(rule["min"])).sum())
+    if rule.get("max") is not None:
+        bad += int((present > float(rule["max"])).sum())
+    edges = list(ref.get("edges") or [])
+    ref_shares = list(ref.get("shares") or [])
+    cur_shares = [float(s) for s in stats.shares(stats.bin_counts(present, edges))] if present.size else []
+    out = FeatureDrift(name=name, kind="numeric", score=float("nan"), drifted=False, rows=n,
+                       missing_reference=float(ref.get("missing") or 0.0),
+                       missing_current=float((~raw_present).sum() / n) if n else 0.0,
+                       out_of_contract=bad / n if n else 0.0,
+                       bins=_edge_labels(edges), reference=ref_shares, current=cur_shares)
+    if not present.size or not ref_shares:
+        return out
+    out.psi = stats.psi(ref_shares, cur_shares)
+    sample = np.asarray(ref.get("sample") or [], dtype="float64")
+    if sample.size:
+        ks = stats.ks_2samp(sample, present, reference_sorted=True)
+        out.test, out.statistic, out.pvalue = "ks", ks.statistic, ks.pvalue
+    out.score = out.statistic if method == "ks" and out.statistic is not None else out.psi
+    out.drifted = bool(out.score > threshold)
+    return out
+
+
+def _categorical(name: str, ref: dict[str, Any], col: pd.Series, rule: dict[str, Any], threshold: float
+                 ) -> FeatureDrift:
+    ftype = str(rule.get("type") or "category")
+    n = int(len(col))
+    keys = category_keys(col, ftype)
+    invalid = int(keys.isna().sum())  # present, but not a bool where a bool is expected
+    keys = keys[keys.notna()]
+    allowed = rule.get("values")
+    if allowed is not None:
+        invalid += int((~keys.isin({str(v) for v in allowed})).sum())
+    ref_counts: dict[str, int] = {str(k): int(v) for k, v in (ref.get("counts") or {}).items()}
+    cur_counts = keys.value_counts()
+    cats = sorted(ref_counts, key=lambda c: -ref_counts[c])
+    unseen = int(cur_counts[~cur_counts.index.isin(cats)].sum()) if len(cur_counts) else 0
+    cur_vec = [int(cur_counts.get(c, 0)) for c in cats] + [unseen]
+    ref_vec = [ref_counts[c] for c in cats] + [0]
+    ref_sh, cur_sh = stats.shares(ref_vec), stats.shares(cur_vec)
+    out = FeatureDrift(name=name, kind="categorical", score=float("nan"), drifted=False, rows=n,
+                       missing_reference=float(ref.get("missing") or 0.0),
+                       missing_current=float(col.isna().sum() / n) if n else 0.0,
+                       out_of_contract=invalid / n if n else 0.0,
+                       bins=[*cats, OTHER], reference=[float(x) for x in ref_sh], current=[float(x) for x in cur_sh])
+    if not sum(cur_vec) or not ref_vec:
+        return out
+    out.psi = stats.psi(ref_sh, cur_sh)
+    # chi-square over every category either side has (unseen ones individually).
+    extra = [str(c) for c in cur_counts.index if c not in ref_counts]
+    chi = stats.chi2_homogeneity([ref_counts[c] for c in cats] + [0] * len(extra),
+                                 [int(cur_counts.get(c, 0)) for c in cats] + [int(cur_counts[c]) for c in extra])
+    out.test, out.statistic, out.pvalue = "chi2", chi.statistic, chi.pvalue
+    out.score = out.psi
+    out.drifted = bool(out.score > threshold)
+    return out
+
+
+def compare(
+    profile: dict[str, Any],
+    frame: pd.DataFrame,
+    features: dict[str, dict[str, Any]],
+    *,
+    predictions: Any = None,
+    method: str = DEFAULT_METHOD,
+    threshold: float = DEFAULT_THRESHOLD,
+    model: str = "",
+    version: int | None = None,
+    source: str = "",
+) -> DriftReport:
+    """Drift of ``frame`` (the current rows, raw or typed) against ``profile``."""
+    import numpy as np
+    import pandas as pd
+
+    results: list[FeatureDrift] = []
+    ref_features: dict[str, Any] = profile.get("features") or {}
+    for name, rule in features.items():
+        rule = rule or {}
+        ref = ref_features.get(name)
+        if ref is None:
+            continue  # a feature added after this version was trained: nothing to compare with
+        if name not in frame.columns:
+            results.append(FeatureDrift(name=name, kind="absent", score=float("inf"), drifted=True, rows=len(frame),
+                                        missing_reference=float(ref.get("missing") or 0.0), missing_current=1.0))
+            continue
+        if ref.get("kind") == "numeric" and is_numeric(rule):
+            results.append(_numeric(name, ref, frame[name], rule, method, threshold))
+        else:
+            results.append(_categorical(name, ref, frame[name], rule, threshold))
+    pred: FeatureDrift | None = None
+    ref_pred = profile.get("prediction")
+    if predictions is not None and ref_pred:
+        if ref_pred.get("kind") == "numeric":
+            vals = pd.to_numeric(pd.Series(np.asarray(predictions)), errors="coerce").to_numpy(dtype="float64")
+            pred = _numeric("(prediction)", ref_pred, None, {}, method, threshold, values=vals)
+        else:
+            pred = _categorical("(prediction)", ref_pred, pd.Series(np.asarray(predictions, dtype=object)),
+                                {"type": "category"}, threshold)
+    results.sort(key=_severity, reverse=True)
+    return DriftReport(
+        model=model or str(profile.get("model") or ""),
+        version=version,
+        method=method,
+        threshold=threshold,
+        source=source,
+        rows=int(len(frame)),
+        reference_rows=int(profile.get("rows") or 0),
+        features=results,
+        prediction=pred,
+        checked_at=_dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+    )
+
+
+def _severity(f: FeatureDrift) -> tuple[int, float]:
+    import math
+
+    score = -1.0 if math.isnan(f.score) else f.score
+    return (1 if f.drifted else 0, score)

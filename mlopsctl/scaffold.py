@@ -133,7 +133,12 @@ def project_name_for(path: Path, model: str) -> str:
     return name if PROJECT_NAME.match(name) else model.replace("_", "-")
 
 
-def render_files(path: Path, template: str = "classifier", name: str | None = None) -> dict[str, str]:
+DEFAULT_BASE_IMAGE = "python:3.11-slim"
+
+
+def render_files(
+    path: Path, template: str = "classifier", name: str | None = None, base_image: str | None = None
+) -> dict[str, str]:
     """Every file ``new`` writes (repository-relative path -> text), without touching the disk."""
     from mlopsctl import __version__
     from mlopsctl.core.templating import render
@@ -165,6 +170,7 @@ def render_files(path: Path, template: str = "classifier", name: str | None = No
         "features": [(k, flow(v)) for k, v in features.items()],
         "remote_url": f"../{path.name}-dvc-remote",
         "version": __version__,
+        "base_image": flow(base_image or DEFAULT_BASE_IMAGE),
     }
     files = {
         ".gitignore": render("scaffold/_common/gitignore.j2", context),
@@ -186,14 +192,16 @@ class Scaffolded:
     commit: str
 
 
-def scaffold(path: Path, template: str = "classifier", name: str | None = None) -> Scaffolded:
+def scaffold(
+    path: Path, template: str = "classifier", name: str | None = None, base_image: str | None = None
+) -> Scaffolded:
     """Create the repository at ``path`` (new or empty directory) with a first commit on ``main``."""
     path = Path(path)
     _check_target(path)
     git = shutil.which("git")
     if git is None:
         raise UnavailableError("mlopsctl new needs git, which is not installed (or not on PATH)")
-    files = render_files(path.resolve(), template, name)  # all checks and rendering before any write
+    files = render_files(path.resolve(), template, name, base_image)  # all checks and rendering before any write
     model = next(p for p in files if p.startswith("models/"))[len("models/") : -len(".yaml")]
     existed = path.exists()
     try:

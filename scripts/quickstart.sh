@@ -30,19 +30,14 @@ bash "$ROOT/scripts/setup.sh"
 MLOPSCTL="$VENV/bin/mlopsctl"
 mlopsctl() { printf '$ mlopsctl %s\n' "$*"; "$MLOPSCTL" -C "$DEST" "$@"; }
 
-# Where no image registry is reachable, `FROM python:3.11-slim` cannot be pulled: point the
-# example at the local base image that scripts/engine-up.sh made, as a reviewed commit would.
-use_local_base_image() {
-    local local_base="${MLOPSCTL_BASE_IMAGE:-mlopsctl/base:bookworm}" base
-    base="$(sed -n 's/^  base: *//p' "$DEST/mlops.yaml" | head -n 1)"
-    [ -n "$base" ] && [ "$base" != "$local_base" ] || return 0
-    docker image inspect "$base" >/dev/null 2>&1 && return 0
+# Where no image registry is reachable, `FROM python:3.11-slim` cannot be pulled: scaffold the
+# example on the local base image that scripts/engine-up.sh made instead.
+base_image_args() {
+    local local_base="${MLOPSCTL_BASE_IMAGE:-mlopsctl/base:bookworm}"
+    command -v docker >/dev/null 2>&1 || return 0
+    docker image inspect python:3.11-slim >/dev/null 2>&1 && return 0
     docker image inspect "$local_base" >/dev/null 2>&1 || return 0
-    step "the engine has no $base (no registry reachable?): using the local base image $local_base"
-    sed -i "s|^  base: .*|  base: $local_base  # local base image made by scripts/engine-up.sh|" "$DEST/mlops.yaml"
-    local ident=()
-    git -C "$DEST" config user.email >/dev/null || ident=(-c user.name=mlopsctl -c user.email=mlopsctl@localhost)
-    git -C "$DEST" "${ident[@]}" commit -q -am "Use the local base image $local_base"
+    printf -- '--base-image %s' "$local_base"
 }
 
 if [ "$FRESH" = 1 ] && [ -d "$DEST" ]; then
@@ -58,9 +53,10 @@ else
     [ ! -e "$DEST" ] || [ -z "$(ls -A "$DEST")" ] || die "$DEST exists and is not an mlopsctl repository; choose another DIR"
     step "scaffolding the example model repository in $DEST"
     mkdir -p "$(dirname "$DEST")"
-    printf '$ mlopsctl new %s\n' "$DEST"
-    "$MLOPSCTL" new "$DEST"
-    use_local_base_image
+    # shellcheck disable=SC2046 # word splitting of the optional "--base-image IMAGE" is wanted
+    set -- $(base_image_args)
+    printf '$ mlopsctl new %s %s\n' "$DEST" "$*"
+    "$MLOPSCTL" new "$DEST" "$@"
 fi
 
 step "validating the specs"

@@ -17,7 +17,9 @@ from mlopsctl.commands._common import options
     help="classifier: iris species (RandomForestClassifier); regressor: diabetes progression (RandomForestRegressor).",
 )
 @click.option("--name", default=None, help="Model name (default: iris or diabetes, after the data).")
-def new(path: Path, template: str, name: str | None) -> None:
+@click.option("--base-image", default=None, metavar="IMAGE",
+              help="Base of the serving images (default python:3.11-slim; a local image where no registry is reachable).")
+def new(path: Path, template: str, name: str | None, base_image: str | None) -> None:
     """Scaffold a model repository at PATH (new or empty) that works on its first apply.
 
     Offline: the data is one of scikit-learn's bundled datasets. The repository gets a first
@@ -26,7 +28,7 @@ def new(path: Path, template: str, name: str | None) -> None:
     from mlopsctl.scaffold import scaffold
 
     target = path if path.is_absolute() else options().cwd / path
-    done = scaffold(target, template, name)
+    done = scaffold(target, template, name, base_image)
     click.echo(f"Created {template} repository {path} (project {done.project}, model {done.model}):")
     for rel in done.files:
         note = "  (git-ignored: DVC tracks it on apply)" if rel == f"data/{done.model}.csv" else ""

@@ -109,3 +109,29 @@ def _from_records(records: list[dict[str, Any]], shown: str) -> Current:
     if not records:
         raise MlopsError(f"{shown} holds no rows")
     return Current(pd.DataFrame.from_records(records), shown)
+
+
+def is_url(value: str) -> bool:
+    return value.startswith(("http://", "https://"))
+
+
+def fetch(root: Path, value: str, dest_dir: Path) -> Path:
+    """A local file for ``monitor.retrain.data``: a repository path, or an http(s) URL downloaded
+    into ``dest_dir`` (the file name is kept, so the format is still known by its suffix)."""
+    if not is_url(value):
+        return Path(root) / value
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    name = Path(urllib.parse.urlparse(value).path).name or "data.csv"
+    target = Path(dest_dir) / name
+    try:
+        with urllib.request.urlopen(value, timeout=60) as resp, open(target, "wb") as f:
+            while chunk := resp.read(1 << 20):
+                f.write(chunk)
+    except (urllib.error.URLError, TimeoutError, OSError) as e:
+        from mlopsctl.errors import UnavailableError
+
+        raise UnavailableError(f"cannot download the newer data from {value}: {getattr(e, 'reason', e)}") from None
+    return target

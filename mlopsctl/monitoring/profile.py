@@ -33,6 +33,9 @@ FORMAT = 1
 PROFILE_NAME = "profile.json"
 SAMPLE_SIZE = 5_000
 SAMPLE_SEED = 0
+PREDICTION_SAMPLE = 20_000
+"""The prediction distribution is profiled on at most this many training rows (fixed seed), so
+profiling costs a bounded predict, not a second pass over a large training set."""
 NUMERIC_TYPES = ("float", "int")
 """bool is profiled as a category (true/false): bins over two values say nothing quantiles can't."""
 
@@ -150,6 +153,11 @@ def build_profile(
         rule = {"type": "float"} if task == "regression" else {"type": "category"}
         prof["prediction"] = column_summary(pred, rule)
     return prof
+
+
+def prediction_sample(X: pd.DataFrame, n: int = PREDICTION_SAMPLE) -> pd.DataFrame:
+    """The rows whose predictions are profiled: all of them, or ``n`` drawn with a fixed seed."""
+    return X if len(X) <= n else X.sample(n=n, random_state=SAMPLE_SEED)
 
 
 def dumps(profile: dict[str, Any]) -> str:

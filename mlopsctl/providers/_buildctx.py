@@ -232,26 +232,6 @@ def pending(ctx: Context, *addresses: str) -> list[str]:
             out.append(address)
     return out
 
-
-def known_deps(ctx: Context, addresses: list[str]) -> tuple[str, ...]:
-    """Dependencies on kinds whose provider is installed.
-
-    The graph refuses a dependency no spec produces; a kind whose module is absent produces
-    nothing, so depending on it would break every plan.
-    """
-    import importlib.util
-
-    from mlopsctl.core.model import split_address
-    from mlopsctl.providers.base import PROVIDERS
-
-    out = []
-    for address in addresses:
-        target = PROVIDERS.get(split_address(address)[0])
-        if target and importlib.util.find_spec(target.partition(":")[0]) is not None:
-            out.append(address)
-    return tuple(out)
-
-
 def serve_refs(ctx: Context, model: str) -> dict[str, Any]:
     """Environment -> version reference (an int or "latest") from the model spec's ``serve``."""
     doc = ctx.project.models.get(model)

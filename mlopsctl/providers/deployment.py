@@ -113,7 +113,7 @@ class DeploymentProvider:
                     kind=self.kind,
                     name=f"{model}.{env}",
                     desired={"model": model, "env": env, "version": ref, "port": int(envs[env]["port"])},
-                    depends_on=bctx.known_deps(ctx, [f"image.{model}", f"registry.{model}.{env}"]),
+                    depends_on=(f"image.{model}", f"registry.{model}.{env}"),
                     source=doc.loc(f"serve.{env}"),
                     model=model,
                 )

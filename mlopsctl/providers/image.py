@@ -94,7 +94,7 @@ class ImageProvider:
                 kind=self.kind,
                 name=model,
                 desired={"repository": bctx.repository(ctx, model), "serve": serve},
-                depends_on=bctx.known_deps(ctx, deps),
+                depends_on=tuple(deps),
                 source=doc.loc("serve"),
                 model=model,
             )

@@ -166,10 +166,12 @@ def train(root: Path, model: str, *, progress: bool = True) -> dict[str, float]:
         metrics = _cross_validate(pipe, X, y, scorers, cv, task, dotted, spec_path, prog)
         with prog.phase(f"fit on all {len(X)} rows"):
             _fit(pipe, X, y, dotted, spec_path)
+        learned = X
     else:
         X_tr, X_te, y_tr, y_te = _split(X, y, split, task, spec_path)
         with prog.phase(f"fit {dotted.rpartition('.')[2]} on {len(X_tr)} rows"):
             _fit(pipe, X_tr, y_tr, dotted, spec_path)
+        learned = X_tr
         with prog.phase(f"evaluate on {len(X_te)} held-out rows"):
             metrics = _score(pipe, X_te, y_te, scorers, spec_path)
 
@@ -198,6 +200,8 @@ def train(root: Path, model: str, *, progress: bool = True) -> dict[str, float]:
             "code_commit": _git_head(root),
             "python": platform.python_version(),
             "sklearn": sklearn.__version__,
+            # The serving image pins these too, so it unpickles with what trained the model.
+            **_library_versions(),
             "mlopsctl": __version__,
             "features": params.get("features") or {},
             "target": params["data"]["target"],
@@ -208,6 +212,12 @@ def train(root: Path, model: str, *, progress: bool = True) -> dict[str, float]:
         if task == "classification":
             classes = getattr(pipe, "classes_", None)
             lineage["classes"] = [c.item() if hasattr(c, "item") else c for c in classes] if classes is not None else []
+        # The reference drift checks compare with: the rows the model learned from and its
+        # predictions on them; its digests in the lineage let the registry hand it out verified.
+        from mlopsctl.monitoring.profile import prediction_sample, write_profile
+
+        lineage["profile"] = write_profile(out, learned, pipe.predict(prediction_sample(learned)),
+                                           params.get("features") or {}, task, model)
         write_atomic(out / "lineage.json", json.dumps(lineage, indent=2, sort_keys=True, default=str) + "\n")
     prog.line(f"[{model}] " + "  ".join(f"{k} {v:.4g}" for k, v in metrics.items())
               + f"  ({time.monotonic() - prog.started:.1f}s)")
@@ -267,3 +277,15 @@ def _cross_validate(pipe: Any, X: Any, y: Any, scorers: dict[str, Any], cv: dict
             raise MlopsError(f"{spec_path}: estimator {dotted} failed during cross-validation: "
                              f"{type(e).__name__}: {e}") from None
     return {name: float(res[f"test_{name}"].mean()) for name in scorers}
+
+
+def _library_versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for name in ("numpy", "scipy", "pandas", "joblib"):
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            pass
+    return out

@@ -1,0 +1,108 @@
+"""One drift check end to end, shared by ``mlopsctl drift`` and the retraining proposal.
+
+Resolve the reference version, fetch its verified profile, read the current rows, get their
+predictions (recorded with captured requests, or computed by the version's own verified model),
+and compare.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mlopsctl.errors import MlopsError, Problem, SpecError
+from mlopsctl.monitoring.drift import DEFAULT_METHOD, DEFAULT_THRESHOLD, DriftReport
+
+if TYPE_CHECKING:
+    from mlopsctl.core.specs_model import Project, SpecDoc
+
+
+@dataclass(frozen=True)
+class Settings:
+    method: str
+    threshold: float
+    retrain_data: str | None
+    retrain_mode: str
+
+
+def settings(doc: SpecDoc) -> Settings:
+    monitor = doc.data.get("monitor") or {}
+    drift = monitor.get("drift") or {}
+    retrain = monitor.get("retrain") or {}
+    return Settings(
+        method=str(drift.get("method") or DEFAULT_METHOD),
+        threshold=float(drift.get("threshold") or DEFAULT_THRESHOLD),
+        retrain_data=str(retrain["data"]) if retrain.get("data") else None,
+        retrain_mode=str(retrain.get("mode") or "replace"),
+    )
+
+
+def model_doc(project: Project, model: str) -> SpecDoc:
+    doc = project.models.get(model)
+    if doc is None:
+        import difflib
+
+        close = difflib.get_close_matches(model, list(project.models), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        known = ", ".join(sorted(project.models)) or "none"
+        raise MlopsError(f"no model {model!r} in models/ (models: {known}){hint}")
+    return doc
+
+
+def run_check(
+    project: Project,
+    model: str,
+    *,
+    data: Path | None = None,
+    data_shown: str | None = None,
+    env: str | None = None,
+    version: str | None = None,
+    predict: bool = True,
+    log: Any = None,
+) -> DriftReport:
+    """Check ``data`` (a file) or the capture of ``env`` against the reference version."""
+    from mlopsctl.monitoring.current import capture_dir, read_capture, read_file
+    from mlopsctl.monitoring.drift import compare
+    from mlopsctl.monitoring.reference import fetch_profile, load_model, model_input, resolve_version
+
+    doc = model_doc(project, model)
+    cfg = settings(doc)
+    root = Path(project.root)
+    mv = resolve_version(project, model, env=env, version=version)
+    profile = fetch_profile(root, mv)
+    if data is not None:
+        cur = read_file(data, data_shown)
+    elif env is not None:
+        folder = capture_dir(root, model, env)
+        cur = read_capture(folder, folder.relative_to(root).as_posix() + "/")
+    else:
+        raise SpecError([Problem(doc.loc("monitor"), "no current data to check: pass --data FILE or --env ENV, "
+                                 "or set monitor.retrain.data (where newer labelled data lands)",
+                                 path="monitor.retrain.data")])
+    features: dict[str, dict[str, Any]] = {k: dict(v or {}) for k, v in (doc.data.get("features") or {}).items()}
+    predictions = cur.predictions
+    if predictions is None and predict and profile.get("prediction"):
+        if log:
+            log(f"predicting {len(cur.frame)} rows with {mv.tag} (digest verified)")
+        pipe = load_model(root, mv)
+        try:
+            predictions = pipe.predict(model_input(cur.frame, features, pipe))
+        except Exception as e:  # noqa: BLE001 - the model failing on these rows is worth saying, not a crash
+            raise MlopsError(f"{mv.tag} cannot predict the rows of {cur.source}: {type(e).__name__}: {e}") from None
+    report = compare(profile, cur.frame, features, predictions=predictions, method=cfg.method,
+                     threshold=cfg.threshold, model=model, version=mv.version, source=cur.source)
+    report.environment = env
+    if data is not None:
+        report.data = _digest(root, data)
+    return report
+
+
+def _digest(root: Path, path: Path) -> dict[str, Any]:
+    from mlopsctl.core.digests import hash_file
+
+    try:
+        rel = path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        rel = str(path)
+    return {"path": rel, "md5": hash_file(path, "md5")}

@@ -126,7 +126,7 @@ class StatCache:
     def save(self) -> None:
         if not self.dirty:
             return
-        from mlopsctl.core.atomic import write_atomic
+        from mlopsctl.core.fsafe import write_atomic
 
         try:
             blob = json.dumps({"md5": self.entries, "lock": self.lock_memo}, separators=(",", ":"))

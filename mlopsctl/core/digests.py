@@ -13,11 +13,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
+
+from mlopsctl.core.fsafe import write_atomic
 
 if TYPE_CHECKING:
     from mlopsctl.core.context import Context
@@ -94,18 +95,7 @@ class DigestCache:
             return False
         blob = json.dumps({"format": _FORMAT, "files": self._entries}, separators=(",", ":"), sort_keys=True)
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".digests.", suffix=".tmp", dir=self.path.parent)
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as f:
-                    f.write(blob)
-                os.replace(tmp, self.path)
-            except BaseException:
-                try:
-                    os.unlink(tmp)
-                except FileNotFoundError:
-                    pass
-                raise
+            write_atomic(self.path, blob)
         except OSError:
             return False
         self._dirty = False

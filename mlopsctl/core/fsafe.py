@@ -27,8 +27,10 @@ def is_temp(name: str) -> bool:
     return name.startswith(".") and name.endswith(TMP_SUFFIX)
 
 
-def write_atomic(path: Path, data: bytes, mode: int) -> None:
+def write_atomic(path: Path, data: bytes | str, mode: int = 0o644) -> None:
     """Temp file in the same directory, fsync, chmod, rename: readers see old or new, never half."""
+    if isinstance(data, str):
+        data = data.encode("utf-8")
     path.parent.mkdir(parents=True, exist_ok=True)
     for stale in path.parent.glob(f".{path.name}.*{TMP_SUFFIX}"):  # left by a killed apply
         stale.unlink(missing_ok=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from mlopsctl.core.atomic import write_atomic
+from mlopsctl.core.fsafe import write_atomic
 from mlopsctl.core.model import Plan
 from mlopsctl.errors import MlopsError
 

@@ -104,7 +104,7 @@ class SpecCache:
             del self.entries[k]
         if not (self.dirty or stale):
             return
-        from mlopsctl.core.atomic import write_atomic
+        from mlopsctl.core.fsafe import write_atomic
 
         blob = json.dumps({"stamp": self.stamp, "entries": self.entries}, separators=(",", ":"))
         try:

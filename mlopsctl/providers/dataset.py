@@ -190,7 +190,7 @@ def ensure_dvc(root: Path, remote: dict[str, str], ctx: Context) -> None:
 
 
 def record_pushed(root: Path, url: str, md5: str) -> None:
-    from mlopsctl.core.atomic import write_atomic
+    from mlopsctl.core.fsafe import write_atomic
 
     data = _pushed(root)
     data.setdefault(url, [])

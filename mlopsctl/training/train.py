@@ -125,7 +125,7 @@ def _scorers(metrics: list[str], doc: Any, spec_path: str) -> dict[str, Any]:
 
 
 def _write_json(path: Path, data: Any) -> None:
-    from mlopsctl.core.atomic import write_atomic
+    from mlopsctl.core.fsafe import write_atomic
 
     write_atomic(path, json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
 
@@ -178,7 +178,7 @@ def train(root: Path, model: str, *, progress: bool = True) -> dict[str, float]:
     data_path = str(params["data"]["path"])
     out = root / artifacts_dir(model)
     with prog.phase(f"write {artifacts_dir(model)}/"):
-        from mlopsctl.core.atomic import write_atomic
+        from mlopsctl.core.fsafe import write_atomic
 
         out.mkdir(parents=True, exist_ok=True)
         tmp = out / ".model.joblib.tmp"

@@ -28,6 +28,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "models": ("mlopsctl.commands.models:models", "List model versions, metrics, stages and lineage."),
     "comment": ("mlopsctl.commands.comment:comment", "Post or update the sticky plan comment on a pull request."),
     "train": ("mlopsctl.commands.train:train", "Train one model (the command the DVC pipeline runs)."),
+    "drift": ("mlopsctl.commands.drift:drift",
+              "Compare current data with a version's training profile; exit 1 on drift with --fail-on-drift."),
+    "retrain": ("mlopsctl.commands.retrain:retrain",
+                "Propose newer labelled data as a retraining pull request when it drifted."),
 }
 
 

@@ -109,7 +109,9 @@ def compute_plan(
         change = diff_one(ctx, address, desired.get(address))
         ctx.upstream[address] = change
         changes.append(change)
-    warnings = list(ctx.cache.get("plan_warnings", ()))
+    from mlopsctl.monitoring.warnings import plan_warnings
+
+    warnings = [*ctx.cache.get("plan_warnings", ()), *plan_warnings(ctx)]
     return Plan(
         changes=tuple(changes),
         pins=compute_pins(ctx),

@@ -26,6 +26,9 @@ TEMPLATES: dict[str, str] = {
     "Dockerfile": "docker/Dockerfile.j2",
     "serve.py": "docker/serve.py.j2",
     "requirements.txt": "docker/requirements.txt.j2",
+    # Request capture for drift checks: the standard-library module mlopsctl.monitoring.capture,
+    # copied verbatim (the image must not depend on mlopsctl).
+    "capture.py": "docker/capture.py.j2",
 }
 
 # The official Python images: python:<version><variant>, e.g. python:3.11-slim-bookworm.
@@ -54,8 +57,15 @@ def base_image(project: Project) -> dict[str, Any]:
     }
 
 
+def capture_source() -> str:
+    from mlopsctl.monitoring import capture
+
+    with open(capture.__file__, encoding="utf-8") as f:
+        return f.read()
+
+
 def template_context(project: Project, model: str) -> dict[str, Any]:
-    return {"project": project.name, "model": model, **base_image(project)}
+    return {"project": project.name, "model": model, "capture_source": capture_source(), **base_image(project)}
 
 
 def render_files(project: Project, model: str) -> dict[str, str]:

@@ -77,7 +77,9 @@ def workflow_context(project: Project) -> dict[str, Any]:
     """Template variables, all plain JSON data (the plan saves them)."""
     data = project.spec.data
     ci = dict(data.get("ci") or {})
-    models: list[dict[str, Any]] = [{"name": n, "schedule": _schedule(project, n)} for n in sorted(project.models)]
+    models: list[dict[str, Any]] = [
+        {"name": n, "schedule": _schedule(project, n), **_monitoring(project, n)} for n in sorted(project.models)
+    ]
     crons: dict[str, list[str]] = {}
     for m in models:
         if m["schedule"]:
@@ -135,6 +137,17 @@ def _schedule(project: Project, name: str) -> str | None:
             )
         ])
     return text
+
+
+def _monitoring(project: Project, name: str) -> dict[str, Any]:
+    """How the scheduled job checks one model: the newer labelled data (and then proposes a
+    retraining pull request), or the requests its deployments captured (a runner that hosts them)."""
+    data = project.models[name].data
+    monitor = data.get("monitor") if isinstance(data.get("monitor"), dict) else {}
+    retrain = bool((monitor.get("retrain") or {}).get("data"))
+    serve = data.get("serve") if isinstance(data.get("serve"), dict) else {}
+    envs = [env for env in project.environments if env in serve] if not retrain else []
+    return {"retrain": retrain, "drift_envs": envs}
 
 
 def _runs_on(value: Any) -> str | list[str]:

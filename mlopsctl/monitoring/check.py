@@ -69,17 +69,22 @@ def run_check(
     doc = model_doc(project, model)
     cfg = settings(doc)
     root = Path(project.root)
-    mv = resolve_version(project, model, env=env, version=version)
-    profile = fetch_profile(root, mv)
     if data is not None:
         cur = read_file(data, data_shown)
     elif env is not None:
+        if env not in project.environments:
+            resolve_version(project, model, env=env)  # raises the error naming mlops.yaml's environments
         folder = capture_dir(root, model, env)
         cur = read_capture(folder, folder.relative_to(root).as_posix() + "/")
+        if version is None and cur.last_version is not None:
+            # The version that answered the newest captured request is the one serving.
+            version = str(cur.last_version)
     else:
         raise SpecError([Problem(doc.loc("monitor"), "no current data to check: pass --data FILE or --env ENV, "
                                  "or set monitor.retrain.data (where newer labelled data lands)",
                                  path="monitor.retrain.data")])
+    mv = resolve_version(project, model, env=env, version=version)
+    profile = fetch_profile(root, mv)
     features: dict[str, dict[str, Any]] = {k: dict(v or {}) for k, v in (doc.data.get("features") or {}).items()}
     predictions = cur.predictions
     if predictions is None and predict and profile.get("prediction"):

@@ -27,6 +27,8 @@ class Current:
     """Predictions recorded with the rows (captures); None when the model must predict them."""
     versions: dict[str, int] | None = None
     """Captured rows per serving version (a capture may span a rollout)."""
+    last_version: int | None = None
+    """The version that answered the newest captured request."""
 
 
 def capture_dir(root: Path, model: str, env: str) -> Path:
@@ -104,8 +106,9 @@ def _from_records(records: list[dict[str, Any]], shown: str) -> Current:
         versions: dict[str, int] = {}
         for r in records:
             versions[str(r.get("version"))] = versions.get(str(r.get("version")), 0) + 1
+        last = records[-1].get("version")
         return Current(frame, shown, predictions=preds if any(p is not None for p in preds) else None,
-                       versions=versions)
+                       versions=versions, last_version=last if isinstance(last, int) else None)
     if not records:
         raise MlopsError(f"{shown} holds no rows")
     return Current(pd.DataFrame.from_records(records), shown)

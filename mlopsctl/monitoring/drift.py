@@ -10,7 +10,9 @@ shares are reported beside the scores; they are the data contract's business, no
 from __future__ import annotations
 
 import datetime as _dt
+import os
 from dataclasses import asdict, dataclass, field
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 from mlopsctl.monitoring import stats
@@ -85,6 +87,22 @@ class DriftReport:
         more = f" and {len(worst) - 1} more" if len(worst) > 1 else ""
         return f"drift: {self.method} {first.score:.3g} > {self.threshold:g} on {first.name}{more}"
 
+    @property
+    def psi_noise(self) -> float:
+        """PSI's expected value between two samples of one distribution, about (bins - 1) *
+        (1/n_ref + 1/n_cur): what small samples score with no drift at all."""
+        if not self.rows or not self.reference_rows:
+            return 0.0
+        return (stats.BINS - 1) * (1 / self.reference_rows + 1 / self.rows)
+
+    def notes(self) -> list[str]:
+        if self.method == "psi" and self.psi_noise > self.threshold / 4:
+            note = (f"few rows ({self.reference_rows} training, {self.rows} current): PSI scores about "
+                    f"{self.psi_noise:.2g} with no drift at all, so verdicts near {self.threshold:g} are noise; "
+                    "the KS p-values say more at this size")
+            return [note]
+        return []
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "model": self.model,
@@ -100,6 +118,7 @@ class DriftReport:
             "headline": self.headline(),
             "drifted_features": [f.name for f in self.drifted_features],
             "data": self.data,
+            "notes": self.notes(),
             "features": [_clean(asdict(f)) for f in self.features],
             "prediction": _clean(asdict(self.prediction)) if self.prediction else None,
         }
@@ -115,7 +134,7 @@ def _edge_labels(edges: list[float]) -> list[str]:
     if not edges:
         return ["all"]
     labels = [f"<= {edges[0]:.4g}"]
-    labels += [f"({a:.4g}, {b:.4g}]" for a, b in zip(edges, edges[1:], strict=False)]
+    labels += [f"({a:.4g}, {b:.4g}]" for a, b in pairwise(edges)]
     labels.append(f"> {edges[-1]:.4g}")
     return labels
 
@@ -164,7 +183,7 @@ def _numeric(name: str, ref: dict[str, Any], col: pd.Series | None, rule: dict[s
 def _categorical(name: str, ref: dict[str, Any], col: pd.Series, rule: dict[str, Any], threshold: float
                  ) -> FeatureDrift:
     ftype = str(rule.get("type") or "category")
-    n = int(len(col))
+    n = len(col)
     keys = category_keys(col, ftype)
     invalid = int(keys.isna().sum())  # present, but not a bool where a bool is expected
     keys = keys[keys.notna()]
@@ -209,24 +228,31 @@ def compare(
     source: str = "",
 ) -> DriftReport:
     """Drift of ``frame`` (the current rows, raw or typed) against ``profile``."""
+    from concurrent.futures import ThreadPoolExecutor
+
     import numpy as np
     import pandas as pd
 
-    results: list[FeatureDrift] = []
     ref_features: dict[str, Any] = profile.get("features") or {}
-    for name, rule in features.items():
-        rule = rule or {}
-        ref = ref_features.get(name)
-        if ref is None:
-            continue  # a feature added after this version was trained: nothing to compare with
+
+    def one(name: str) -> FeatureDrift:
+        rule = features[name] or {}
+        ref = ref_features[name]
         if name not in frame.columns:
-            results.append(FeatureDrift(name=name, kind="absent", score=float("inf"), drifted=True, rows=len(frame),
-                                        missing_reference=float(ref.get("missing") or 0.0), missing_current=1.0))
-            continue
+            return FeatureDrift(name=name, kind="absent", score=float("inf"), drifted=True, rows=len(frame),
+                                missing_reference=float(ref.get("missing") or 0.0), missing_current=1.0)
         if ref.get("kind") == "numeric" and is_numeric(rule):
-            results.append(_numeric(name, ref, frame[name], rule, method, threshold))
-        else:
-            results.append(_categorical(name, ref, frame[name], rule, threshold))
+            return _numeric(name, ref, frame[name], rule, method, threshold)
+        return _categorical(name, ref, frame[name], rule, threshold)
+
+    # A feature added after this version was trained has nothing to compare with: skipped.
+    names = [n for n in features if n in ref_features]
+    if len(frame) * len(names) >= 1_000_000:
+        # numpy's sorts and searches release the GIL: features in parallel use every core.
+        with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
+            results = list(pool.map(one, names))
+    else:
+        results = [one(n) for n in names]
     pred: FeatureDrift | None = None
     ref_pred = profile.get("prediction")
     if predictions is not None and ref_pred:
@@ -243,7 +269,7 @@ def compare(
         method=method,
         threshold=threshold,
         source=source,
-        rows=int(len(frame)),
+        rows=len(frame),
         reference_rows=int(profile.get("rows") or 0),
         features=results,
         prediction=pred,

@@ -116,7 +116,7 @@ def model_input(frame: Any, features: dict[str, dict[str, Any]], model: Any) -> 
     """The current rows as the model was fitted on them: typed like the data contract does."""
     import pandas as pd
 
-    from mlopsctl.monitoring.profile import bool_key
+    from mlopsctl.monitoring.profile import category_keys
 
     cols: dict[str, Any] = {}
     for name, rule in features.items():
@@ -125,8 +125,8 @@ def model_input(frame: Any, features: dict[str, dict[str, Any]], model: Any) -> 
         if ftype in ("float", "int"):
             cols[name] = pd.to_numeric(col, errors="coerce").astype("float64")
         elif ftype == "bool":
-            cols[name] = col.map(lambda v: {"true": 1.0, "false": 0.0}.get(bool_key(v) or "", float("nan"))
-                                 if v is not None and v == v else float("nan")).astype("float64")
+            keys = category_keys(col, "bool")
+            cols[name] = keys.map({"true": 1.0, "false": 0.0}).reindex(col.index).astype("float64")
         else:
             cols[name] = col.astype(object).where(col.notna(), None)
     out = pd.DataFrame(cols, index=frame.index)

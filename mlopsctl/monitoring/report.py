@@ -102,6 +102,8 @@ def render_text(report: DriftReport, color: bool = False, width: int = 120) -> s
                       highlight=False)
     console.print(summary_line(report), markup=False)
     console.print(table)
+    for note in report.notes():
+        console.print(f"note: {note}", markup=False, style="yellow")
     tail = f"bar: threshold {report.threshold:g} at the middle; KS against the version's stored training sample."
     console.print(tail, markup=False, style="dim")
     return out.getvalue()
@@ -113,8 +115,8 @@ def render_markdown(report: DriftReport) -> str:
         f"{MARKER_PREFIX} model={report.model} -->",
         f"### {icon} Drift check: {report.model}" + (f" v{report.version}" if report.version is not None else ""),
         "",
-        f"**{report.headline()}**. {report.rows} current rows from `{report.source}` against "
-        f"{report.reference_rows} training rows; method `{report.method}`, threshold {report.threshold:g}.",
+        (f"**{report.headline()}**. {report.rows} current rows from `{report.source}` against "
+         f"{report.reference_rows} training rows; method `{report.method}`, threshold {report.threshold:g}."),
         "",
         f"| feature | {report.method} | | test | missing (ref → cur) | out of contract | verdict |",
         "| --- | ---: | --- | --- | ---: | ---: | --- |",
@@ -125,8 +127,9 @@ def render_markdown(report: DriftReport) -> str:
             f"| `{f.name}` | {_num(f.score)} | `{bar(f.score, report.threshold).rstrip() or '·'}` | {_test(f)} | "
             f"{_pct(f.missing_reference)} → {_pct(f.missing_current)} | {_pct(f.out_of_contract)} | {verdict} |"
         )
-    lines += ["", f"<sub>checked {report.checked_at} · PSI over reference quantile bins, empty bins floored at "
-              "1e-4 · KS against the version's stored training sample</sub>", ""]
+    note = (f"<sub>checked {report.checked_at} · PSI over reference quantile bins, empty bins floored at 1e-4 · "
+            "KS against the version's stored training sample</sub>")
+    lines += [*(f"\n> [!NOTE]\n> {n}" for n in report.notes()), "", note, ""]
     return "\n".join(lines)
 
 

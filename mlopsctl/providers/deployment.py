@@ -23,6 +23,10 @@ from typing import TYPE_CHECKING, Any
 from mlopsctl import engine
 from mlopsctl.core.model import Action, Change, Resource
 from mlopsctl.errors import MlopsError
+from mlopsctl.monitoring.serving import LABEL as CAPTURE_LABEL
+from mlopsctl.monitoring.serving import capture_label
+from mlopsctl.monitoring.serving import container_options as capture_options
+from mlopsctl.monitoring.serving import describe as describe_capture
 from mlopsctl.providers import _buildctx as bctx
 from mlopsctl.providers.image import find_image
 
@@ -157,6 +161,7 @@ class DeploymentProvider:
             "version": int(labels.get(bctx.LABEL_VERSION, "0") or 0),
             "context": bctx.short(labels.get(bctx.LABEL_DIGEST, "")),
             "port": hp[1] if hp else None,
+            "capture": labels.get(CAPTURE_LABEL),
         }
         if c.status != "running":
             actual["exit_code"] = state.get("ExitCode")
@@ -182,7 +187,9 @@ class DeploymentProvider:
             return Change(address, action, before=actual, reasons=tuple(reasons), model=model,
                           requires=engine.REQUIRES if action is not Action.NOOP else None)
         bc = bctx.build_context(ctx, model, mv)
-        after = {"version": mv.version, "context": bctx.short(bc.digest), "port": d["port"], "status": "running"}
+        capture = capture_label(ctx.project.models.get(model))
+        after = {"version": mv.version, "context": bctx.short(bc.digest), "port": d["port"], "status": "running",
+                 "capture": capture}
         where = f"{HOST}:{d['port']}"
         reasons = []
         if unknown:
@@ -197,6 +204,9 @@ class DeploymentProvider:
                 replace.append(f"image rebuilt (context {actual['context']} -> {bctx.short(bc.digest)})")
             if actual["port"] != d["port"]:
                 replace.append(f"port {actual['port']} -> {d['port']}")
+            if (actual.get("capture") or "off") != capture:  # no label: started before capture existed
+                replace.append(f"request capture {describe_capture(actual.get('capture'))} -> "
+                               f"{describe_capture(capture)}")
             if actual.get("health") == "unhealthy":
                 replace.append("container unhealthy")
             if replace:
@@ -230,10 +240,12 @@ class DeploymentProvider:
                 f"apply image.{model} first (`mlopsctl apply --target image.{model}`)"
             )
         name = container_name(ctx, model, env)
+        doc = ctx.project.models.get(model)
+        capture = capture_label(doc)
         current = self._recover(client, name)
         if current is not None and current.labels.get(bctx.LABEL_DIGEST) == bc.digest and _host_port(current) == (
             HOST, port
-        ):
+        ) and (current.labels.get(CAPTURE_LABEL) or "off") == capture:
             if current.status != "running":  # stopped by hand: same version, same port -> start it again
                 current.start()
             problem = wait_healthy(current, health_timeout())
@@ -246,6 +258,7 @@ class DeploymentProvider:
             bctx.LABEL_ENV: env,
             bctx.LABEL_VERSION: str(mv.version),
             bctx.LABEL_DIGEST: bc.digest,
+            CAPTURE_LABEL: capture,
         }
         if current is not None and current.status == "running":
             # Prove the new version on a spare port while the old one keeps serving.
@@ -263,7 +276,8 @@ class DeploymentProvider:
         if current is not None:
             current.rename(f"{name}-prev")
             current.stop(timeout=10)
-        new = self._run(client, image["id"], name, labels, port)
+        new = self._run(client, image["id"], name, labels, port,
+                        capture_options(ctx.root, model, env, doc))
         problem = wait_healthy(new, health_timeout())
         if problem:
             log = _logs(new)
@@ -313,7 +327,9 @@ class DeploymentProvider:
         return current
 
     @staticmethod
-    def _run(client: DockerClient, image: str, name: str, labels: dict[str, str], port: int | None) -> Container:
+    def _run(client: DockerClient, image: str, name: str, labels: dict[str, str], port: int | None,
+             extra: dict[str, Any] | None = None) -> Container:
+        """``extra``: request capture's mount and environment (the trial container records nothing)."""
         from docker.errors import APIError
 
         try:
@@ -325,6 +341,7 @@ class DeploymentProvider:
                 ports={PORT_IN_CONTAINER: (HOST, port)},
                 # Survives an engine restart, but a container stopped by hand stays stopped (drift).
                 restart_policy={"Name": "unless-stopped"},
+                **(extra or {}),
             )
         except APIError as e:
             raise MlopsError(f"cannot start container {name}: {e.explanation or e}") from None

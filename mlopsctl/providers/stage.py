@@ -92,6 +92,13 @@ class StageProvider:
                 path = dep.partition(".")[2]
                 first = next((r for r in up.reasons if r.startswith(path)), up.reasons[0] if up.reasons else "")
                 reasons.append(f"upstream {dep} changes first: {first}")
+        if reasons:
+            # A retraining proposed because the data drifted says so (monitoring/<model>/last-drift.json).
+            from mlopsctl.monitoring.warnings import drift_reason
+
+            why = drift_reason(ctx, sdef.model)
+            if why:
+                reasons.append(why)
         after = {"stage": sdef.name, "cmd": sdef.cmd, "deps": list(sdef.deps), "outs": list(sdef.outs)}
         before = {"stage": sdef.name, **(actual.get("locked") or {})} if actual.get("ran") else None
         if not reasons:

@@ -24,17 +24,9 @@ def served(served_template: Path, tmp_path: Path) -> Path:
     return copy_served(served_template, tmp_path)
 
 
-@pytest.fixture
-def drift_cli(cli: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
-    from mlopsctl import cli as cli_module
-
-    monkeypatch.setitem(cli_module.COMMANDS, "drift", ("mlopsctl.commands.drift:drift", "Check drift."))
-    return cli
-
-
-def test_same_distribution_no_drift_json(drift_cli: Any, served: Path) -> None:
+def test_same_distribution_no_drift_json(cli: Any, served: Path) -> None:
     (served / "new.csv").write_text(shifted_csv(0.0), encoding="utf-8")
-    res = drift_cli("drift", "iris", "--data", "new.csv", "--format", "json", "--fail-on-drift", repo=served)
+    res = cli("drift", "iris", "--data", "new.csv", "--format", "json", "--fail-on-drift", repo=served)
     assert res.exit_code == 0, res.output
     doc = json.loads(res.stdout)
     assert doc["drifted"] is False and doc["version"] == 1 and doc["rows"] == 120
@@ -46,9 +38,9 @@ def test_same_distribution_no_drift_json(drift_cli: Any, served: Path) -> None:
     assert local["drifted"] is False
 
 
-def test_shift_drifts_text_markdown_chart_and_exit_code(drift_cli: Any, served: Path) -> None:
+def test_shift_drifts_text_markdown_chart_and_exit_code(cli: Any, served: Path) -> None:
     (served / "new.csv").write_text(shifted_csv(1.5), encoding="utf-8")
-    res = drift_cli("drift", "iris", "--data", "new.csv", "--fail-on-drift", "--chart", "drift.png", repo=served)
+    res = cli("drift", "iris", "--data", "new.csv", "--fail-on-drift", "--chart", "drift.png", repo=served)
     assert res.exit_code == 1, res.output
     lines = res.stdout.splitlines()
     assert "DRIFT" in lines[0] and "iris v1" in lines[0]
@@ -57,45 +49,51 @@ def test_shift_drifts_text_markdown_chart_and_exit_code(drift_cli: Any, served: 
     assert "drift: psi" in res.stderr and "on petal_width" in res.stderr
     png = (served / "drift.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000
-    md = drift_cli("drift", "iris", "--data", "new.csv", "--format", "markdown", repo=served)
+    md = cli("drift", "iris", "--data", "new.csv", "--format", "markdown", repo=served)
     assert md.exit_code == 0
     assert md.stdout.startswith("<!-- mlopsctl:drift model=iris -->") and "| `petal_width` |" in md.stdout
     assert "**DRIFT**" in md.stdout
 
 
-def test_default_source_is_monitor_retrain_data(drift_cli: Any, served: Path) -> None:
+def test_default_source_is_monitor_retrain_data(cli: Any, served: Path) -> None:
     (served / "incoming").mkdir()
     (served / "incoming/iris.csv").write_text(shifted_csv(2.0), encoding="utf-8")
-    res = drift_cli("drift", "iris", "--format", "json", repo=served)
+    res = cli("drift", "iris", "--format", "json", repo=served)
     assert res.exit_code == 0, res.output
     doc = json.loads(res.stdout)
     assert doc["source"] == "incoming/iris.csv" and doc["drifted"] is True
     assert doc["data"]["path"] == "incoming/iris.csv" and len(doc["data"]["md5"]) == 32
 
 
-def test_bad_input_is_a_clear_error(drift_cli: Any, served: Path) -> None:
-    res = drift_cli("drift", "iris", "--data", "nope.csv", repo=served)
+def test_bad_input_is_a_clear_error(cli: Any, served: Path) -> None:
+    res = cli("drift", "iris", "--data", "nope.csv", repo=served)
     assert res.exit_code == 1 and "data file nope.csv does not exist" in res.stderr
-    res = drift_cli("drift", "irsi", "--data", "nope.csv", repo=served)
+    res = cli("drift", "irsi", "--data", "nope.csv", repo=served)
     assert res.exit_code == 1 and "no model 'irsi'" in res.stderr and "did you mean 'iris'" in res.stderr
-    res = drift_cli("drift", "iris", "--env", "production", repo=served)
+    res = cli("drift", "iris", "--env", "production", repo=served)
+    assert res.exit_code == 1 and "no captured requests in .mlopsctl/capture/iris/production/" in res.stderr
+    # rows captured without a version, in an environment the registry assigns nothing to
+    (served / ".mlopsctl/capture/iris/production").mkdir(parents=True)
+    (served / ".mlopsctl/capture/iris/production/requests.jsonl").write_text(
+        '{"features": {"sepal_length": 5.0}, "prediction": "setosa"}\n', encoding="utf-8")
+    res = cli("drift", "iris", "--env", "production", repo=served)
     assert res.exit_code == 1 and "production serves no version of iris" in res.stderr
     assert "models/iris.yaml:" in res.stderr
-    res = drift_cli("drift", "iris", "--env", "staging", repo=served)
+    res = cli("drift", "iris", "--env", "staging", repo=served)
     assert res.exit_code == 1 and "no captured requests in .mlopsctl/capture/iris/staging/" in res.stderr
-    res = drift_cli("drift", "iris", "--env", "qa", repo=served)
+    res = cli("drift", "iris", "--env", "qa", repo=served)
     assert res.exit_code == 1 and "no environment 'qa'" in res.stderr and "mlops.yaml:" in res.stderr
     assert "Traceback" not in res.output
 
 
-def test_no_registered_version(drift_cli: Any, repo: Path) -> None:
+def test_no_registered_version(cli: Any, repo: Path) -> None:
     (repo / "new.csv").write_text(shifted_csv(0.0), encoding="utf-8")
-    res = drift_cli("drift", "iris", "--data", "new.csv", repo=repo)
+    res = cli("drift", "iris", "--data", "new.csv", repo=repo)
     assert res.exit_code == 1
     assert "models/iris.yaml:1:1: model 'iris' has no registered version yet" in res.stderr
 
 
-def test_tampered_profile_is_refused(drift_cli: Any, served: Path) -> None:
+def test_tampered_profile_is_refused(cli: Any, served: Path) -> None:
     import shutil
 
     prof = served / "artifacts/iris/profile.json"
@@ -104,18 +102,18 @@ def test_tampered_profile_is_refused(drift_cli: Any, served: Path) -> None:
     shutil.rmtree(served.parent / "dvc-remote")
     (served.parent / "dvc-remote").mkdir()
     (served / "new.csv").write_text(shifted_csv(0.0), encoding="utf-8")
-    res = drift_cli("drift", "iris", "--data", "new.csv", repo=served)
+    res = cli("drift", "iris", "--data", "new.csv", repo=served)
     assert res.exit_code == 1 and "reference profile of iris@v1.0.0 cannot be used" in res.stderr
 
 
-def test_captured_requests_with_predictions(drift_cli: Any, served: Path) -> None:
+def test_captured_requests_with_predictions(cli: Any, served: Path) -> None:
     from mlopsctl.monitoring.capture import Capture
 
     cap = Capture(str(served / ".mlopsctl/capture/iris/staging"), version=1)
     rows = [{"sepal_length": 5.0, "sepal_width": 3.0, "petal_length": 4.0, "petal_width": 2.9 + i % 3 * 0.1}
             for i in range(90)]
     cap.record(rows, ["virginica"] * 90)
-    res = drift_cli("drift", "iris", "--env", "staging", "--format", "json", repo=served)
+    res = cli("drift", "iris", "--env", "staging", "--format", "json", repo=served)
     assert res.exit_code == 0, res.output
     doc = json.loads(res.stdout)
     assert doc["environment"] == "staging" and doc["rows"] == 90 and doc["drifted"] is True

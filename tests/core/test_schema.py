@@ -103,7 +103,7 @@ def test_unknown_key_with_did_you_mean() -> None:
 def test_unknown_nested_key_without_close_match_lists_allowed_keys() -> None:
     p = one("Model", MODEL + "monitor: {zzz: 1}\n")
     assert p.path == "monitor.zzz" and (p.location.line, p.location.column) == (10, 11)
-    assert p.hint == "allowed keys: capture, drift, schedule"
+    assert p.hint == "allowed keys: capture, drift, retrain, schedule"
 
 
 def test_wrong_type_names_the_value() -> None:

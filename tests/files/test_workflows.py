@@ -167,7 +167,9 @@ def test_monitor_workflow_only_with_schedules(rendered: tuple[str, Path, dict[st
         job = doc["jobs"][f"drift-{name}"]
         assert f"github.event.schedule == '{cron}'" in job["if"]
         assert job["steps"][-1]["env"]["MODEL"] == name
-        assert job["steps"][-1]["run"].strip().endswith('mlopsctl drift "$MODEL" --fail-on-drift')
+        # newer labelled data -> retrain proposal; served -> each environment's captured requests; else plain drift
+        assert re.search(r'mlopsctl (retrain "\$MODEL"|drift "\$MODEL"( --env "\$ENVIRONMENT" --format markdown)? '
+                         r"--fail-on-drift)", job["steps"][-1]["run"])
 
 
 def test_remote_credentials_follow_the_remote(tmp_path: Path) -> None:

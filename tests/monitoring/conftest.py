@@ -20,13 +20,3 @@ def served_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def served(served_template: Path, tmp_path: Path) -> Path:
     return copy_served(served_template, tmp_path)
-
-
-@pytest.fixture
-def drift_cli(cli, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    """The CLI with ``drift`` and ``retrain`` registered (as the lead registers them in cli.COMMANDS)."""
-    from mlopsctl import cli as cli_module
-
-    monkeypatch.setitem(cli_module.COMMANDS, "drift", ("mlopsctl.commands.drift:drift", "Check drift."))
-    monkeypatch.setitem(cli_module.COMMANDS, "retrain", ("mlopsctl.commands.retrain:retrain", "Propose retraining."))
-    return cli

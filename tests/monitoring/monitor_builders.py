@@ -17,8 +17,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "registry"))
 
-from builders import git, iris_like_csv  # noqa: E402
-from registry_builders import assign, register, registry_repo, track  # noqa: E402
+from builders import git, iris_like_csv
+from registry_builders import assign, register, registry_repo, track
 
 FEATURES = ("sepal_length", "sepal_width", "petal_length", "petal_width")
 MONITOR = {"drift": {"method": "psi", "threshold": 0.2}, "schedule": "0 6 * * 1",
@@ -98,3 +98,27 @@ def shifted_csv(shift: float = 0.0, seed: int = 5, rows_per_class: int = 40, col
         cells[i] = f"{float(cells[i]) + shift:.2f}"
         out.append(",".join(cells))
     return "\n".join(out) + "\n"
+
+
+def build_applied(base: Path) -> Path:
+    """``base/repo`` after a real ``mlopsctl apply`` (DVC-tracked data, the trainer's profile, v1
+    registered), committed and pushed to a bare ``base/origin.git``; ``incoming/`` exists."""
+    from builders import make_repo, run_mlopsctl
+
+    root = make_repo(base, model={"monitor": MONITOR})
+    proc = run_mlopsctl(["apply", "--auto-approve"], root)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "First apply")
+    git(base, "init", "-q", "--bare", "origin.git")
+    git(root, "remote", "add", "origin", "../origin.git")
+    git(root, "push", "-q", "origin", "main")
+    (root / "incoming").mkdir()
+    return base
+
+
+def copy_applied(template: Path, tmp_path: Path) -> Path:
+    base = tmp_path / "applied"
+    for name in ("repo", "dvc-remote", "origin.git"):
+        shutil.copytree(template / name, base / name, symlinks=True)
+    return base / "repo"

@@ -68,7 +68,8 @@ def test_official_python_base_is_pinned_from_the_lineage(repo2: Path) -> None:
 
 def test_files_only_for_served_models(repo2: Path) -> None:
     paths = [f.path for f in files(context(repo2))]
-    assert paths == ["docker/iris/Dockerfile", "docker/iris/serve.py", "docker/iris/requirements.txt"]
+    assert paths == ["docker/iris/Dockerfile", "docker/iris/serve.py", "docker/iris/requirements.txt",
+                     "docker/iris/capture.py"]
     assert list(files(context(repo2, serve={}))) == []
 
 

@@ -9,7 +9,7 @@ a model repository, then times (wall clock, whole process, median of N):
   artifacts with lineage).
 
 Target: at most 15 % overhead. Prints figures only.
-Run: .venv/bin/python benchmarks/bench_train_overhead.py [--rows 25000] [--trees 60] [--runs 3]
+Run: .venv/bin/python benchmarks/bench_train_overhead.py [--rows 50000] [--trees 60] [--runs 3]
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def make_data(rows: int, features: int) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=25000)
+    parser.add_argument("--rows", type=int, default=50000)  # a fit of about ten seconds here
     parser.add_argument("--features", type=int, default=20)
     parser.add_argument("--trees", type=int, default=60)
     parser.add_argument("--runs", type=int, default=3)

@@ -48,6 +48,7 @@ def test_plan_apply_plan_converges(repo: Path) -> None:
     applied = run_mlopsctl(["apply", "--auto-approve", *T], repo)
     assert applied.returncode == 0, applied.stderr
     assert "Apply complete" in applied.stderr
+    assert "Review and commit what changed in the working tree (.github/workflows/" in applied.stderr
     files = managed_files(repo)
     assert files, "apply wrote no managed file"
     again = run_mlopsctl(["plan", "--detailed-exitcode", *T], repo)

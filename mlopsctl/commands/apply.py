@@ -43,6 +43,17 @@ def run_apply(*, planfile_path: str | None, auto_approve: bool, targets: tuple[s
         flush_caches(ctx)
         err("")
         err(result.summary())
+        _remind_to_commit(ctx.root)
+
+
+def _remind_to_commit(root: Path) -> None:
+    """What apply writes (managed files, dvc.lock, .dvc files) is desired state: it belongs in Git."""
+    from mlopsctl.core.gitfacts import uncommitted
+
+    paths = uncommitted(root)
+    if paths:
+        shown = ", ".join(paths[:5]) + (f" and {len(paths) - 5} more" if len(paths) > 5 else "")
+        err(f"Review and commit what changed in the working tree ({shown}): it is part of the desired state.")
 
 
 @click.command()

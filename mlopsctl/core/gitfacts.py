@@ -168,5 +168,13 @@ def is_ignored(root: Path | str, relpath: str) -> bool:
     return _git(root, "check-ignore", "-q", "--", relpath) is not None
 
 
+def uncommitted(root: Path | str) -> list[str]:
+    """Paths with changes Git has not committed (what apply wrote that belongs in Git)."""
+    out = _git(root, "status", "--porcelain", "--untracked-files=all")
+    if out is None:
+        return []
+    return [line[3:] for line in out.decode("utf-8", "replace").splitlines() if len(line) > 3]
+
+
 def short(sha: str | None) -> str:
     return sha[:8] if sha else "(none)"

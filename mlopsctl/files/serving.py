@@ -3,7 +3,9 @@
 Only models whose spec has a ``serve`` section get them. The files are the same for every
 version of a model (version-specific facts travel in the image's model layer), so they change
 only when the specs or mlopsctl's templates do. The image provider builds from exactly the
-text rendered here (:func:`render_files`), so what is committed is what is built.
+text rendered here (:func:`render_files`), so what is committed is what is built. The user's
+``src/`` package, when a version needs it, is not a managed file: the build context takes it from
+the version's commit (``providers/_buildctx.py``).
 """
 
 from __future__ import annotations

@@ -1,7 +1,9 @@
 """The GitHub Actions workflows mlopsctl renders and keeps up to date as managed files.
 
 Three workflows: the pull-request check (validate, plan, sticky comment), apply on merge (one job
-per model), and the scheduled drift checks (only when some model has ``monitor.schedule``). They
+per model), and the scheduled drift checks (only when some model has ``monitor.schedule``). Apply
+ends by committing what training recorded (``dvc.lock``, ``.dvc`` files) to the default branch,
+so the next run, on a fresh clone, finds the stages done instead of retraining. They
 are safe by construction: every action pinned to a full commit SHA, ``permissions: {}`` at the
 top and the least each job needs, no event text interpolated into ``run:``, credentials only in
 the steps that use them. The project's tests run actionlint, zizmor and GitHub's JSON Schema over

@@ -101,7 +101,9 @@ class DatasetProvider:
             if remote and dvcfacts.is_local_url(remote[1]):
                 state["on_remote"] = dvcfacts.in_store(dvcfacts.local_remote_dir(root, remote[1]), md5)
             elif remote:
-                state["on_remote"] = md5 in _pushed(root).get(remote[1], [])
+                # A cloud remote is not listed on every plan (slow, needs credentials): what this machine
+                # pushed is known; anything else is unknown (a fresh CI clone pulled it from there), not "missing".
+                state["on_remote"] = True if md5 in _pushed(root).get(remote[1], []) else None
         return state
 
     def diff(self, address: str, desired: Resource | None, actual: dict[str, Any] | None, ctx: Context) -> Change:
@@ -135,7 +137,7 @@ class DatasetProvider:
         else:
             if not actual.get("in_cache"):
                 reasons.append(f"{path} is not in the DVC cache")
-            if not actual.get("on_remote") or have is None or have["name"] != want["name"]:
+            if actual.get("on_remote") is False or have is None or have["name"] != want["name"]:
                 reasons.append(f"{path} is not pushed to remote {want['name']!r}")
         after = {"path": path, "md5": md5 or tracked, "remote": want["name"]}
         if not reasons:

@@ -4,11 +4,12 @@ every scaffold and option combination, and checked for the safety properties the
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
-from builders import make_repo, model_spec, run_mlopsctl, to_yaml
+from builders import git, make_repo, model_spec, run_mlopsctl, to_yaml
 
 from mlopsctl.core.specs_model import Project, SpecDoc
 from mlopsctl.errors import SpecError
@@ -58,7 +59,10 @@ SCENARIOS = {
     "multi-model-scheduled-s3": lambda p: multi_model(p, schedules=True, remote="s3://bucket/ml"),
     "multi-model-unscheduled-gs": lambda p: multi_model(p, schedules=False, remote="gs://bucket/ml"),
     "one-model-options-azure": options_repo,
+    "two-models-local-remote": lambda p: make_repo(p, models=("iris", "wine")),
 }
+RECORD = "Record training outputs"
+PUSH_STEPS = {"Publish the registry tags", RECORD}
 
 
 @pytest.fixture(scope="module", params=sorted(SCENARIOS))
@@ -143,10 +147,37 @@ def test_apply_workflow_shape(rendered: tuple[str, Path, dict[str, str]]) -> Non
         assert jobs["project"]["needs"] == "model"
     else:
         assert list(jobs) == ["apply"]
-    for job in jobs.values():
+    for job_id, job in jobs.items():
         names = [s.get("name") for s in job["steps"]]
-        assert names.index("Set the Git identity for registry tags") < names.index("Apply")
-        assert names[-1] == "Publish the registry tags"
+        assert names.index("Set the Git identity for registry tags and training records") < names.index("Apply")
+        assert names.index("Apply") < names.index("Publish the registry tags")
+        for step in job["steps"]:
+            # The token that can write reaches the two push steps and nothing else.
+            if "github.token" in str(step):
+                assert step["name"] in PUSH_STEPS, (job_id, step["name"])
+        if job_id == "model":
+            # Each model job hands its training records to the project job, which commits them once.
+            assert RECORD not in names
+            assert names[-2:] == ["Collect training outputs for the project job", "Upload training outputs"]
+            upload = job["steps"][-1]
+            assert upload["uses"].startswith("actions/upload-artifact@")
+            assert upload["with"]["name"] == "mlops-lock-${{ matrix.model }}"
+            continue
+        assert names[-1] == RECORD
+        record = job["steps"][-1]
+        assert record["env"]["GITHUB_TOKEN"] == "${{ github.token }}"
+        assert record["env"]["BRANCH"] == load_yaml((root / "mlops.yaml").read_text())["ci"]["default_branch"]
+        assert '[skip ci]' in record["run"] and 'push --porcelain origin "HEAD:refs/heads/${BRANCH}"' in record["run"]
+        assert "--force" not in record["run"] and " -f " not in record["run"]
+        if job_id == "project":
+            download = names.index("Download the models' training outputs")
+            merge = names.index("Merge the models' training outputs")
+            assert job["steps"][download]["uses"].startswith("actions/download-artifact@")
+            assert job["steps"][download]["with"]["pattern"] == "mlops-lock-*"
+            assert download < merge < names.index("Apply")
+            assert 'mlopsctl lock merge "$@"' in job["steps"][merge]["run"]
+            if any(s.get("name") == "Pull data from the DVC remote" for s in job["steps"]):
+                assert merge < names.index("Pull data from the DVC remote")
 
 
 def test_monitor_workflow_only_with_schedules(rendered: tuple[str, Path, dict[str, str]]) -> None:
@@ -251,3 +282,161 @@ def test_self_hosted_runner_labels(tmp_path: Path, lint_workflows: Any) -> None:
             assert job["runs-on"] == expected, (mf.path, job_id)
     assert sorted(paths) == sorted([PLAN, APPLY, MONITOR])
     lint_workflows(tmp_path, paths)
+
+
+# --------------------------------------------------------------------------- the training records
+
+
+def lock_text(**stages: str) -> str:
+    """A dvc.lock as DVC writes it, one stage per model; the value stands for the data digest."""
+    body = "".join(
+        f"  train_{model}:\n    cmd: mlopsctl train {model}\n    deps:\n    - path: data/{model}.csv\n"
+        f"      hash: md5\n      md5: {digest}\n      size: 10\n"
+        for model, digest in stages.items()
+    )
+    return f"schema: '2.0'\nstages:\n{body}"
+
+
+def dvc_file(digest: str, name: str) -> str:
+    return f"outs:\n- md5: {digest}\n  size: 10\n  hash: md5\n  path: {name}\n"
+
+
+def ci_repos(tmp_path: Path, models: tuple[str, ...]) -> tuple[Path, Path, str]:
+    """A bare ``origin`` with the rendered workflows, dvc.lock and .dvc files committed, and a
+    runner's clone of it; returns (origin, clone, rendered apply workflow)."""
+    from workflow_checks import render_workflows
+
+    files = {"dvc.lock": lock_text(**{m: "0" * 32 for m in models})}
+    files.update({f"data/{m}.csv.dvc": dvc_file("0" * 32, f"{m}.csv") for m in models})
+    seed = make_repo(tmp_path, models=models, files=files, name="seed")
+    workflow = render_workflows(seed)[APPLY]
+    git(seed, "add", "-A")
+    git(seed, "commit", "-q", "-m", "workflows")
+    origin = tmp_path / "origin.git"
+    git(tmp_path, "clone", "-q", "--bare", str(seed), str(origin))
+    clone = tmp_path / "runner"
+    git(tmp_path, "clone", "-q", str(origin), str(clone))
+    return origin, clone, workflow
+
+
+def ci_env(tmp_path: Path, clone: Path, **extra: str) -> dict[str, str]:
+    temp = tmp_path / "runner-temp"
+    temp.mkdir(exist_ok=True)
+    return {"GITHUB_TOKEN": "not-a-token", "SERVER_URL": "https://github.invalid", "RUNNER_TEMP": str(temp),
+            "GITHUB_SHA": git(clone, "rev-parse", "HEAD"), "GITHUB_REF": "refs/heads/main", **extra}
+
+
+def test_record_step_commits_only_training_records(tmp_path: Path) -> None:
+    """The single-model record step on a real clone: nothing to do, then exactly dvc.lock and
+    the changed .dvc files committed and pushed, whatever else apply touched or staged."""
+    from workflow_checks import run_step
+
+    origin, clone, workflow = ci_repos(tmp_path, ("iris",))
+    before = git(origin, "rev-parse", "main")
+    proc = run_step(workflow, "apply", RECORD, clone, ci_env(tmp_path, clone))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "No training outputs to record." in proc.stdout
+    assert git(origin, "rev-parse", "main") == before
+
+    # What an apply leaves behind: a retrained stage, a newly tracked dataset, a data file taken
+    # out of Git's index (staged), a managed file rewritten, a stray file.
+    (clone / "dvc.lock").write_text(lock_text(iris="1" * 32))
+    (clone / "data" / "extra.csv.dvc").write_text(dvc_file("2" * 32, "extra.csv"))
+    git(clone, "rm", "--cached", "-q", "data/iris.csv")
+    (clone / "mlops.yaml").write_text((clone / "mlops.yaml").read_text() + "# edited\n")
+    (clone / "notes.txt").write_text("not a record\n")
+    env = ci_env(tmp_path, clone)
+    proc = run_step(workflow, "apply", RECORD, clone, env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    head = git(origin, "rev-parse", "main")
+    assert git(origin, "rev-parse", "main^") == before
+    assert git(origin, "diff", "--name-only", f"{before}..{head}").splitlines() == ["data/extra.csv.dvc", "dvc.lock"]
+    assert git(origin, "log", "-1", "--format=%s", "main") == (
+        f"mlopsctl: record training outputs of {env['GITHUB_SHA'][:7]} [skip ci]")
+    assert git(origin, "show", "main:dvc.lock") == lock_text(iris="1" * 32).rstrip("\n")
+    # The runner's own index still holds what apply staged; nothing else left the machine.
+    assert "D  data/iris.csv" in git(clone, "status", "--porcelain")
+
+
+def test_record_step_never_forces_and_stays_on_the_default_branch(tmp_path: Path) -> None:
+    from workflow_checks import run_step
+
+    origin, clone, workflow = ci_repos(tmp_path, ("iris",))
+    # Someone pushed while this run trained: the record is not pushed, the run still succeeds.
+    other = tmp_path / "other"
+    git(tmp_path, "clone", "-q", str(origin), str(other))
+    (other / "README.md").write_text("newer\n")
+    git(other, "add", "README.md")
+    git(other, "commit", "-q", "-m", "newer")
+    git(other, "push", "-q", "origin", "main")
+    moved = git(origin, "rev-parse", "main")
+    (clone / "dvc.lock").write_text(lock_text(iris="1" * 32))
+    proc = run_step(workflow, "apply", RECORD, clone, ci_env(tmp_path, clone))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "::warning title=mlopsctl::main moved during this run" in proc.stdout
+    assert git(origin, "rev-parse", "main") == moved
+
+    # Started by hand on another branch: the default branch is never moved from there.
+    proc = run_step(workflow, "apply", RECORD, clone, ci_env(tmp_path, clone, GITHUB_REF="refs/heads/feature"))
+    assert proc.returncode == 0 and "training outputs are not recorded" in proc.stdout
+    assert git(origin, "rev-parse", "main") == moved
+
+    # A push the server refuses (branch protection) fails the step and says why.
+    git(clone, "fetch", "-q", "origin")
+    git(clone, "reset", "-q", "--hard", "origin/main")
+    hook = origin / "hooks" / "pre-receive"
+    hook.write_text("#!/bin/sh\necho 'protected branch' >&2\nexit 1\n")
+    hook.chmod(0o755)
+    (clone / "dvc.lock").write_text(lock_text(iris="3" * 32))
+    proc = run_step(workflow, "apply", RECORD, clone, ci_env(tmp_path, clone))
+    assert proc.returncode == 1
+    assert "::error title=mlopsctl::could not push the training outputs to main" in proc.stdout
+
+
+def test_model_jobs_hand_their_records_to_the_project_job(tmp_path: Path) -> None:
+    """Collect (per model job) and merge (project job) on real clones, artifacts laid out as
+    download-artifact does: one folder per artifact, or flat for a single one."""
+    from workflow_checks import mlopsctl_path, run_step
+
+    _, clone, workflow = ci_repos(tmp_path, ("iris", "wine"))
+    jobs: dict[str, Path] = {}
+    for model, digest in (("iris", "1" * 32), ("wine", "2" * 32)):
+        job = tmp_path / f"job-{model}"
+        git(tmp_path, "clone", "-q", str(clone), str(job))
+        lock = lock_text(iris="0" * 32, wine="0" * 32).replace(f"train_{model}:\n    cmd: mlopsctl train {model}\n"
+                                                               f"    deps:\n    - path: data/{model}.csv\n"
+                                                               f"      hash: md5\n      md5: {'0' * 32}",
+                                                               f"train_{model}:\n    cmd: mlopsctl train {model}\n"
+                                                               f"    deps:\n    - path: data/{model}.csv\n"
+                                                               f"      hash: md5\n      md5: {digest}")
+        (job / "dvc.lock").write_text(lock)
+        (job / "data" / f"{model}.csv.dvc").write_text(dvc_file(digest, f"{model}.csv"))
+        (job / "notes.txt").write_text("not a record\n")
+        temp = tmp_path / f"temp-{model}"
+        temp.mkdir()
+        proc = run_step(workflow, "model", "Collect training outputs for the project job", job,
+                        {"RUNNER_TEMP": str(temp)})
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        collected = sorted(str(p.relative_to(temp / "mlops-lock")) for p in (temp / "mlops-lock").rglob("*")
+                           if p.is_file())
+        assert collected == sorted(["dvc.lock", f"data/{model}.csv.dvc"])
+        jobs[model] = temp / "mlops-lock"
+
+    temp = tmp_path / "temp-project"
+    for model, collected in jobs.items():
+        shutil.copytree(collected, temp / "mlops-locks" / f"mlops-lock-{model}")
+    env = {"RUNNER_TEMP": str(temp), "PATH": mlopsctl_path()}
+    proc = run_step(workflow, "project", "Merge the models' training outputs", clone, env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert (clone / "dvc.lock").read_text() == lock_text(iris="1" * 32, wine="2" * 32)
+    assert (clone / "data" / "wine.csv.dvc").read_text() == dvc_file("2" * 32, "wine.csv")
+    assert "2 stage records merged" in proc.stdout
+
+    # One artifact only: download-artifact unpacks it without its folder.
+    git(clone, "checkout", "-q", "--", ".")
+    flat = tmp_path / "temp-flat"
+    shutil.copytree(jobs["iris"], flat / "mlops-locks")
+    proc = run_step(workflow, "project", "Merge the models' training outputs", clone,
+                    {"RUNNER_TEMP": str(flat), "PATH": env["PATH"]})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert (clone / "dvc.lock").read_text() == lock_text(iris="1" * 32, wine="0" * 32)

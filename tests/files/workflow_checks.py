@@ -65,3 +65,30 @@ def lint(root: Path, paths: list[str]) -> None:
         if proc.returncode != 0 or (name == "zizmor" and "No findings" not in text):
             failures.append(f"--- {name} (exit {proc.returncode}):\n{text}")
     assert not failures, "\n".join(failures)
+
+
+def run_step(workflow: str, job: str, name: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run the ``run:`` script of step ``name`` in ``job`` of a rendered workflow, the way a runner
+    does (``bash --noprofile --norc -eo pipefail``), with the step's literal ``env:`` values plus
+    ``env`` (which must give every value the workflow writes as a ``${{ }}`` expression)."""
+    import os
+
+    from ruamel.yaml import YAML
+
+    doc = YAML(typ="safe", pure=True).load(workflow)
+    step = next(s for s in doc["jobs"][job]["steps"] if s.get("name") == name)
+    step_env = {k: str(v) for k, v in (step.get("env") or {}).items() if "${{" not in str(v)}
+    missing = [k for k, v in (step.get("env") or {}).items() if "${{" in str(v) and k not in env]
+    assert not missing, f"give values for {missing}"
+    script = cwd.parent / f".step-{job}-{abs(hash(name))}.sh"
+    script.write_text(step["run"], encoding="utf-8")
+    full_env = {**os.environ, **step_env, **env}
+    return subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)], cwd=cwd, env=full_env,
+                          capture_output=True, text=True, timeout=300, check=False)
+
+
+def mlopsctl_path() -> str:
+    """A PATH whose first ``mlopsctl`` is this environment's console script."""
+    import os
+
+    return os.pathsep.join([str(BIN), os.environ.get("PATH", "")])

@@ -77,3 +77,17 @@ def test_missing_tracked_file_is_pulled(tmp_path: Path) -> None:
     assert change.action is Action.UPDATE and "will be pulled" in change.reasons[0]
     _apply(root, change)
     assert dvcfacts.md5_file(root / "data/iris.csv") == digest
+
+
+def test_a_cloud_remote_never_checked_is_unknown_not_unpushed(tmp_path: Path) -> None:
+    # A fresh CI clone: the data is tracked and in the cache (pulled), the remote is S3, and this
+    # machine has no record of pushing. The plan must not claim it is missing from the remote.
+    root = make_repo(tmp_path, project={"data": {"remote": {"name": "store", "url": "s3://bucket/ml"}}})
+    dvc(root, "init", "-q")
+    dvc(root, "remote", "add", "-d", "store", "s3://bucket/ml")
+    from builders import git
+
+    git(root, "rm", "-q", "--cached", "data/iris.csv")
+    dvc(root, "add", "-q", "data/iris.csv")
+    change = _plan(root)
+    assert change.action is Action.NOOP, change.reasons

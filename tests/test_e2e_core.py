@@ -184,3 +184,43 @@ def test_outside_a_repository_is_a_clear_error(tmp_path: Path) -> None:
 def test_unlock_without_a_lock(repo: Path) -> None:
     out = run_mlopsctl(["unlock"], repo)
     assert out.returncode == 0 and "lock" in out.stdout.lower()
+
+
+def run_in_terminal(repo: Path, args: list[str], answer: bytes) -> tuple[int, str]:
+    """Run mlopsctl with a real pseudo-terminal as stdin/stdout and type ``answer`` at the prompt."""
+    import pty
+    import select
+
+    pid, fd = pty.fork()
+    if pid == 0:  # the child becomes mlopsctl
+        os.chdir(repo)
+        exe = mlopsctl_command()
+        os.execv(exe[0], [*exe, *args])
+    out = b""
+    answered = False
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.2)
+        if not ready:
+            continue
+        try:
+            data = os.read(fd, 4096)
+        except OSError:
+            break  # the child closed the terminal
+        if not data:
+            break
+        out += data
+        if not answered and b"Only 'yes' will be accepted" in out:
+            os.write(fd, answer)
+            answered = True
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), out.decode(errors="replace")
+
+
+def test_interactive_apply_asks_and_only_yes_applies(repo: Path) -> None:
+    code, out = run_in_terminal(repo, ["apply", *T], b"no\n")
+    assert code == 1 and "Do you want to perform these actions?" in out and "cancelled" in out
+    assert not managed_files(repo)
+    code, out = run_in_terminal(repo, ["apply", *T], b"yes\n")
+    assert code == 0, out
+    assert "Apply complete" in out and managed_files(repo)

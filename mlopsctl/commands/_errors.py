@@ -35,11 +35,9 @@ def _annotate(e: MlopsError) -> None:
 
     if os.environ.get("GITHUB_ACTIONS") != "true" or not isinstance(e, SpecError):
         return
-    try:
-        from mlopsctl.render.annotations import annotations
-    except ImportError:
-        return
-    click.echo(annotations(e.problems))
+    from mlopsctl.render.annotations import format_annotations
+
+    click.echo(format_annotations(e.problems), nl=False)
 
 
 def run(cli: click.Group, argv: list[str] | None) -> Any:

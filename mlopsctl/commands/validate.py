@@ -9,12 +9,10 @@ from __future__ import annotations
 import json
 import os
 import sys
-from pathlib import Path
 
 import click
 
 from mlopsctl.commands._common import options
-from mlopsctl.errors import Problem
 
 
 @click.command()
@@ -35,40 +33,11 @@ def validate(fmt: str) -> None:
         files = len({p.location.file for p in problems})
         click.echo(f"{n} problem{'s' if n != 1 else ''} in {files} file{'s' if files != 1 else ''}.")
         if os.environ.get("GITHUB_ACTIONS") == "true":
-            for p in problems:
-                click.echo(annotation(p, root))
+            from mlopsctl.render.annotations import format_annotations
+
+            click.echo(format_annotations(problems, root=root), nl=False)
     else:
         models = len(project.models) if project is not None else 0
         click.echo(f"OK: 1 project, {models} model{'s' if models != 1 else ''}")
     if problems:
         sys.exit(1)
-
-
-def _escape_data(s: str) -> str:
-    return s.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def _escape_property(s: str) -> str:
-    return _escape_data(s).replace(":", "%3A").replace(",", "%2C")
-
-
-def annotation(p: Problem, root: Path) -> str:
-    """A GitHub Actions ``::error`` workflow command that marks the problem's line in the PR."""
-    file = p.location.file
-    workspace = os.environ.get("GITHUB_WORKSPACE")
-    if workspace:
-        # Annotations name files relative to the checkout, which may be above the mlopsctl root.
-        full = root / file
-        try:
-            file = full.relative_to(Path(workspace).resolve()).as_posix()
-        except ValueError:
-            pass
-    props = [f"file={_escape_property(file)}"]
-    if p.location.line is not None:
-        props.append(f"line={p.location.line}")
-    if p.location.column is not None:
-        props.append(f"col={p.location.column}")
-    text = f"{p.path}: {p.message}" if p.path else p.message
-    if p.hint:
-        text += f" ({p.hint})"
-    return f"::error {','.join(props)}::{_escape_data(text)}"

@@ -90,7 +90,11 @@ def execute(ctx: Context, plan: Plan, journal: Journal) -> ApplyResult:
                 if change.blocked and not ctx.force:
                     raise MlopsError(change.blocked)  # found only now, with facts known after apply
                 provider = get_provider(change.kind)
-                facts = provider.delete(change, ctx) if change.action is Action.DELETE else provider.apply(change, ctx)
+                facts = None
+                if change.action is Action.DELETE:
+                    provider.delete(change, ctx)
+                else:
+                    facts = provider.apply(change, ctx)
             except MlopsError as e:
                 seconds = time.monotonic() - started
                 journal.step(change.address, change.action.value, "failed", seconds, reasons=change.reasons,

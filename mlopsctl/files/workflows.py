@@ -145,9 +145,11 @@ def _monitoring(project: Project, name: str) -> dict[str, Any]:
     """How the scheduled job checks one model: the newer labelled data (and then proposes a
     retraining pull request), or the requests its deployments captured (a runner that hosts them)."""
     data = project.models[name].data
-    monitor = data.get("monitor") if isinstance(data.get("monitor"), dict) else {}
+    monitor = data.get("monitor")
+    monitor = monitor if isinstance(monitor, dict) else {}
     retrain = bool((monitor.get("retrain") or {}).get("data"))
-    serve = data.get("serve") if isinstance(data.get("serve"), dict) else {}
+    serve = data.get("serve")
+    serve = serve if isinstance(serve, dict) else {}
     envs = [env for env in project.environments if env in serve] if not retrain else []
     return {"retrain": retrain, "drift_envs": envs}
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
+from pathlib import Path
 
 from mlopsctl.errors import Problem
 
@@ -21,10 +22,21 @@ def escape_property(text: str) -> str:
     return escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def annotation(problem: Problem, *, level: str = "error", title: str = "mlopsctl") -> str:
+def _workspace_path(file: str, root: Path | None) -> str:
+    """Annotations name files relative to the checkout, which may be above the mlopsctl root."""
+    workspace = os.environ.get("GITHUB_WORKSPACE")
+    if root is None or not workspace:
+        return file
+    try:
+        return (Path(root) / file).resolve().relative_to(Path(workspace).resolve()).as_posix()
+    except ValueError:
+        return file
+
+
+def annotation(problem: Problem, *, level: str = "error", title: str = "mlopsctl", root: Path | None = None) -> str:
     """One workflow command for one problem (level: error, warning or notice)."""
     loc = problem.location
-    props = [f"file={escape_property(loc.file)}"]
+    props = [f"file={escape_property(_workspace_path(loc.file, root))}"]
     if loc.line is not None:
         props.append(f"line={loc.line}")
         if loc.column is not None:
@@ -36,9 +48,9 @@ def annotation(problem: Problem, *, level: str = "error", title: str = "mlopsctl
     return f"::{level} {','.join(props)}::{escape_data(message)}"
 
 
-def annotations(problems: Iterable[Problem], *, level: str = "error") -> str:  # type: ignore[no-redef]
+def format_annotations(problems: Iterable[Problem], *, level: str = "error", root: Path | None = None) -> str:
     """All problems as workflow commands, one per line (empty string for none)."""
-    lines = [annotation(p, level=level) for p in problems]
+    lines = [annotation(p, level=level, root=root) for p in problems]
     return "\n".join(lines) + ("\n" if lines else "")
 
 

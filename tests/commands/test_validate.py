@@ -55,18 +55,21 @@ def test_github_annotations(cli: Any, repo: Path) -> None:
     assert result.exit_code == 1
     lines = [ln for ln in result.stdout.splitlines() if ln.startswith("::error")]
     assert lines == [
-        "::error file=repo/models/iris.yaml,line=26,col=1::estimater: unknown key 'estimater' (did you mean 'estimator'?)",
-        "::error file=repo/models/iris.yaml,line=29,col=3::estimator.params: expected a mapping, got a list",
+        ("::error file=repo/models/iris.yaml,line=26,col=1,title=mlopsctl::estimater: unknown key 'estimater' "
+         "(did you mean 'estimator'?)"),
+        "::error file=repo/models/iris.yaml,line=29,col=3,title=mlopsctl::estimator.params: expected a mapping, got a list",
     ]
     assert "::error" not in cli("validate", "--format", "json", env={"GITHUB_ACTIONS": "true"}).stdout
 
 
 def test_annotation_escaping() -> None:
-    from mlopsctl.commands.validate import annotation
     from mlopsctl.errors import Location, Problem
+    from mlopsctl.render.annotations import annotation
 
     p = Problem(Location("models/a,b:c.yaml", 1, 2), "100% wrong\nreally", path="x")
-    assert annotation(p, Path("/nowhere")) == "::error file=models/a%2Cb%3Ac.yaml,line=1,col=2::x: 100%25 wrong%0Areally"
+    assert annotation(p, root=Path("/nowhere")) == (
+        "::error file=models/a%2Cb%3Ac.yaml,line=1,col=2,title=mlopsctl::x: 100%25 wrong%0Areally"
+    )
 
 
 def test_no_project(cli: Any, tmp_path: Path) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mlopsctl.errors import Location, Problem
-from mlopsctl.render.annotations import annotation, annotations, escape_data, escape_property
+from mlopsctl.render.annotations import annotation, escape_data, escape_property, format_annotations
 
 
 def test_one_problem_with_location_path_and_hint() -> None:
@@ -26,9 +26,9 @@ def test_escaping_of_data_and_properties() -> None:
 
 def test_without_line_and_many_problems() -> None:
     problems = [Problem(Location("mlops.yaml"), "empty file"), Problem(Location("models/a.yaml", 2, 1), "bad")]
-    text = annotations(problems)
+    text = format_annotations(problems)
     assert text.splitlines() == [
         "::error file=mlops.yaml,title=mlopsctl::empty file",
         "::error file=models/a.yaml,line=2,col=1,title=mlopsctl::bad",
     ]
-    assert annotations([]) == ""
+    assert format_annotations([]) == ""

@@ -83,4 +83,16 @@ else
     warn "scripts/engine-up.sh is missing: no Docker engine set up; images and deployments cannot be applied."
 fi
 
+# 5. Graphviz, so the tests can check that `mlopsctl graph` output renders (Debian, as root).
+if ! command -v dot >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        step "installing Graphviz (apt-get install graphviz) for the DOT rendering test"
+        { apt-get install -y -qq --no-install-recommends graphviz >/dev/null 2>&1 \
+            || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq --no-install-recommends graphviz >/dev/null 2>&1; }; } \
+            || warn "could not install Graphviz; the DOT rendering test will be skipped"
+    else
+        warn "Graphviz (dot) is not installed; the DOT rendering test will be skipped"
+    fi
+fi
+
 step "ready: $("$VENV/bin/mlopsctl" --version) in $VENV (activate: source ${VENV#"$ROOT"/}/bin/activate)"

@@ -22,4 +22,4 @@ def graph(with_plan: bool) -> None:
         actions = {c.address: c.action.value for c in compute_plan(ctx).changes}
         flush_caches(ctx)
     nodes = [(a, desired[a].depends_on, actions.get(a)) for a in topo_order(desired)]
-    emit(render_dot(nodes))
+    emit(render_dot(nodes, owners={a: r.model for a, r in desired.items()}))

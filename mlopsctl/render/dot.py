@@ -8,7 +8,7 @@ same graph always gives the same text and diffs of it are meaningful.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from mlopsctl.core.model import split_address
 
@@ -24,8 +24,13 @@ _FILL = {
 }
 
 
-def render_dot(nodes: Iterable[tuple[str, Sequence[str], str | None]]) -> str:
-    """DOT for ``(address, depends_on, action or None)`` triples; action colours the node."""
+def render_dot(
+    nodes: Iterable[tuple[str, Sequence[str], str | None]], owners: Mapping[str, str | None] | None = None
+) -> str:
+    """DOT for ``(address, depends_on, action or None)`` triples; action colours the node.
+
+    ``owners`` maps an address to the model it belongs to (a model's Dockerfile, its params file),
+    for what the address alone does not tell; the address decides otherwise."""
     by_address: dict[str, tuple[tuple[str, ...], str | None]] = {}
     for address, depends_on, action in nodes:
         by_address[address] = (tuple(depends_on), _action_value(action))
@@ -33,7 +38,7 @@ def render_dot(nodes: Iterable[tuple[str, Sequence[str], str | None]]) -> str:
     clusters: dict[str, list[str]] = {}
     loose: list[str] = []
     for address in sorted(by_address):
-        model = model_of(address)
+        model = (owners or {}).get(address) or model_of(address)
         if model is None:
             loose.append(address)
         else:

@@ -67,3 +67,11 @@ def test_graphviz_accepts_it() -> None:
     result = subprocess.run(["dot", "-Tsvg"], input=render_dot(NODES), capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
     assert "<svg" in result.stdout
+
+
+def test_owner_puts_a_models_files_in_its_cluster() -> None:
+    nodes = [("file.docker/iris/Dockerfile", (), None), ("image.iris", ("file.docker/iris/Dockerfile",), None)]
+    text = render_dot(nodes, owners={"file.docker/iris/Dockerfile": "iris"})
+    cluster = text[text.index('subgraph "cluster_iris"'):text.index("  }")]
+    assert '"file.docker/iris/Dockerfile"' in cluster and '"image.iris"' in cluster
+    assert 'subgraph' not in render_dot(nodes[:1])  # without an owner, a file is project-wide

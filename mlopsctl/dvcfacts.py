@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mlopsctl.core.digests import hash_file
+
 CACHE_FILE = "dvcfacts.json"
 _RACY_SECONDS = 2.0
 """A file modified this recently may change again within the same mtime tick: never cache it."""
@@ -36,19 +38,11 @@ def _yaml_load(text: str) -> Any:
 
 def md5_file(path: Path) -> str:
     """DVC 3's file digest: plain md5 of the bytes (``hash: md5``)."""
-    h = hashlib.md5()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1024 * 1024), b""):
-            h.update(chunk)
-    return h.hexdigest()
+    return hash_file(path, "md5")
 
 
 def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1024 * 1024), b""):
-            h.update(chunk)
-    return h.hexdigest()
+    return hash_file(path, "sha256")
 
 
 @dataclass(frozen=True)

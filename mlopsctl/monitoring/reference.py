@@ -80,17 +80,12 @@ def fetch_profile(root: Path, mv: ModelVersion) -> dict[str, Any]:
 def _working_tree_profile(root: Path, mv: ModelVersion) -> dict[str, Any]:
     """A version whose record names no profile: the working tree's profile counts only when the
     model next to it is this version's (same sha256), i.e. both came from the same training run."""
-    import hashlib
+    from mlopsctl.core.digests import hash_file
 
     art = Path(root) / (mv.artifact_path or f"artifacts/{mv.model}/model.joblib")
     prof = Path(root) / profile_path(mv.model)
-    if art.is_file() and prof.is_file():
-        h = hashlib.sha256()
-        with open(art, "rb") as f:
-            while chunk := f.read(1 << 20):
-                h.update(chunk)
-        if h.hexdigest() == mv.artifact_sha256:
-            return load_profile(prof, f"reference profile of {mv.tag}")
+    if art.is_file() and prof.is_file() and hash_file(art) == mv.artifact_sha256:
+        return load_profile(prof, f"reference profile of {mv.tag}")
     raise MlopsError(
         f"{mv.tag} has no reference profile: its record names none (it was trained before profiles existed, "
         f"or by a custom train command that does not write {profile_path(mv.model)}). Retrain and register a "

@@ -19,6 +19,11 @@ from typing import TYPE_CHECKING, Any, Protocol
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+# Fixtures shared across folders: the registry's trained-candidate repository (reg_template,
+# reg_repo) and the monitoring's served, profiled repository (served_template, served).
+sys.path.insert(0, str(Path(__file__).resolve().parent / "registry"))
+sys.path.insert(0, str(Path(__file__).resolve().parent / "monitoring"))
+pytest_plugins = ["registry_fixtures", "monitor_builders"]
 
 from builders import GIT_ENV, make_repo
 from builders import run_mlopsctl as _run_mlopsctl

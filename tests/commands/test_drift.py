@@ -7,21 +7,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "monitoring"))
 
-from monitor_builders import build_served, copy_served, shifted_csv
-
-
-@pytest.fixture(scope="module")
-def served_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_served(tmp_path_factory.mktemp("served-template"))
-
-
-@pytest.fixture
-def served(served_template: Path, tmp_path: Path) -> Path:
-    return copy_served(served_template, tmp_path)
+from monitor_builders import shifted_csv
 
 
 def test_same_distribution_no_drift_json(cli: Any, served: Path) -> None:

@@ -12,19 +12,6 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "registry"))
 
 from registry_builders import assign, gto_show, register, retrain_and_register, set_model
-from registry_fixtures import build_template, copy_template
-
-
-@pytest.fixture(scope="module")
-def reg_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_template(tmp_path_factory.mktemp("reg-template"))
-
-
-@pytest.fixture
-def reg_repo(reg_template: Path, tmp_path: Path) -> Path:
-    """A Git + DVC repository with a trained, tracked ``iris`` candidate; nothing registered."""
-    return copy_template(reg_template, tmp_path)
-
 
 
 @pytest.fixture

@@ -15,6 +15,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "registry"))
 
 from builders import git, iris_like_csv
@@ -122,3 +124,14 @@ def copy_applied(template: Path, tmp_path: Path) -> Path:
     for name in ("repo", "dvc-remote", "origin.git"):
         shutil.copytree(template / name, base / name, symlinks=True)
     return base / "repo"
+
+
+@pytest.fixture(scope="module")
+def served_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Built once per test module: training and registering a version is the slow part."""
+    return build_served(tmp_path_factory.mktemp("served-template"))
+
+
+@pytest.fixture
+def served(served_template: Path, tmp_path: Path) -> Path:
+    return copy_served(served_template, tmp_path)

@@ -23,7 +23,6 @@ from registry_builders import (
     track,
     train_candidate,
 )
-from registry_fixtures import build_template, copy_template
 
 from mlopsctl.core.model import Action
 from mlopsctl.errors import MlopsError
@@ -31,18 +30,6 @@ from mlopsctl.providers.model import ModelProvider
 from mlopsctl.registry import api
 
 ADDRESS = "model.iris"
-
-
-@pytest.fixture(scope="module")
-def reg_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_template(tmp_path_factory.mktemp("reg-template"))
-
-
-@pytest.fixture
-def reg_repo(reg_template: Path, tmp_path: Path) -> Path:
-    """A Git + DVC repository with a trained, tracked ``iris`` candidate; nothing registered."""
-    return copy_template(reg_template, tmp_path)
-
 
 
 def _plan(root: Path, stage_action: Action = Action.NOOP):  # type: ignore[no-untyped-def]

@@ -20,24 +20,11 @@ from registry_builders import (
     set_model,
     tags,
 )
-from registry_fixtures import build_template, copy_template
 
 from mlopsctl.core.model import Action, Change
 from mlopsctl.errors import MlopsError
 from mlopsctl.providers.registry import RegistryProvider
 from mlopsctl.registry import api
-
-
-@pytest.fixture(scope="module")
-def reg_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_template(tmp_path_factory.mktemp("reg-template"))
-
-
-@pytest.fixture
-def reg_repo(reg_template: Path, tmp_path: Path) -> Path:
-    """A Git + DVC repository with a trained, tracked ``iris`` candidate; nothing registered."""
-    return copy_template(reg_template, tmp_path)
-
 
 
 def _plan(root: Path, address: str, model_change: Change | None = None) -> tuple[object, Change]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
 from registry_builders import registry_repo, track, train_candidate
 
 
@@ -32,3 +33,15 @@ def copy_template(template: Path, tmp_path: Path) -> Path:
     shutil.copytree(template / "repo", base / "repo", symlinks=True)
     shutil.copytree(template / "dvc-remote", base / "dvc-remote")
     return base / "repo"
+
+
+@pytest.fixture(scope="module")
+def reg_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Built once per test module: training a candidate is the slow part."""
+    return build_template(tmp_path_factory.mktemp("reg-template"))
+
+
+@pytest.fixture
+def reg_repo(reg_template: Path, tmp_path: Path) -> Path:
+    """A Git + DVC repository with a trained, tracked ``iris`` candidate; nothing registered."""
+    return copy_template(reg_template, tmp_path)

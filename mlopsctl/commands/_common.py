@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -49,14 +48,6 @@ def make_context(project: Project, **kw: object) -> Context:
 def err(msg: str) -> None:
     """A line for people on stderr (stdout may carry JSON)."""
     click.echo(msg, err=True)
-
-
-def stdout_is_tty() -> bool:
-    return sys.stdout.isatty()
-
-
-def stdin_is_tty() -> bool:
-    return sys.stdin.isatty()
 
 
 def find_state_dir() -> Path:

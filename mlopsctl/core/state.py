@@ -79,7 +79,3 @@ def last_steps(state_dir: Path) -> dict[str, dict[str, Any]]:
         if rec.get("event") == "step" and rec.get("status") == "ok":
             out[rec["address"]] = rec
     return out
-
-
-def durations(state_dir: Path) -> dict[str, float]:
-    return {a: float(r.get("seconds") or 0) for a, r in last_steps(state_dir).items()}

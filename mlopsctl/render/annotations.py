@@ -52,8 +52,3 @@ def format_annotations(problems: Iterable[Problem], *, level: str = "error", roo
     """All problems as workflow commands, one per line (empty string for none)."""
     lines = [annotation(p, level=level, root=root) for p in problems]
     return "\n".join(lines) + ("\n" if lines else "")
-
-
-def in_github_actions() -> bool:
-    """GitHub sets GITHUB_ACTIONS=true on every runner; then annotations are worth printing."""
-    return os.environ.get("GITHUB_ACTIONS") == "true"

@@ -18,9 +18,9 @@ from pathlib import Path
 import _common  # noqa: F401  (puts tests/ on sys.path)
 from engine.serving_repo import base_image, cleanup, context, fit, new_repo, register, unique_project
 
-from mlopsctl import engine
-from mlopsctl.providers import _buildctx as bctx
 from mlopsctl.providers.image import build
+from mlopsctl.serving import buildctx as bctx
+from mlopsctl.serving import engine
 
 
 def main() -> None:

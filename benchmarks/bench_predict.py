@@ -24,7 +24,7 @@ from builders import FEATURES
 from engine.serving_repo import base_image, cleanup, context, fit, free_ports, new_repo, register, unique_project
 
 from mlopsctl.core.plan import diff_one
-from mlopsctl.providers.base import get_provider
+from mlopsctl.core.provider import get_provider
 
 LUA = """wrk.method = "POST"
 wrk.body = io.open("{body}"):read("*a")

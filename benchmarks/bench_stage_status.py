@@ -83,9 +83,7 @@ def providers_only(repo: Path, runs: int) -> list[float]:
         times.append(time.perf_counter() - t0)
         if pending:
             print(f"  warning: {pending} dataset/stage changes pending; not a no-op")
-        from mlopsctl import dvcfacts
-
-        dvcfacts.stat_cache(repo, ctx.cache).save()
+        ctx.save_memos()
     return times[1:]
 
 

@@ -11,22 +11,18 @@ import functools
 import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 # Fixtures shared across folders: the registry's trained-candidate repository (reg_template,
 # reg_repo) and the monitoring's served, profiled repository (served_template, served).
-sys.path.insert(0, str(Path(__file__).resolve().parent / "registry"))
-sys.path.insert(0, str(Path(__file__).resolve().parent / "monitoring"))
-pytest_plugins = ["registry_fixtures", "monitor_builders"]
+pytest_plugins = ["tests.registry.registry_fixtures", "tests.monitoring.monitor_builders"]
 
-from builders import GIT_ENV, make_repo
-from builders import run_mlopsctl as _run_mlopsctl
+from tests.builders import GIT_ENV, make_repo
+from tests.builders import run_mlopsctl as _run_mlopsctl
 
 if TYPE_CHECKING:
     from click.testing import Result

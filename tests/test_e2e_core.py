@@ -13,7 +13,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from builders import mlopsctl_command, run_mlopsctl
+from tests.builders import mlopsctl_command, run_mlopsctl
 
 T = ("--target", "file")
 

@@ -6,13 +6,13 @@ log), not on timing, so the test is stable on a loaded CI machine. benchmarks/ h
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import subprocess
 from pathlib import Path
 
 import pytest
-from builders import make_repo, mlopsctl_command
+
+from tests.builders import make_repo, mlopsctl_command
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -40,8 +40,6 @@ def imported_modules(args: list[str], cwd: Path) -> tuple[subprocess.CompletedPr
 
 @pytest.mark.parametrize("args", [["--help"], ["--version"], ["plan", "--help"]])
 def test_help_and_version_import_nothing_heavy(tmp_path: Path, args: list[str]) -> None:
-    if args[0] == "plan" and importlib.util.find_spec("mlopsctl.commands.plan") is None:
-        pytest.skip("mlopsctl.commands.plan not there yet")  # TODO(integration): drop
     proc, mods = imported_modules(args, tmp_path)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "Usage" in proc.stdout or "version" in proc.stdout
@@ -50,8 +48,6 @@ def test_help_and_version_import_nothing_heavy(tmp_path: Path, args: list[str]) 
 
 
 def test_validate_imports_nothing_heavy(tmp_path: Path) -> None:
-    if importlib.util.find_spec("mlopsctl.commands.validate") is None:
-        pytest.skip("mlopsctl.commands.validate not there yet")  # TODO(integration): drop
     repo = make_repo(tmp_path, models=("iris", "wine"))
     proc, mods = imported_modules(["validate"], repo)
     assert proc.returncode == 0, proc.stdout + proc.stderr[-3000:]
@@ -60,9 +56,6 @@ def test_validate_imports_nothing_heavy(tmp_path: Path) -> None:
 
 def test_noop_plan_of_files_imports_nothing_heavy(tmp_path: Path) -> None:
     """A repository whose resources are all files (no models): apply, then a no-op plan."""
-    for module in ("mlopsctl.commands.plan", "mlopsctl.commands.apply", "mlopsctl.providers.file"):
-        if importlib.util.find_spec(module) is None:
-            pytest.skip(f"{module} not there yet")  # TODO(integration): drop
     repo = make_repo(tmp_path, models=())
     applied = subprocess.run(
         [*mlopsctl_command(), "apply", "--auto-approve"],

@@ -10,7 +10,7 @@ import click
 
 if TYPE_CHECKING:
     from mlopsctl.core.context import Context
-    from mlopsctl.core.specs_model import Project
+    from mlopsctl.specs.model import Project
 
 
 @dataclass
@@ -33,8 +33,8 @@ def options() -> Options:
 
 def load_project() -> Project:
     """Find the repository root from the working directory and load its specs."""
-    from mlopsctl.core.specs import find_root
-    from mlopsctl.core.specs import load_project as load
+    from mlopsctl.specs.load import find_root
+    from mlopsctl.specs.load import load_project as load
 
     return load(find_root(options().cwd))
 
@@ -52,6 +52,6 @@ def err(msg: str) -> None:
 
 def find_state_dir() -> Path:
     """The repository's .mlopsctl/ folder, found without loading (or validating) the specs."""
-    from mlopsctl.core.specs import find_root
+    from mlopsctl.specs.load import find_root
 
     return find_root(options().cwd) / ".mlopsctl"

@@ -35,7 +35,7 @@ def _annotate(e: MlopsError) -> None:
 
     if os.environ.get("GITHUB_ACTIONS") != "true" or not isinstance(e, SpecError):
         return
-    from mlopsctl.render.annotations import format_annotations
+    from mlopsctl.ci.annotations import format_annotations
 
     click.echo(format_annotations(e.problems), nl=False)
 

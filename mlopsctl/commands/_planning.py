@@ -39,22 +39,18 @@ def emit(text: str) -> None:
 
 
 def flush_caches(ctx: Context) -> None:
-    """Persist per-run caches (digests, specs) that providers put in ctx.cache."""
-    for value in list(ctx.cache.values()):
-        save = getattr(value, "save", None)
-        if callable(save):
-            save()
+    """Persist the run's memos that can be saved (digests, DVC stat facts)."""
+    ctx.save_memos()
 
 
 def write_step_summary(plan: Plan) -> None:
     """On GitHub Actions, the Markdown plan goes to the job's summary page too."""
-    path = os.environ.get("GITHUB_STEP_SUMMARY")
-    if os.environ.get("GITHUB_ACTIONS") != "true" or not path:
+    if os.environ.get("GITHUB_ACTIONS") != "true" or not os.environ.get("GITHUB_STEP_SUMMARY"):
         return
+    from mlopsctl.ci.github import write_step_summary as append_summary
     from mlopsctl.render import render as do_render
 
-    with open(path, "a", encoding="utf-8") as f:
-        f.write(do_render(plan, "markdown", color=False) + "\n")
+    append_summary(do_render(plan, "markdown", color=False))
 
 
 def confirm(question: str) -> None:

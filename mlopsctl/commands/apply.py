@@ -21,7 +21,7 @@ def run_apply(*, planfile_path: str | None, auto_approve: bool, targets: tuple[s
     if planfile_path and (targets or excludes):
         raise MlopsError("a saved plan already fixes what it changes; --target/--exclude go with `mlopsctl plan`")
     ctx = make_context(load_project(), force=force)
-    ctx.cache["destroy_images"] = destroy_images
+    ctx.destroy_images = destroy_images
     command = "mlopsctl destroy" if destroy else "mlopsctl apply"
     with ApplyLock(ctx.state_dir, command, timeout=lock_timeout):
         if planfile_path:
@@ -48,7 +48,7 @@ def run_apply(*, planfile_path: str | None, auto_approve: bool, targets: tuple[s
 
 def _remind_to_commit(root: Path) -> None:
     """What apply writes (managed files, dvc.lock, .dvc files) is desired state: it belongs in Git."""
-    from mlopsctl.core.gitfacts import uncommitted
+    from mlopsctl.workspace.git import uncommitted
 
     paths = uncommitted(root)
     if paths:

@@ -26,7 +26,7 @@ from mlopsctl.errors import MlopsError
               help="Also append the plan to $GITHUB_STEP_SUMMARY when it is set [default: on].")
 def comment(file_: str, repo: str | None, pr: int | None, api_url: str | None, step_summary: bool) -> None:
     """Post or update the sticky plan comment on a pull request (token from $GITHUB_TOKEN)."""
-    from mlopsctl.github import DEFAULT_API_URL, GitHub, pr_number_from_event, upsert_comment, write_step_summary
+    from mlopsctl.ci.github import DEFAULT_API_URL, GitHub, pr_number_from_event, upsert_comment, write_step_summary
     from mlopsctl.render.markdown import MARKER_PREFIX, find_marker
 
     body = _read(file_)

@@ -24,8 +24,8 @@ def lock_merge(files: tuple[str, ...]) -> None:
     from pathlib import Path
 
     from mlopsctl.commands._common import options
-    from mlopsctl.core.specs import find_root
-    from mlopsctl.dvclock import LOCK_FILE, merge
+    from mlopsctl.pipeline.lock import LOCK_FILE, merge
+    from mlopsctl.specs.load import find_root
 
     cwd = options().cwd
     root = find_root(cwd)

@@ -18,8 +18,8 @@ from mlopsctl.errors import MlopsError
 
 
 def _root(start: Path) -> Path:
-    from mlopsctl.core.gitfacts import git_dir
-    from mlopsctl.core.specs import find_root
+    from mlopsctl.specs.load import find_root
+    from mlopsctl.workspace.git import git_dir
 
     try:
         return find_root(start)
@@ -33,7 +33,7 @@ def _root(start: Path) -> Path:
 def _description(root: Path, model: str) -> str | None:
     """The spec's description for the card, when the spec loads; the card does not need it."""
     try:
-        from mlopsctl.core.specs import load_project
+        from mlopsctl.specs.load import load_project
 
         doc = load_project(root).models.get(model)
     except MlopsError:
@@ -68,7 +68,7 @@ def _lineage_line(mv: Any) -> str:
 
 
 def _text(name: str, reg: Any, detailed: bool) -> list[str]:
-    from mlopsctl.providers.model import fmt_number
+    from mlopsctl.registry.fmt import fmt_number
 
     if not reg.versions:
         return [f"{name}: no registered versions yet"]

@@ -25,7 +25,7 @@ def new(path: Path, template: str, name: str | None, base_image: str | None) -> 
     Offline: the data is one of scikit-learn's bundled datasets. The repository gets a first
     commit on main; the CSV is left to DVC (git-ignored), as `dvc add` would.
     """
-    from mlopsctl.scaffold import scaffold
+    from mlopsctl.scaffold.repo import scaffold
 
     target = path if path.is_absolute() else options().cwd / path
     done = scaffold(target, template, name, base_image)

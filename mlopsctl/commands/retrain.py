@@ -24,7 +24,7 @@ from mlopsctl.commands._common import err, load_project
               help="How to print the drift report.")
 def retrain(model: str, repo: str | None, api_url: str | None, remote: str, fmt: str) -> None:
     """Propose newer labelled data (monitor.retrain.data) as a pull request when it drifted."""
-    from mlopsctl.github import DEFAULT_API_URL, GitHub, write_step_summary
+    from mlopsctl.ci.github import DEFAULT_API_URL, GitHub, write_step_summary
     from mlopsctl.monitoring.report import render_markdown, render_text
     from mlopsctl.monitoring.retrain import propose
 

@@ -8,19 +8,13 @@ too: it trains from ``params/<model>.yaml`` (or the spec before the first apply)
 from __future__ import annotations
 
 import json
-from pathlib import Path
+import sys
+from typing import Any
 
 import click
 
 from mlopsctl.commands._common import options
-from mlopsctl.errors import MlopsError
-
-
-def find_root(start: Path) -> Path:
-    for d in (start, *start.parents):
-        if (d / "mlops.yaml").is_file():
-            return d
-    raise MlopsError(f"no mlops.yaml in {start} or any parent directory; run this inside a mlopsctl repository")
+from mlopsctl.specs.load import find_root
 
 
 @click.command("train")
@@ -31,6 +25,11 @@ def train(model: str, quiet: bool, as_json: bool) -> None:
     """Train MODEL and write artifacts/MODEL/ (model.joblib, metrics.json, lineage.json)."""
     from mlopsctl.training.train import train as run
 
-    metrics = run(find_root(options().cwd), model, progress=not quiet)
+    console: Any = None
+    if not quiet and sys.stderr.isatty():
+        from rich.console import Console
+
+        console = Console(stderr=True)
+    metrics = run(find_root(options().cwd), model, progress=not quiet, console=console)
     if as_json:
         click.echo(json.dumps(metrics, sort_keys=True))

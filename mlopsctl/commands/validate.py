@@ -20,7 +20,7 @@ from mlopsctl.commands._common import options
               help="json: {\"valid\": ..., \"problems\": [...]} on stdout.")
 def validate(fmt: str) -> None:
     """Check the specs; report every problem with its location."""
-    from mlopsctl.core.specs import collect_problems, find_root
+    from mlopsctl.specs.load import collect_problems, find_root
 
     root = find_root(options().cwd)
     project, problems = collect_problems(root)
@@ -33,7 +33,7 @@ def validate(fmt: str) -> None:
         files = len({p.location.file for p in problems})
         click.echo(f"{n} problem{'s' if n != 1 else ''} in {files} file{'s' if files != 1 else ''}.")
         if os.environ.get("GITHUB_ACTIONS") == "true":
-            from mlopsctl.render.annotations import format_annotations
+            from mlopsctl.ci.annotations import format_annotations
 
             click.echo(format_annotations(problems, root=root), nl=False)
     else:

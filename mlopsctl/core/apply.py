@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from mlopsctl.core.context import Context
 from mlopsctl.core.model import Action, Change, Plan
 from mlopsctl.core.plan import diff_one, resource_from_change
+from mlopsctl.core.provider import get_provider
 from mlopsctl.core.state import Journal
 from mlopsctl.errors import ApplyError, MlopsError
-from mlopsctl.providers.base import get_provider
 
 _VERB = {
     Action.CREATE: ("creating", "created"),

@@ -6,11 +6,15 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     from mlopsctl.core.model import Change
-    from mlopsctl.core.specs_model import Project
+    from mlopsctl.specs.model import Project
+    from mlopsctl.workspace.digests import DigestCache
+
+
+T = TypeVar("T")
 
 
 def _stderr(msg: str) -> None:
@@ -33,8 +37,39 @@ class Context:
     at apply can tell "the stage will run" from "the stage just ran"."""
     log: Callable[[str], None] = _stderr
     """Progress and log lines for people; never stdout (stdout may carry JSON)."""
-    cache: dict[str, Any] = field(default_factory=dict)
-    """Per-run memo for providers (e.g. one git status for all files)."""
+    destroy_images: bool = False
+    """With ``destroy``: remove the project's images too (``mlopsctl destroy --images``)."""
+    _memos: dict[type, Any] = field(default_factory=dict, repr=False)
+
+    def memo(self, kind: type[T], make: Callable[[], T] | None = None) -> T:
+        """The run's one object of type ``kind``: made on first use (``make()``, else ``kind()``).
+
+        Per-run memos are typed objects named by their class (the registry's tags, the digest
+        cache, rendered files...), never string keys. One that has a ``save()`` method persists
+        it through :meth:`save_memos`, the one way caches are saved.
+        """
+        value = self._memos.get(kind)
+        if value is None:
+            value = self._memos[kind] = make() if make is not None else kind()
+        return value  # type: ignore[no-any-return]
+
+    def forget(self, kind: type) -> None:
+        """Drop the memo of type ``kind`` (after a write made it stale)."""
+        self._memos.pop(kind, None)
+
+    def save_memos(self) -> None:
+        """Persist every memo that can be saved (digests, DVC stat facts); errors only cost time."""
+        for value in list(self._memos.values()):
+            save = getattr(value, "save", None)
+            if callable(save):
+                save()
+
+    @property
+    def digests(self) -> DigestCache:
+        """The run's one digest cache (stat-keyed; saved with the other memos)."""
+        from mlopsctl.workspace.digests import DigestCache
+
+        return self.memo(DigestCache, lambda: DigestCache(self.root))
 
     @property
     def state_dir(self) -> Path:

@@ -12,7 +12,7 @@ from mlopsctl.errors import MlopsError
 
 def kind_rank(address: str) -> int:
     """Position of the address's kind in the provider registry: the natural pipeline order."""
-    from mlopsctl.providers.base import PROVIDERS
+    from mlopsctl.core.provider import PROVIDERS
 
     kinds = list(PROVIDERS)
     kind = split_address(address)[0]

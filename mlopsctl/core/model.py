@@ -8,6 +8,8 @@ to a file, shown later, and applied after checking that nothing it was computed 
 from __future__ import annotations
 
 import enum
+import hashlib
+import json
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -231,3 +233,9 @@ class Plan:
             created_at=d.get("created_at", ""),
             mlopsctl_version=d.get("mlopsctl_version", ""),
         )
+
+
+def fingerprint(actual: dict[str, Any] | None) -> str:
+    """Identity of an actual state: a saved plan is stale once a re-read gives another one."""
+    blob = json.dumps(actual, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]

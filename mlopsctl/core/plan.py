@@ -7,23 +7,15 @@ The result is a frozen :class:`~mlopsctl.core.model.Plan`; renderers only presen
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
-import json
 from collections.abc import Iterable
 from typing import Any
 
 from mlopsctl import __version__
 from mlopsctl.core import graph
 from mlopsctl.core.context import Context
-from mlopsctl.core.model import Action, Change, Plan, Resource, split_address
+from mlopsctl.core.model import Action, Change, Plan, Resource, fingerprint, split_address
+from mlopsctl.core.provider import all_providers, get_provider, warning_sources
 from mlopsctl.errors import MlopsError, StalePlanError
-from mlopsctl.providers.base import all_providers, get_provider
-
-
-def fingerprint(actual: dict[str, Any] | None) -> str:
-    """Identity of an actual state: a saved plan is stale once a re-read gives another one."""
-    blob = json.dumps(actual, sort_keys=True, default=str, separators=(",", ":"))
-    return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
 def expand(ctx: Context) -> dict[str, Resource]:
@@ -80,7 +72,7 @@ def diff_one(ctx: Context, address: str, resource: Resource | None) -> Change:
 
 
 def compute_pins(ctx: Context) -> dict[str, Any]:
-    from mlopsctl.core.gitfacts import head_commit
+    from mlopsctl.workspace.git import head_commit
 
     return {
         "git_head": head_commit(ctx.root),
@@ -109,9 +101,7 @@ def compute_plan(
         change = diff_one(ctx, address, desired.get(address))
         ctx.upstream[address] = change
         changes.append(change)
-    from mlopsctl.monitoring.warnings import plan_warnings
-
-    warnings = [*ctx.cache.get("plan_warnings", ()), *plan_warnings(ctx)]
+    warnings = [w for source in warning_sources() for w in source(ctx)]
     return Plan(
         changes=tuple(changes),
         pins=compute_pins(ctx),

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from mlopsctl.core.fsafe import write_atomic
 from mlopsctl.core.model import Plan
 from mlopsctl.errors import MlopsError
+from mlopsctl.workspace.fsafe import write_atomic
 
 MAGIC = "mlopsctl-plan"
 

@@ -35,9 +35,9 @@ FileSet = Callable[["Context"], Iterable[ManagedFile]]
 
 # name -> "module:function"
 FILE_SETS: dict[str, str] = {
-    "pipeline": "mlopsctl.files.pipeline:files",
-    "serving": "mlopsctl.files.serving:files",
-    "workflows": "mlopsctl.files.workflows:files",
+    "pipeline": "mlopsctl.pipeline.files:files",
+    "serving": "mlopsctl.serving.files:files",
+    "workflows": "mlopsctl.ci.workflows:files",
 }
 
 # Where managed files may live, so the file provider finds ones no longer desired without

@@ -15,7 +15,7 @@ from mlopsctl.errors import MlopsError, Problem, SpecError
 from mlopsctl.monitoring.drift import DEFAULT_METHOD, DEFAULT_THRESHOLD, DriftReport
 
 if TYPE_CHECKING:
-    from mlopsctl.core.specs_model import Project, SpecDoc
+    from mlopsctl.specs.model import Project, SpecDoc
 
 
 @dataclass(frozen=True)
@@ -104,7 +104,7 @@ def run_check(
 
 
 def _digest(root: Path, path: Path) -> dict[str, Any]:
-    from mlopsctl.core.digests import hash_file
+    from mlopsctl.workspace.digests import hash_file
 
     try:
         rel = path.resolve().relative_to(root.resolve()).as_posix()

@@ -191,7 +191,7 @@ def write_profile(
 ) -> dict[str, str]:
     """Training's hook: write ``<artifacts_dir>/profile.json`` atomically; returns its record
     ``{"path", "md5", "sha256"}`` for the version's lineage (``lineage["profile"]``)."""
-    from mlopsctl.core.fsafe import write_atomic
+    from mlopsctl.workspace.fsafe import write_atomic
 
     text = dumps(build_profile(X, predictions, features, task, model or Path(artifacts_dir).name))
     target = Path(artifacts_dir) / PROFILE_NAME

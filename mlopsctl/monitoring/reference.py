@@ -21,8 +21,8 @@ from mlopsctl.errors import MlopsError, Problem, SpecError
 from mlopsctl.monitoring.profile import load_profile, profile_path
 
 if TYPE_CHECKING:
-    from mlopsctl.core.specs_model import Project
     from mlopsctl.registry.state import ModelVersion
+    from mlopsctl.specs.model import Project
 
 
 def resolve_version(project: Project, model: str, *, env: str | None = None, version: str | None = None
@@ -80,7 +80,7 @@ def fetch_profile(root: Path, mv: ModelVersion) -> dict[str, Any]:
 def _working_tree_profile(root: Path, mv: ModelVersion) -> dict[str, Any]:
     """A version whose record names no profile: the working tree's profile counts only when the
     model next to it is this version's (same sha256), i.e. both came from the same training run."""
-    from mlopsctl.core.digests import hash_file
+    from mlopsctl.workspace.digests import hash_file
 
     art = Path(root) / (mv.artifact_path or f"artifacts/{mv.model}/model.joblib")
     prof = Path(root) / profile_path(mv.model)

@@ -17,7 +17,6 @@ from __future__ import annotations
 import base64
 import os
 import shutil
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,9 +25,9 @@ from urllib.parse import quote, urlparse
 from mlopsctl.errors import MlopsError, Problem, SpecError
 
 if TYPE_CHECKING:
-    from mlopsctl.core.specs_model import Project
-    from mlopsctl.github import GitHub
+    from mlopsctl.ci.github import GitHub
     from mlopsctl.monitoring.drift import DriftReport
+    from mlopsctl.specs.model import Project
 
 BRANCH_PREFIX = "mlopsctl/retrain"
 
@@ -44,11 +43,9 @@ class Proposal:
 
 
 def _git(root: Path, *args: str, env: dict[str, str] | None = None) -> str:
-    proc = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=False,
-                          env={**os.environ, **(env or {})})
-    if proc.returncode != 0:
-        raise MlopsError(f"git {' '.join(args)} failed: {(proc.stderr or proc.stdout).strip()}")
-    return proc.stdout.strip()
+    from mlopsctl.workspace import git
+
+    return git.run(root, *args, env=env).strip()
 
 
 def _auth_args(root: Path, remote: str, token: str | None) -> list[str]:
@@ -110,11 +107,11 @@ def propose(
     """Check ``monitor.retrain.data`` for drift and, past the threshold, propose it as a pull request."""
     import tempfile
 
-    from mlopsctl.core.digests import hash_file
-    from mlopsctl.dvcrun import run_dvc
     from mlopsctl.monitoring.check import model_doc, run_check, settings
     from mlopsctl.monitoring.current import fetch
     from mlopsctl.monitoring.state import committed_path, write_committed
+    from mlopsctl.pipeline.run import run_dvc
+    from mlopsctl.workspace.digests import hash_file
 
     say = log or (lambda _m: None)
     root = Path(project.root)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from mlopsctl.monitoring.current import capture_dir
 
 if TYPE_CHECKING:
-    from mlopsctl.core.specs_model import SpecDoc
+    from mlopsctl.specs.model import SpecDoc
 
 MOUNT = "/var/lib/mlopsctl/capture"
 """Where the capture folder appears inside the container."""

@@ -33,8 +33,8 @@ def _superseded(ctx: Context, model: str, record: dict[str, Any]) -> bool:
 def plan_warnings(ctx: Context) -> list[str]:
     """One warning per deployed model (a ``serve`` section) whose last drift check found drift.
 
-    The engine shows them with the plan (``Plan.warnings``); call as
-    ``ctx.cache.setdefault("plan_warnings", []).extend(plan_warnings(ctx))``.
+    Registered in ``core.provider.PLAN_WARNINGS``; the engine shows them with the plan
+    (``Plan.warnings``).
     """
     out: list[str] = []
     for model, doc in ctx.project.models.items():
@@ -69,8 +69,7 @@ def drift_reason(ctx: Context, model: str) -> str | None:
     full = Path(ctx.root) / str(path)
     if not full.is_file():
         return None
-    from mlopsctl.core.digests import for_context
 
-    if for_context(ctx).digest(full, "md5") != md5:
+    if ctx.digests.digest(full, "md5") != md5:
         return None
     return f"{record.get('headline')} (checked {record.get('checked_at')})"

@@ -1,7 +1,7 @@
 """Datasets (``dataset.<repo-relative path>``): data files tracked by DVC and pushed to the
 project's DVC remote.
 
-Actual state comes from DVC's own files, read without importing dvc (:mod:`mlopsctl.dvcfacts`):
+Actual state comes from DVC's own files, read without importing dvc (:mod:`mlopsctl.pipeline.facts`):
 the ``.dvc`` file's md5 against the file's current md5, the object in the local cache and on
 the remote. Apply runs DVC itself (``dvc init``, ``dvc remote add``, ``dvc add``, ``dvc push``)
 so the repository is exactly what a DVC user expects. Nothing here ever deletes data: a dataset
@@ -10,48 +10,17 @@ no longer named by any spec simply stays tracked.
 
 from __future__ import annotations
 
-import json
-import subprocess
 from collections.abc import Iterable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mlopsctl import dvcfacts
 from mlopsctl.core.model import Action, Change, Resource, split_address
 from mlopsctl.errors import MlopsError
+from mlopsctl.pipeline import facts
+from mlopsctl.pipeline.repo import desired_remote, ensure_dvc, pushed, record_pushed, same_url
+from mlopsctl.workspace import git
 
 if TYPE_CHECKING:
     from mlopsctl.core.context import Context
-
-PUSHED_FILE = "pushed.json"
-"""Objects pushed to remotes that cannot be checked cheaply (S3, ...): url -> [md5, ...]."""
-
-
-def desired_remote(ctx: Context) -> dict[str, str]:
-    remote = ((ctx.project.spec.data.get("data") or {}).get("remote") or {})
-    return {"name": str(remote.get("name") or "local"), "url": str(remote.get("url") or f"../{ctx.project.name}-dvc-remote")}
-
-
-def _same_url(root: Path, desired: str, configured: str) -> bool:
-    if dvcfacts.is_local_url(desired) and dvcfacts.is_local_url(configured):
-        d = desired.removeprefix("file://")
-        want = Path(d) if Path(d).is_absolute() else (root / d).resolve()
-        return want == dvcfacts.local_remote_dir(root, configured)
-    return desired.rstrip("/") == configured.rstrip("/")
-
-
-def _pushed(root: Path) -> dict[str, list[str]]:
-    try:
-        data = json.loads((root / ".mlopsctl" / "cache" / PUSHED_FILE).read_text(encoding="utf-8"))
-        return data if isinstance(data, dict) else {}
-    except (OSError, ValueError):
-        return {}
-
-
-def _in_git_index(root: Path, path: str) -> bool:
-    proc = subprocess.run(["git", "ls-files", "--error-unmatch", "--", path], cwd=root, capture_output=True,
-                          check=False)
-    return proc.returncode == 0
 
 
 class DatasetProvider:
@@ -83,10 +52,10 @@ class DatasetProvider:
     def read(self, address: str, desired: Resource | None, ctx: Context) -> dict[str, Any] | None:
         root = ctx.root
         path = split_address(address)[1]
-        cache = dvcfacts.stat_cache(root, ctx.cache)
+        cache = facts.stat_cache(ctx)
         current = cache.file_md5(path)
-        out = dvcfacts.read_dvcfile(root, path)
-        remote = dvcfacts.default_remote(root)
+        out = facts.read_dvcfile(root, path)
+        remote = facts.default_remote(root)
         state: dict[str, Any] = {
             "dvc": (root / ".dvc").is_dir(),
             "remote": {"name": remote[0], "url": remote[1]} if remote else None,
@@ -94,16 +63,16 @@ class DatasetProvider:
             "md5": current.md5 if current else None,
         }
         if out is None and current is not None:
-            state["in_git"] = _in_git_index(root, path)
+            state["in_git"] = git.is_tracked(root, path)
         md5 = state["tracked_md5"]
         if md5:
-            state["in_cache"] = dvcfacts.in_store(dvcfacts.cache_dir(root), md5)
-            if remote and dvcfacts.is_local_url(remote[1]):
-                state["on_remote"] = dvcfacts.in_store(dvcfacts.local_remote_dir(root, remote[1]), md5)
+            state["in_cache"] = facts.in_store(facts.cache_dir(root), md5)
+            if remote and facts.is_local_url(remote[1]):
+                state["on_remote"] = facts.in_store(facts.local_remote_dir(root, remote[1]), md5)
             elif remote:
                 # A cloud remote is not listed on every plan (slow, needs credentials): what this machine
                 # pushed is known; anything else is unknown (a fresh CI clone pulled it from there), not "missing".
-                state["on_remote"] = True if md5 in _pushed(root).get(remote[1], []) else None
+                state["on_remote"] = True if md5 in pushed(root).get(remote[1], []) else None
         return state
 
     def diff(self, address: str, desired: Resource | None, actual: dict[str, Any] | None, ctx: Context) -> Change:
@@ -119,7 +88,7 @@ class DatasetProvider:
         have = actual.get("remote")
         if have is None:
             reasons.append(f"DVC remote {want['name']!r} is not configured as the default ({want['url']})")
-        elif have["name"] != want["name"] or not _same_url(ctx.root, want["url"], have["url"]):
+        elif have["name"] != want["name"] or not same_url(ctx.root, want["url"], have["url"]):
             reasons.append(f"DVC default remote {have['name']!r} ({have['url']}) -> {want['name']!r} ({want['url']})")
         if md5 is None and tracked is None:
             where = f" ({desired.source})" if desired.source else ""
@@ -146,7 +115,7 @@ class DatasetProvider:
         return Change(address, action, before=actual, after=after, reasons=tuple(reasons), blocked=blocked)
 
     def apply(self, change: Change, ctx: Context) -> dict[str, Any] | None:
-        from mlopsctl.dvcrun import run_dvc
+        from mlopsctl.pipeline.run import run_dvc
 
         root = ctx.root
         path = change.name
@@ -159,43 +128,16 @@ class DatasetProvider:
                 raise MlopsError(f"data file {path} does not exist")
             run_dvc(root, ["pull", f"{path}.dvc"], log=ctx.log)
         else:
-            if not (root / f"{path}.dvc").exists() and _in_git_index(root, path):
-                subprocess.run(["git", "rm", "--cached", "-q", "--", path], cwd=root, check=True, capture_output=True)
+            if not (root / f"{path}.dvc").exists() and git.is_tracked(root, path):
+                git.run(root, "rm", "--cached", "-q", "--", path)
             run_dvc(root, ["add", path], log=ctx.log)
             run_dvc(root, ["push", "-r", want["name"], f"{path}.dvc"], log=ctx.log)
-        out = dvcfacts.read_dvcfile(root, path) or {}
+        out = facts.read_dvcfile(root, path) or {}
         md5 = out.get("md5")
-        remote = dvcfacts.default_remote(root)
-        if md5 and remote and not dvcfacts.is_local_url(remote[1]):
+        remote = facts.default_remote(root)
+        if md5 and remote and not facts.is_local_url(remote[1]):
             record_pushed(root, remote[1], md5)
         return {"path": path, "md5": md5, "remote": want["name"]}
 
     def delete(self, change: Change, ctx: Context) -> None:
         return None  # data is never deleted or untracked
-
-
-def ensure_dvc(root: Path, remote: dict[str, str], ctx: Context) -> None:
-    """``dvc init`` (in the Git repo) and the default remote, when they differ from the spec."""
-    from mlopsctl.dvcrun import run_dvc
-
-    if not (root / ".dvc").is_dir():
-        if not (root / ".git").exists():
-            raise MlopsError(f"{root} is not a Git repository; run `git init` first (DVC tracks data alongside Git)")
-        run_dvc(root, ["init", "-q"], log=ctx.log)
-    have = dvcfacts.default_remote(root)
-    if have is None or have[0] != remote["name"] or not _same_url(root, remote["url"], have[1]):
-        url = remote["url"]
-        if dvcfacts.is_local_url(url):
-            local = Path(url.removeprefix("file://"))
-            (local if local.is_absolute() else root / local).mkdir(parents=True, exist_ok=True)
-        run_dvc(root, ["remote", "add", "-d", "-f", remote["name"], url], log=ctx.log)
-
-
-def record_pushed(root: Path, url: str, md5: str) -> None:
-    from mlopsctl.core.fsafe import write_atomic
-
-    data = _pushed(root)
-    data.setdefault(url, [])
-    if md5 not in data[url]:
-        data[url].append(md5)
-    write_atomic(root / ".mlopsctl" / "cache" / PUSHED_FILE, json.dumps(data))

@@ -20,15 +20,15 @@ import urllib.request
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from mlopsctl import engine
 from mlopsctl.core.model import Action, Change, Resource
 from mlopsctl.errors import MlopsError
 from mlopsctl.monitoring.serving import LABEL as CAPTURE_LABEL
 from mlopsctl.monitoring.serving import capture_label
 from mlopsctl.monitoring.serving import container_options as capture_options
 from mlopsctl.monitoring.serving import describe as describe_capture
-from mlopsctl.providers import _buildctx as bctx
-from mlopsctl.providers.image import find_image
+from mlopsctl.serving import buildctx as bctx
+from mlopsctl.serving import engine
+from mlopsctl.serving.images import find_image, forget_images
 
 if TYPE_CHECKING:
     from docker import DockerClient
@@ -102,7 +102,7 @@ class DeploymentProvider:
     kind = "deployment"
 
     def expand(self, ctx: Context) -> Iterable[Resource]:
-        from mlopsctl.files.serving import served_models
+        from mlopsctl.serving.files import served_models
 
         envs = ctx.project.environments
         for model in served_models(ctx.project):
@@ -232,7 +232,7 @@ class DeploymentProvider:
         if mv is None:
             raise MlopsError(f"{change.address}: {env} serves version {d['version']}, which is not registered")
         bc = bctx.build_context(ctx, model, mv)
-        ctx.cache.pop("image.list", None)
+        forget_images(ctx)
         image = find_image(ctx, model, bc.digest)
         if image is None:
             raise MlopsError(

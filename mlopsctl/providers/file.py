@@ -13,22 +13,33 @@ import difflib
 import os
 import stat as _stat
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mlopsctl.core import digests, fsafe, gitfacts, ownership
 from mlopsctl.core.model import Action, Change, Resource
 from mlopsctl.errors import MlopsError
-from mlopsctl.files import file_sets
+from mlopsctl.files import file_sets, ownership
+from mlopsctl.workspace import fsafe, git
 
 if TYPE_CHECKING:
     from mlopsctl.core.context import Context
     from mlopsctl.files import ManagedFile
 
 KIND = "file"
-_RENDERED = "file.rendered"  # ctx.cache key: path -> full text to write (header included)
-_WANTED = "file.wanted"  # ctx.cache key: path -> ManagedFile, to render lazily
+
+
+@dataclass
+class _Files:
+    """What this run planned for managed files."""
+
+    rendered: dict[str, str] = field(default_factory=dict)
+    """Path -> full text to write (header included)."""
+    wanted: dict[str, ManagedFile] | None = None
+    """Path -> ManagedFile, rendered lazily (None: not expanded yet in this run)."""
+    backup_stamp: str = field(default_factory=lambda: _dt.datetime.now(_dt.UTC).strftime("%Y%m%dT%H%M%SZ"))
+    """One stamp for every backup this run makes."""
 _FORBIDDEN_TOP = {".git", ".mlopsctl", ".dvc"}
 _MAX_DIFF_LINES = 400
 BACKUPS = ".mlopsctl/backups"
@@ -51,12 +62,13 @@ class FileProvider:
     # -- desired ---------------------------------------------------------------------
     def expand(self, ctx: Context) -> Iterable[Resource]:
         memo = _render_memo(ctx)
-        cache = digests.for_context(ctx)
+        cache = ctx.digests
         wanted: dict[str, ManagedFile] = {}
         origin: dict[str, str] = {}
         resources: list[Resource] = []
-        ctx.cache[_RENDERED] = {}
-        ctx.cache[_WANTED] = wanted
+        files = ctx.memo(_Files)
+        files.rendered = {}
+        files.wanted = wanted
         for set_name, fileset in file_sets():
             for mf in fileset(ctx):
                 path = _check_path(mf)
@@ -79,7 +91,7 @@ class FileProvider:
 
         from mlopsctl.files import MANAGED_GLOBS
 
-        cache = digests.for_context(ctx)
+        cache = ctx.digests
         root = os.fspath(ctx.root)
         seen: set[str] = set()
         for pattern in MANAGED_GLOBS:
@@ -103,7 +115,7 @@ class FileProvider:
         return _read(ctx, _name(address), cached=True)
 
     def diff(self, address: str, desired: Resource | None, actual: dict[str, Any] | None, ctx: Context) -> Change:
-        from mlopsctl.core.plan import fingerprint
+        from mlopsctl.core.model import fingerprint
 
         path = _name(address)
         if ctx.destroy:
@@ -129,7 +141,7 @@ class FileProvider:
         backup = _protect(ctx, change, path, actual)
         mode = int(change.payload.get("mode") or (change.after or {}).get("mode") or "644", 8)
         fsafe.write_atomic(full, content.encode("utf-8"), mode)
-        digests.for_context(ctx).forget(full)
+        ctx.digests.forget(full)
         facts: dict[str, Any] = {"path": path, "digest": (change.after or {}).get("digest")}
         if backup:
             facts["backup"] = backup
@@ -146,7 +158,7 @@ class FileProvider:
             raise MlopsError(f"{path} was not written by mlopsctl; it is left alone")
         backup = _protect(ctx, change, path, actual)
         full.unlink()
-        digests.for_context(ctx).forget(full)
+        ctx.digests.forget(full)
         if backup:
             ctx.log(f"{path}: deleted content kept at {backup}")
         fsafe.prune_empty_dirs(ctx.root, full.parent)
@@ -191,33 +203,30 @@ def _resource(mf: ManagedFile, path: str, body_digest: str) -> Resource:
 
 
 def _render_memo(ctx: Context) -> Any:
-    from mlopsctl.core.templating import RenderMemo
+    from mlopsctl.files.templating import RenderMemo
 
-    memo = ctx.cache.get("file.render_memo")
-    if not isinstance(memo, RenderMemo):
-        memo = ctx.cache["file.render_memo"] = RenderMemo(ctx.root)
-    return memo
+    return ctx.memo(RenderMemo, lambda: RenderMemo(ctx.root))
 
 
 def _render(ctx: Context, path: str, mf: ManagedFile) -> tuple[str, str]:
     """Render one managed file: (full text with header, body digest); kept for this run."""
-    from mlopsctl.core.templating import render
+    from mlopsctl.files.templating import render
 
     body = render(mf.template, mf.context)
     digest = ownership.body_digest(body.encode("utf-8"))
     text = ownership.compose(body, path, mf.template, digest)
-    ctx.cache.setdefault(_RENDERED, {})[path] = text
+    ctx.memo(_Files).rendered[path] = text
     return text, digest
 
 
 def _rendered(ctx: Context, path: str) -> str:
     """The text planned for ``path``; renders it now if expand took its digest from the memo."""
-    done = ctx.cache.get(_RENDERED) or {}
-    if path in done:
-        return str(done[path])
-    if _WANTED not in ctx.cache:
+    files = ctx.memo(_Files)
+    if path in files.rendered:
+        return files.rendered[path]
+    if files.wanted is None:
         FileProvider().expand(ctx)
-    mf = ctx.cache[_WANTED].get(path)
+    mf = (files.wanted or {}).get(path)
     if mf is None:
         raise MlopsError(f"{path} is no longer produced by any file set; run mlopsctl plan again")
     return _render(ctx, path, mf)[0]
@@ -249,7 +258,7 @@ def _read(ctx: Context, path: str, *, cached: bool) -> dict[str, Any] | None:
         return {"exists": True, "type": "directory"}
     if not _stat.S_ISREG(st.st_mode):
         return {"exists": True, "type": "other"}
-    facts = digests.for_context(ctx).memo(path, "file.facts", _facts, st=st) if cached else _facts(Path(full))
+    facts = ctx.digests.memo(path, "file.facts", _facts, st=st) if cached else _facts(Path(full))
     return {"exists": True, "type": "file", **facts, "mode": f"{_stat.S_IMODE(st.st_mode):04o}"}
 
 
@@ -320,12 +329,12 @@ def _diff_write(ctx: Context, address: str, path: str, desired: Resource, actual
 def _guard_hand_edit(ctx: Context, change: Change, path: str) -> Change:
     """Allow losing a hand edit only when Git has it, or when forced (with a backup)."""
     data = (ctx.root / path).read_bytes()
-    if gitfacts.committed_blob_equals(ctx.root, path, data):
-        head = gitfacts.head_commit(ctx.root)
+    if git.committed_blob_equals(ctx.root, path, data):
+        head = git.head_commit(ctx.root)
         return change.with_(
             reasons=(
                 *change.reasons,
-                f"the edited version is committed in Git at HEAD {gitfacts.short(head)}; nothing is lost",
+                f"the edited version is committed in Git at HEAD {git.short(head)}; nothing is lost",
             ),
         )
     if ctx.force:
@@ -366,7 +375,7 @@ def _exec_bit(mode: str) -> bool:
 # -- helpers: apply ------------------------------------------------------------------
 def _verify(ctx: Context, change: Change) -> dict[str, Any] | None:
     """Re-read the file from disk and refuse if it is not what the plan saw, or is blocked."""
-    from mlopsctl.core.plan import fingerprint
+    from mlopsctl.core.model import fingerprint
 
     path = change.name
     if change.blocked and not ctx.force:
@@ -396,7 +405,7 @@ def _protect(ctx: Context, change: Change, path: str, actual: dict[str, Any] | N
         return None  # the hand edit is exactly the new body: nothing is lost
     data = (ctx.root / path).read_bytes()
     promised = change.payload.get("backup")
-    if not promised and gitfacts.committed_blob_equals(ctx.root, path, data):
+    if not promised and git.committed_blob_equals(ctx.root, path, data):
         return None
     target = fsafe.free_name(ctx.root / (promised or _backup_path(ctx, path)))
     fsafe.write_atomic(target, data, _stat.S_IMODE(os.stat(ctx.root / path).st_mode))
@@ -404,7 +413,7 @@ def _protect(ctx: Context, change: Change, path: str, actual: dict[str, Any] | N
 
 
 def _backup_path(ctx: Context, path: str) -> str:
-    stamp = ctx.cache.setdefault("file.backup_stamp", _dt.datetime.now(_dt.UTC).strftime("%Y%m%dT%H%M%SZ"))
+    stamp = ctx.memo(_Files).backup_stamp
     return f"{BACKUPS}/{stamp}/{path}"
 
 

@@ -16,52 +16,16 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mlopsctl import engine
 from mlopsctl.core.model import Action, Change, Resource
 from mlopsctl.errors import MlopsError, UnavailableError
-from mlopsctl.providers import _buildctx as bctx
+from mlopsctl.serving import buildctx as bctx
+from mlopsctl.serving import engine
+from mlopsctl.serving.images import find_image, forget_images, list_images
 
 if TYPE_CHECKING:
     from docker import DockerClient
 
     from mlopsctl.core.context import Context
-
-_LIST_KEY = "image.list"
-
-
-def list_images(ctx: Context) -> list[dict[str, Any]]:
-    """This project's images as plain data (one engine call per run; dropped after a build)."""
-    cached = ctx.cache.get(_LIST_KEY)
-    if cached is not None:
-        return list(cached)
-    client = engine.client()
-    out = []
-    for img in client.images.list(filters={"label": f"{bctx.LABEL_PROJECT}={ctx.project.name}"}):
-        labels = img.labels or {}
-        parts = bctx.parse_parts(labels.get(bctx.LABEL_PARTS) or "")
-        out.append(
-            {
-                "id": img.id,
-                "model": labels.get(bctx.LABEL_MODEL, ""),
-                "version": int(labels[bctx.LABEL_VERSION]) if str(labels.get(bctx.LABEL_VERSION, "")).isdigit() else 0,
-                "digest": labels.get(bctx.LABEL_DIGEST, ""),
-                "parts": parts,
-                "tags": sorted(img.tags),
-                "created": str(img.attrs.get("Created") or ""),
-            }
-        )
-    # Oldest first: the last image of a version is the one its v<N> tag points to.
-    out.sort(key=lambda i: (i["model"], i["version"], i["created"], i["digest"]))
-    ctx.cache[_LIST_KEY] = out
-    return list(out)
-
-
-def find_image(ctx: Context, model: str, digest: str) -> dict[str, Any] | None:
-    for img in list_images(ctx):
-        if img["model"] == model and img["digest"] == digest:
-            return img
-    return None
-
 
 def _wanted(ctx: Context, model: str, serve: dict[str, Any]) -> tuple[dict[int, tuple[list[str], bctx.BuildContext]], list[str]]:
     """Version -> (environments, build context), plus "known after apply" notes."""
@@ -83,7 +47,7 @@ class ImageProvider:
     kind = "image"
 
     def expand(self, ctx: Context) -> Iterable[Resource]:
-        from mlopsctl.files.serving import TEMPLATES, served_models
+        from mlopsctl.serving.files import TEMPLATES, served_models
 
         for model in served_models(ctx.project):
             doc = ctx.project.models[model]
@@ -102,7 +66,7 @@ class ImageProvider:
     def existing(self, ctx: Context) -> Iterable[str]:
         # Images outlive the specs that made them (a rollback reuses one); only an explicit
         # `destroy --images` lists them for deletion.
-        if not (ctx.destroy and ctx.cache.get("destroy_images")) or not engine.available():
+        if not (ctx.destroy and ctx.destroy_images) or not engine.available():
             return []
         return sorted({f"{self.kind}.{img['model']}" for img in list_images(ctx) if img["model"]})
 
@@ -121,7 +85,7 @@ class ImageProvider:
         model = address.partition(".")[2]
         unknown = actual is not None and actual.get("engine") == "unreachable"
         if desired is None:
-            if actual and not unknown and ctx.destroy and ctx.cache.get("destroy_images"):
+            if actual and not unknown and ctx.destroy and ctx.destroy_images:
                 n = len(actual["images"])
                 return Change(address, Action.DELETE, before=actual, reasons=(f"remove {n} image(s) (destroy --images)",),
                               model=model, requires=engine.REQUIRES)
@@ -155,14 +119,14 @@ class ImageProvider:
         client = engine.client()
         model = change.name
         desired = change.payload.get("desired") or {}
-        ctx.cache.pop(_LIST_KEY, None)
+        forget_images(ctx)
         wanted, _ = _wanted(ctx, model, desired.get("serve") or bctx.serve_refs(ctx, model))
         built: dict[str, Any] = {}
         for version, (_envs, bc) in wanted.items():
             if find_image(ctx, model, bc.digest) is not None:
                 continue
             built[f"v{version}"] = build(ctx, client, bc)
-            ctx.cache.pop(_LIST_KEY, None)
+            forget_images(ctx)
         return {"built": built}
 
     def delete(self, change: Change, ctx: Context) -> None:
@@ -170,7 +134,7 @@ class ImageProvider:
         from docker.errors import APIError, NotFound
 
         model = change.name
-        ctx.cache.pop(_LIST_KEY, None)
+        forget_images(ctx)
         for img in list_images(ctx):
             if img["model"] != model:
                 continue
@@ -181,7 +145,7 @@ class ImageProvider:
             except APIError as e:
                 raise MlopsError(f"cannot remove image {', '.join(img['tags']) or img['id']}: {e.explanation}") from None
             ctx.log(f"image.{model}: removed {', '.join(img['tags']) or bctx.short(img['id'])}")
-        ctx.cache.pop(_LIST_KEY, None)
+        forget_images(ctx)
 
 
 def build(ctx: Context, client: DockerClient, bc: bctx.BuildContext, *, nocache: bool = False) -> dict[str, Any]:

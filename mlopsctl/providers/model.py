@@ -13,28 +13,19 @@ Versions are history and are never deleted: this kind reports no existing resour
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlopsctl.core.model import Action, Change, Resource
 from mlopsctl.errors import MlopsError
+from mlopsctl.registry.fmt import metrics_text
 
 if TYPE_CHECKING:
     from mlopsctl.core.context import Context
-    from mlopsctl.core.specs_model import SpecDoc
     from mlopsctl.registry.outputs import Outputs
     from mlopsctl.registry.state import ModelRegistry
-
-
-def fmt_number(x: float) -> str:
-    """Metric values for people: at most four decimals, no trailing zeros."""
-    text = f"{x:.4f}".rstrip("0").rstrip(".")
-    return text if text not in ("", "-0") else "0"
-
-
-def metrics_text(metrics: dict[str, float], order: Iterable[str] = ()) -> str:
-    names = [m for m in order if m in metrics] + sorted(m for m in metrics if m not in set(order))
-    return ", ".join(f"{m} {fmt_number(metrics[m])}" for m in names)
+    from mlopsctl.specs.model import SpecDoc
 
 
 def baseline_metrics(spec: dict[str, Any], reg: ModelRegistry) -> dict[str, float] | None:
@@ -57,14 +48,17 @@ def failed_gates(spec: dict[str, Any], metrics: dict[str, float], reg: ModelRegi
     return [r.message for r in results if not r.passed]
 
 
-def _head(ctx: Context) -> str | None:
-    from mlopsctl.core.gitfacts import head_commit
+@dataclass(frozen=True)
+class _Head:
+    """HEAD as of this run (read once)."""
 
-    key = "registry.head"
-    if key not in ctx.cache:
-        ctx.cache[key] = head_commit(ctx.root)
-    head = ctx.cache[key]
-    return head if isinstance(head, str) else None
+    commit: str | None
+
+
+def _head(ctx: Context) -> str | None:
+    from mlopsctl.workspace.git import head_commit
+
+    return ctx.memo(_Head, lambda: _Head(head_commit(ctx.root))).commit
 
 
 def commit_conflict(model: str, reg: ModelRegistry, head: str | None) -> str | None:

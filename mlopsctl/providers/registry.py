@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from mlopsctl.core.model import Action, Change, Resource
 from mlopsctl.errors import MlopsError
-from mlopsctl.providers.model import fmt_number
+from mlopsctl.registry.fmt import fmt_number
 
 if TYPE_CHECKING:
     from mlopsctl.core.context import Context
@@ -54,7 +54,7 @@ def metric_deltas(old: ModelVersion, new: ModelVersion, order: Iterable[str] = (
 
 
 def describe_move(env: str, current: ModelVersion | None, target: ModelVersion, order: Iterable[str]) -> str:
-    from mlopsctl.providers.model import metrics_text
+    from mlopsctl.registry.fmt import metrics_text
 
     if current is None:
         text = metrics_text(target.metrics, order)

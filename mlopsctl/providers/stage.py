@@ -12,12 +12,13 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from mlopsctl import dvcfacts
 from mlopsctl.core.model import Action, Change, Resource
 from mlopsctl.errors import MlopsError, SpecError
-from mlopsctl.training.pipeline import StageDef
+from mlopsctl.pipeline import facts
+from mlopsctl.pipeline.stages import StageDef
 
 if TYPE_CHECKING:
     from mlopsctl.core.context import Context
@@ -44,7 +45,7 @@ class StageProvider:
     kind = "stage"
 
     def expand(self, ctx: Context) -> Iterable[Resource]:
-        from mlopsctl.files.pipeline import stage_defs
+        from mlopsctl.pipeline.files import stage_defs
 
         for s in stage_defs(ctx):
             doc = ctx.project.models[s.model]
@@ -63,10 +64,10 @@ class StageProvider:
         if desired is None:
             return None
         sdef = _def_from(desired.desired)
-        cache = dvcfacts.stat_cache(ctx.root, ctx.cache)
-        lock = dvcfacts.load_lock(ctx.root, cache)
+        cache = facts.stat_cache(ctx)
+        lock = facts.load_lock(ctx.root, cache)
         entry = lock.get(sdef.name)
-        reasons, current = dvcfacts.stage_status(ctx.root, sdef, entry, cache, ignore=_ignore(ctx))
+        reasons, current = facts.stage_status(ctx.root, sdef, entry, cache, ignore=_ignore(ctx))
         return {
             "ran": entry is not None,
             "locked": None if entry is None else {
@@ -134,8 +135,8 @@ class StageProvider:
         return "\n".join(problems) or None
 
     def apply(self, change: Change, ctx: Context) -> dict[str, Any] | None:
-        from mlopsctl.dvcrun import run_dvc
-        from mlopsctl.providers.dataset import desired_remote, ensure_dvc
+        from mlopsctl.pipeline.repo import desired_remote, ensure_dvc
+        from mlopsctl.pipeline.run import run_dvc
         from mlopsctl.training.contract import check_file
 
         sdef = _def_from(change.payload["desired"])
@@ -150,13 +151,13 @@ class StageProvider:
         ctx.log(f"  dvc repro {sdef.name}")
         run_dvc(root, ["repro", sdef.name], log=ctx.log, what=f"dvc repro {sdef.name}")
         seconds = time.monotonic() - started
-        cache = dvcfacts.stat_cache(root, ctx.cache)
-        entry = dvcfacts.load_lock(root, cache).get(sdef.name)
-        left, current = dvcfacts.stage_status(root, sdef, entry, cache, ignore=_ignore(ctx))
+        cache = facts.stat_cache(ctx)
+        entry = facts.load_lock(root, cache).get(sdef.name)
+        left, current = facts.stage_status(root, sdef, entry, cache, ignore=_ignore(ctx))
         if left:
             raise MlopsError(f"stage {sdef.name} is still out of date after `dvc repro`: "
                              + "; ".join(r.text for r in left))
-        if dvcfacts.default_remote(root) is not None:
+        if facts.default_remote(root) is not None:
             run_dvc(root, ["push", sdef.name], log=ctx.log, what=f"dvc push {sdef.name}")
         cache.save()
         metrics = None
@@ -171,9 +172,12 @@ class StageProvider:
         return None
 
 
+@dataclass(frozen=True)
+class _Ignored:
+    """Names .dvcignore excludes, read once per run."""
+
+    names: frozenset[str]
+
+
 def _ignore(ctx: Context) -> frozenset[str]:
-    key = "stage.dvcignore"
-    if key not in ctx.cache:
-        ctx.cache[key] = dvcfacts.dvcignore_names(ctx.root)
-    names: frozenset[str] = ctx.cache[key]
-    return names
+    return ctx.memo(_Ignored, lambda: _Ignored(facts.dvcignore_names(ctx.root))).names

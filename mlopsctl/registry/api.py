@@ -23,7 +23,6 @@ if TYPE_CHECKING:
 
 __all__ = ["ModelVersion", "assignment", "forget", "list_versions", "materialize", "resolve", "state_for"]
 
-_CACHE_KEY = "registry.state"
 
 
 def list_versions(root: Path, model: str) -> list[ModelVersion]:
@@ -43,11 +42,7 @@ def assignment(root: Path, model: str, env: str) -> ModelVersion | None:
 
 def state_for(ctx: Context) -> RegistryState:
     """The registry as of this run (tags read once per plan; :func:`forget` after writing one)."""
-    state = ctx.cache.get(_CACHE_KEY)
-    if not isinstance(state, RegistryState):
-        state = RegistryState.read(Path(ctx.root))
-        ctx.cache[_CACHE_KEY] = state
-    return state
+    return ctx.memo(RegistryState, lambda: RegistryState.read(Path(ctx.root)))
 
 
 def model_registry(ctx: Context, model: str) -> ModelRegistry:
@@ -55,7 +50,7 @@ def model_registry(ctx: Context, model: str) -> ModelRegistry:
 
 
 def forget(ctx: Context) -> None:
-    ctx.cache.pop(_CACHE_KEY, None)
+    ctx.forget(RegistryState)
 
 
 # --------------------------------------------------------------------------- materialize

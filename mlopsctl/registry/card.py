@@ -64,7 +64,7 @@ def render_card(mv: ModelVersion, environments: list[str], description: str | No
     from jinja2 import FileSystemLoader, StrictUndefined
     from jinja2.sandbox import SandboxedEnvironment
 
-    from mlopsctl.paths import TEMPLATES
+    from mlopsctl.workspace.paths import TEMPLATES
 
     env = SandboxedEnvironment(
         loader=FileSystemLoader(str(TEMPLATES)),

@@ -16,7 +16,7 @@ from mlopsctl.errors import MlopsError
 
 if TYPE_CHECKING:
     from mlopsctl.core.context import Context
-    from mlopsctl.core.specs_model import SpecDoc
+    from mlopsctl.specs.model import SpecDoc
 
 
 def artifact_path(model: str) -> str:
@@ -62,7 +62,6 @@ def read_outputs(
 
     ``with_lineage``: also parse lineage.json (needed only when registering; a plan skips it).
     """
-    from mlopsctl.core.digests import for_context
 
     root = Path(ctx.root)
     art = root / artifact_path(model)
@@ -74,7 +73,7 @@ def read_outputs(
         raise MlopsError(f"metrics file {met} must hold a JSON object of metric -> number")
     lin_file = root / lineage_path(model)
     lineage = _load_json(lin_file, "lineage file") if with_lineage and lin_file.is_file() else None
-    cache = for_context(ctx)
+    cache = ctx.digests
     return Outputs(
         model=model,
         path=artifact_path(model),
@@ -114,9 +113,8 @@ def complete_lineage(ctx: Context, doc: SpecDoc, outputs: Outputs, commit: str) 
         data_rel = str((spec.get("data") or {}).get("path") or "")
         data_file = Path(ctx.root) / data_rel
         if data_rel and data_file.is_file():
-            from mlopsctl.core.digests import for_context
 
-            cache = for_context(ctx)
+            cache = ctx.digests
             lineage["data"] = {
                 "path": data_rel,
                 "md5": cache.digest(data_file, "md5"),

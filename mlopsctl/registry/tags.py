@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -126,15 +125,9 @@ def parse_message(message: str) -> dict[str, Any] | None:
 
 
 def _git(root: Path, *args: str, env: dict[str, str] | None = None, input: str | None = None) -> str:
-    try:
-        proc = subprocess.run(
-            ["git", *args], cwd=root, capture_output=True, text=True, env=env, input=input, check=False
-        )
-    except FileNotFoundError:
-        raise MlopsError("git is not installed; the model registry lives in Git tags") from None
-    if proc.returncode != 0:
-        raise MlopsError(f"git {' '.join(args[:2])} failed in {root}: {proc.stderr.strip() or proc.stdout.strip()}")
-    return proc.stdout
+    from mlopsctl.workspace import git
+
+    return git.run(root, *args, env=env, input=input)
 
 
 def read_tags(root: Path) -> list[TagRecord]:
@@ -187,18 +180,21 @@ def events(records: list[TagRecord]) -> list[Event]:
 
 def head_commit(root: Path) -> str:
     """The commit HEAD points to; a clear error in a repository without commits."""
-    try:
-        return _git(root, "rev-parse", "--verify", "-q", "HEAD^{commit}").strip()
-    except MlopsError:
+    from mlopsctl.workspace import git
+
+    head = git.head_commit(root)
+    if head is None:
         raise MlopsError(
             f"{root} has no commit yet: commit the specs first (a model version is a tag on the commit it was trained from)"
-        ) from None
+        )
+    return head
 
 
 def _identity_env(root: Path) -> dict[str, str]:
     env = dict(os.environ)
-    probe = subprocess.run(["git", "var", "GIT_COMMITTER_IDENT"], cwd=root, capture_output=True, env=env, check=False)
-    if probe.returncode != 0:
+    from mlopsctl.workspace import git
+
+    if git.output(root, "var", "GIT_COMMITTER_IDENT") is None:
         # A bare CI runner has no identity; a tag still needs a tagger.
         env.setdefault("GIT_COMMITTER_NAME", "mlopsctl")
         env["GIT_COMMITTER_EMAIL"] = env.get("GIT_COMMITTER_EMAIL") or "mlopsctl@localhost"

@@ -12,13 +12,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from mlopsctl.core.specs_model import SpecDoc
 from mlopsctl.errors import Location, MlopsError, Problem, SpecError
+from mlopsctl.specs.model import SpecDoc
 
 
 def spec_doc(root: Path, spec_path: str) -> SpecDoc:
     """The model spec with key locations, for messages (no validation: the trainer reads params)."""
-    from mlopsctl.core.yamlio import parse
+    from mlopsctl.specs.yamlio import parse
 
     try:
         raw = (root / spec_path).read_bytes()

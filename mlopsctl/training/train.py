@@ -12,7 +12,6 @@ import datetime as _dt
 import difflib
 import json
 import platform
-import subprocess
 import sys
 import threading
 import time
@@ -23,23 +22,21 @@ from typing import Any
 
 from mlopsctl import __version__
 from mlopsctl.errors import MlopsError, Problem, SpecError
-from mlopsctl.training.pipeline import artifacts_dir, params_path, training_params
+from mlopsctl.pipeline.stages import artifacts_dir, params_path, training_params
+from mlopsctl.workspace.git import head_commit
 
 
 class Progress:
-    """Phases with elapsed time on stderr: a live spinner on a terminal, plain lines (and a
-    heartbeat during long phases) otherwise, e.g. under ``dvc repro`` in CI."""
+    """Phases with elapsed time on stderr: a live spinner on the console the command passes (a
+    terminal), plain lines (and a heartbeat during long phases) otherwise, e.g. under
+    ``dvc repro`` in CI."""
 
-    def __init__(self, model: str, enabled: bool = True, heartbeat: float = 15.0) -> None:
+    def __init__(self, model: str, enabled: bool = True, heartbeat: float = 15.0, console: Any = None) -> None:
         self.model = model
         self.enabled = enabled
         self.heartbeat = heartbeat
         self.started = time.monotonic()
-        self._console: Any = None
-        if enabled and sys.stderr.isatty():
-            from rich.console import Console
-
-            self._console = Console(stderr=True)
+        self._console: Any = console if enabled else None
 
     def line(self, text: str) -> None:
         if not self.enabled:
@@ -78,7 +75,7 @@ class Progress:
 def load_params(root: Path, model: str) -> dict[str, Any]:
     """``params/<model>.yaml`` when rendered; else derived from ``models/<model>.yaml`` (so the
     trainer also runs before the first apply)."""
-    from mlopsctl.dvcfacts import _yaml_load
+    from mlopsctl.pipeline.facts import _yaml_load
 
     path = root / params_path(model)
     if path.is_file():
@@ -93,15 +90,6 @@ def load_params(root: Path, model: str) -> dict[str, Any]:
         raise MlopsError(f"no model {model!r}: neither {params_path(model)} nor models/{model}.yaml exists{hint}")
     data = _yaml_load(spec.read_text(encoding="utf-8")) or {}
     return training_params(model, data, f"models/{model}.yaml")
-
-
-def _git_head(root: Path) -> str | None:
-    try:
-        proc = subprocess.run(["git", "rev-parse", "--verify", "-q", "HEAD"], cwd=root, capture_output=True,
-                              text=True, check=False, timeout=30)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return proc.stdout.strip() or None
 
 
 def _scorers(metrics: list[str], doc: Any, spec_path: str) -> dict[str, Any]:
@@ -125,19 +113,21 @@ def _scorers(metrics: list[str], doc: Any, spec_path: str) -> dict[str, Any]:
 
 
 def _write_json(path: Path, data: Any) -> None:
-    from mlopsctl.core.fsafe import write_atomic
+    from mlopsctl.workspace.fsafe import write_atomic
 
     write_atomic(path, json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
 
 
-def train(root: Path, model: str, *, progress: bool = True) -> dict[str, float]:
-    """Train ``model`` and write its artifacts; returns the metrics. MlopsError on bad input."""
-    from mlopsctl.dvcfacts import md5_file, sha256_file
+def train(root: Path, model: str, *, progress: bool = True, console: Any = None) -> dict[str, float]:
+    """Train ``model`` and write its artifacts; returns the metrics. MlopsError on bad input.
+
+    ``console``: a rich Console for a live spinner (the command passes one on a terminal)."""
+    from mlopsctl.pipeline.facts import md5_file, sha256_file
     from mlopsctl.training.contract import check_file
     from mlopsctl.training.estimators import make_estimator, spec_doc
 
     root = root.resolve()
-    prog = Progress(model, progress)
+    prog = Progress(model, progress, console=console)
     params = load_params(root, model)
     spec_path = str(params.get("spec") or f"models/{model}.yaml")
     doc = spec_doc(root, spec_path)
@@ -178,7 +168,7 @@ def train(root: Path, model: str, *, progress: bool = True) -> dict[str, float]:
     data_path = str(params["data"]["path"])
     out = root / artifacts_dir(model)
     with prog.phase(f"write {artifacts_dir(model)}/"):
-        from mlopsctl.core.fsafe import write_atomic
+        from mlopsctl.workspace.fsafe import write_atomic
 
         out.mkdir(parents=True, exist_ok=True)
         tmp = out / ".model.joblib.tmp"
@@ -197,7 +187,7 @@ def train(root: Path, model: str, *, progress: bool = True) -> dict[str, float]:
             "preprocessing": params.get("preprocessing") or "auto",
             "split": split or None,
             "cv": cv or None,
-            "code_commit": _git_head(root),
+            "code_commit": head_commit(root),
             "python": platform.python_version(),
             "sklearn": sklearn.__version__,
             # The serving image pins these too, so it unpickles with what trained the model.

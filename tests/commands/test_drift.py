@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "monitoring"))
-
-from monitor_builders import shifted_csv
+from tests.monitoring.monitor_builders import shifted_csv
 
 
 def test_same_distribution_no_drift_json(cli: Any, served: Path) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from builders import run_mlopsctl
+from tests.builders import run_mlopsctl
 
 
 def test_unexpected_error_is_one_line_and_a_log_and_debug_shows_the_traceback(repo: Path, tmp_path: Path) -> None:

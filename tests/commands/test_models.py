@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "registry"))
-
-from registry_builders import assign, gto_show, register, retrain_and_register, set_model
+from tests.registry.registry_builders import assign, gto_show, register, retrain_and_register, set_model
 
 
 @pytest.fixture

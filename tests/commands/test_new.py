@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from mlopsctl.providers.base import PROVIDERS
+from mlopsctl.core.provider import PROVIDERS
 
 
 def _missing_providers() -> list[str]:

@@ -63,8 +63,8 @@ def test_github_annotations(cli: Any, repo: Path) -> None:
 
 
 def test_annotation_escaping() -> None:
+    from mlopsctl.ci.annotations import annotation
     from mlopsctl.errors import Location, Problem
-    from mlopsctl.render.annotations import annotation
 
     p = Problem(Location("models/a,b:c.yaml", 1, 2), "100% wrong\nreally", path="x")
     assert annotation(p, root=Path("/nowhere")) == (

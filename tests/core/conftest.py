@@ -1,17 +1,12 @@
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from notes import NoteProvider
-
-from mlopsctl.providers import base
+from mlopsctl.core import provider as base
+from tests.core.notes import NoteProvider
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ from typing import Any
 
 from mlopsctl.core.context import Context
 from mlopsctl.core.model import Action, Change, Resource
-from mlopsctl.core.specs_model import Project, SpecDoc
 from mlopsctl.errors import MlopsError
+from mlopsctl.specs.model import Project, SpecDoc
 
 
 class NoteProvider:

@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-from notes import make_project
 
 from mlopsctl.core import planfile
 from mlopsctl.core.apply import execute
@@ -15,6 +14,7 @@ from mlopsctl.core.model import Action, Plan
 from mlopsctl.core.plan import check_fresh, compute_plan
 from mlopsctl.core.state import Journal, last_steps, read_history
 from mlopsctl.errors import ApplyError, MlopsError, StalePlanError
+from tests.core.notes import make_project
 
 
 def ctx_for(root: Path) -> Context:

@@ -56,7 +56,6 @@ def test_kill_9_releases_the_lock(tmp_path: Path) -> None:
 
 def test_lock_timeout_waits_for_the_holder(tmp_path: Path) -> None:
     proc = hold_in_child(tmp_path)
-    started = time.monotonic()
 
     def finish_soon() -> None:
         time.sleep(0.5)
@@ -65,9 +64,8 @@ def test_lock_timeout_waits_for_the_holder(tmp_path: Path) -> None:
     import threading
 
     threading.Thread(target=finish_soon).start()
-    with ApplyLock(tmp_path, "mlopsctl apply", timeout=10):
+    with ApplyLock(tmp_path, "mlopsctl apply", timeout=10):  # raises LockError if never released
         pass
-    assert time.monotonic() - started < 9
     proc.wait()
 
 

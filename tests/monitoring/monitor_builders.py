@@ -11,16 +11,13 @@ from __future__ import annotations
 import json
 import platform
 import shutil
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "registry"))
-
-from builders import git, iris_like_csv
-from registry_builders import assign, register, registry_repo, track
+from tests.builders import git, iris_like_csv
+from tests.registry.registry_builders import assign, register, registry_repo, track
 
 FEATURES = ("sepal_length", "sepal_width", "petal_length", "petal_width")
 MONITOR = {"drift": {"method": "psi", "threshold": 0.2}, "schedule": "0 6 * * 1",
@@ -105,7 +102,7 @@ def shifted_csv(shift: float = 0.0, seed: int = 5, rows_per_class: int = 40, col
 def build_applied(base: Path) -> Path:
     """``base/repo`` after a real ``mlopsctl apply`` (DVC-tracked data, the trainer's profile, v1
     registered), committed and pushed to a bare ``base/origin.git``; ``incoming/`` exists."""
-    from builders import make_repo, run_mlopsctl
+    from tests.builders import make_repo, run_mlopsctl
 
     root = make_repo(base, model={"monitor": MONITOR})
     proc = run_mlopsctl(["apply", "--auto-approve"], root)

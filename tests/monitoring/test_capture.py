@@ -72,8 +72,8 @@ def test_truncated_last_line_is_skipped(tmp_path: Path) -> None:
 
 
 def test_serving_image_gets_the_same_source() -> None:
-    from mlopsctl.core.templating import render
-    from mlopsctl.files.serving import TEMPLATES, capture_source
+    from mlopsctl.files.templating import render
+    from mlopsctl.serving.files import TEMPLATES, capture_source
 
     assert TEMPLATES["capture.py"] == "docker/capture.py.j2"
     assert render("docker/capture.py.j2", {"capture_source": capture_source()}) == Path(capture.__file__).read_text()

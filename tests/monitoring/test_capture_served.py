@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-import sys
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,10 +12,8 @@ from typing import Any
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from builders import FEATURES, git, model_spec, to_yaml
-from engine.serving_repo import base_image, cleanup, context, fit, free_ports, new_repo, register, unique_project
+from tests.builders import FEATURES, git, model_spec, to_yaml
+from tests.serving.serving_repo import base_image, cleanup, context, fit, free_ports, new_repo, register, unique_project
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
@@ -34,8 +31,8 @@ def deployed(tmp_path: Path) -> Iterator[tuple[Path, int]]:
 
     from mlopsctl.core.model import Action
     from mlopsctl.core.plan import diff_one
+    from mlopsctl.core.provider import get_provider
     from mlopsctl.monitoring.profile import write_profile
-    from mlopsctl.providers.base import get_provider
 
     project = unique_project()
     [port] = free_ports(1)

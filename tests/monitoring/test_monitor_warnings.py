@@ -7,10 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "registry"))
-
-from monitor_builders import shifted_csv
-from registry_builders import context
+from tests.monitoring.monitor_builders import shifted_csv
+from tests.registry.registry_builders import context
 
 
 def test_warns_after_a_drifted_check_until_a_newer_version(cli: Any, served: Path) -> None:
@@ -26,8 +24,8 @@ def test_warns_after_a_drifted_check_until_a_newer_version(cli: Any, served: Pat
     assert warning.startswith("iris v1: the last drift check (new.csv, ") and "drift: psi" in warning
     assert "on petal_width" in warning and "`mlopsctl drift iris --data new.csv`" in warning
     # a newer version registered since: the drift was answered by retraining
-    from monitor_builders import train_with_profile
-    from registry_builders import register, track
+    from tests.monitoring.monitor_builders import train_with_profile
+    from tests.registry.registry_builders import register, track
 
     (served / "data/iris.csv").write_text(shifted_csv(1.5), encoding="utf-8")
     train_with_profile(served)
@@ -37,11 +35,10 @@ def test_warns_after_a_drifted_check_until_a_newer_version(cli: Any, served: Pat
 
 
 def test_not_for_models_that_are_not_deployed(cli: Any, served: Path) -> None:
-    from monitor_builders import MONITOR
-    from registry_builders import set_model
-
     from mlopsctl.monitoring.state import local_path
     from mlopsctl.monitoring.warnings import plan_warnings
+    from tests.monitoring.monitor_builders import MONITOR
+    from tests.registry.registry_builders import set_model
 
     (served / "new.csv").write_text(shifted_csv(1.5), encoding="utf-8")
     assert cli("drift", "iris", "--data", "new.csv", repo=served).exit_code == 0

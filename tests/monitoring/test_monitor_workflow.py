@@ -3,13 +3,10 @@ model (captured requests) and a plain one, and passing the same three checkers a
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "files"))
-
-from builders import make_repo, model_spec, to_yaml
-from workflow_checks import lint, render_workflows
+from tests.builders import make_repo, model_spec, to_yaml
+from tests.ci.workflow_checks import lint, render_workflows
 
 MONITOR = ".github/workflows/mlops-monitor.yml"
 

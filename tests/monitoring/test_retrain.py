@@ -5,19 +5,16 @@ the reason the model retrains. Never a push to the default branch."""
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "registry"))
-
-from builders import git
-from fake_github import TOKEN, FakePulls, fake_pulls
-from monitor_builders import build_applied, copy_applied, shifted_csv
-from registry_builders import context, dvc
+from tests.builders import git
+from tests.monitoring.fake_github import TOKEN, FakePulls, fake_pulls
+from tests.monitoring.monitor_builders import build_applied, copy_applied, shifted_csv
+from tests.registry.registry_builders import context, dvc
 
 
 @pytest.fixture

@@ -19,8 +19,8 @@ import pytest
 
 from mlopsctl.core.context import Context
 from mlopsctl.core.model import Action, Change
-from mlopsctl.core.specs_model import Project, SpecDoc
 from mlopsctl.files import ManagedFile
+from mlopsctl.specs.model import Project, SpecDoc
 
 FILESET_MODULE = "mlopsctl_test_fileset"
 
@@ -36,7 +36,7 @@ class FilesEnv:
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_text(text, encoding="utf-8")
         # Templates are compiled once per process; a test that rewrites one starts afresh.
-        from mlopsctl.core import templating
+        from mlopsctl.files import templating
 
         templating._ENVS.pop(str(self.templates), None)
 
@@ -89,9 +89,8 @@ class FilesEnv:
 
 def make_files_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FilesEnv:
     """Set up a FilesEnv under ``tmp_path``; ``monkeypatch`` undoes the registry changes after the test."""
-    from builders import git
-
     from mlopsctl import files as files_pkg
+    from tests.builders import git
 
     root = tmp_path / "repo"
     root.mkdir()
@@ -108,5 +107,5 @@ def make_files_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FilesEnv:
     monkeypatch.setitem(sys.modules, FILESET_MODULE, module)
     monkeypatch.setattr(files_pkg, "FILE_SETS", {"test": f"{FILESET_MODULE}:files"})
     monkeypatch.setattr(files_pkg, "MANAGED_GLOBS", [*files_pkg.MANAGED_GLOBS, "out/*", "out/*/*", "notes.md"])
-    monkeypatch.setattr("mlopsctl.paths.TEMPLATES", env.templates)
+    monkeypatch.setattr("mlopsctl.workspace.paths.TEMPLATES", env.templates)
     return env

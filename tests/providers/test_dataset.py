@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "training"))
-
-from dvcrepos import context, dvc, make_repo
-
-from mlopsctl import dvcfacts
 from mlopsctl.core.model import Action, Change
 from mlopsctl.core.plan import diff_one
+from mlopsctl.pipeline import facts
 from mlopsctl.providers.dataset import DatasetProvider
+from tests.pipeline.dvcrepos import context, dvc, make_repo
 
 ADDRESS = "dataset.data/iris.csv"
 
@@ -36,23 +32,23 @@ def test_track_push_change_and_repush(tmp_path: Path) -> None:
     assert any("DVC is not initialised" in r for r in first.reasons)
     assert any("tracked by Git" in r for r in first.reasons)
     _apply(root, first)
-    out = dvcfacts.read_dvcfile(root, "data/iris.csv")
-    assert out is not None and out["md5"] == dvcfacts.md5_file(root / "data/iris.csv")  # DVC 3: plain md5
+    out = facts.read_dvcfile(root, "data/iris.csv")
+    assert out is not None and out["md5"] == facts.md5_file(root / "data/iris.csv")  # DVC 3: plain md5
     remote = tmp_path / "dvc-remote"
-    assert dvcfacts.in_store(remote, out["md5"])
+    assert facts.in_store(remote, out["md5"])
     assert _plan(root).action is Action.NOOP
     assert dvc(root, "status", "--json").stdout.strip() in ("{}", "")
 
     with open(root / "data/iris.csv", "a") as f:
         f.write("5.0,3.0,1.5,0.2,setosa\n")
     changed = _plan(root)
-    new_md5 = dvcfacts.md5_file(root / "data/iris.csv")
+    new_md5 = facts.md5_file(root / "data/iris.csv")
     assert changed.action is Action.UPDATE
     assert changed.reasons == (f"data/iris.csv changed (md5 {out['md5'][:8]} -> {new_md5[:8]})",)
     _apply(root, changed)
     assert _plan(root).action is Action.NOOP
 
-    obj = dvcfacts.object_path(remote, new_md5)
+    obj = facts.object_path(remote, new_md5)
     obj.unlink()
     unpushed = _plan(root)
     assert unpushed.reasons == ("data/iris.csv is not pushed to remote 'local'",)
@@ -70,13 +66,13 @@ def test_missing_data_file_is_blocked(tmp_path: Path) -> None:
 def test_missing_tracked_file_is_pulled(tmp_path: Path) -> None:
     root = make_repo(tmp_path)
     _apply(root, _plan(root))
-    digest = dvcfacts.md5_file(root / "data/iris.csv")
+    digest = facts.md5_file(root / "data/iris.csv")
     (root / "data/iris.csv").unlink()
     dvc(root, "gc", "-w", "-f")  # nothing in the workspace uses it: gone from the local cache too
     change = _plan(root)
     assert change.action is Action.UPDATE and "will be pulled" in change.reasons[0]
     _apply(root, change)
-    assert dvcfacts.md5_file(root / "data/iris.csv") == digest
+    assert facts.md5_file(root / "data/iris.csv") == digest
 
 
 def test_a_cloud_remote_never_checked_is_unknown_not_unpushed(tmp_path: Path) -> None:
@@ -85,7 +81,7 @@ def test_a_cloud_remote_never_checked_is_unknown_not_unpushed(tmp_path: Path) ->
     root = make_repo(tmp_path, project={"data": {"remote": {"name": "store", "url": "s3://bucket/ml"}}})
     dvc(root, "init", "-q")
     dvc(root, "remote", "add", "-d", "store", "s3://bucket/ml")
-    from builders import git
+    from tests.builders import git
 
     git(root, "rm", "-q", "--cached", "data/iris.csv")
     dvc(root, "add", "-q", "data/iris.csv")

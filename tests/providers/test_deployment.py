@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from engine.serving_repo import context, fit, new_repo, register
-
 from mlopsctl.core.model import Action
 from mlopsctl.errors import MlopsError, UnavailableError
-from mlopsctl.providers import _buildctx as bctx
 from mlopsctl.providers.deployment import DeploymentProvider
+from mlopsctl.serving import buildctx as bctx
+from tests.serving.serving_repo import context, fit, new_repo, register
 
 
 @pytest.fixture(scope="module")

@@ -7,13 +7,13 @@ import re
 from pathlib import Path
 
 import pytest
-from builders import git
-from file_builders import FilesEnv, make_files_env
 
 from mlopsctl.core.model import Action
-from mlopsctl.core.ownership import parse
 from mlopsctl.errors import MlopsError
+from mlopsctl.files.ownership import parse
 from mlopsctl.providers.file import FileProvider
+from tests.builders import git
+from tests.providers.file_builders import FilesEnv, make_files_env
 
 HEADER = re.compile(
     r"^# Managed by mlopsctl \(templates/cfg\.yml\.j2\)\. Edit the specs, not this file\. "
@@ -361,12 +361,10 @@ def test_existing_ignores_files_without_header(env: FilesEnv) -> None:
 
 
 def test_digest_cache_is_used_and_saved(env: FilesEnv) -> None:
-    from mlopsctl.core import digests
-
     env.apply(env.plan())
     ctx = env.ctx()
     env.plan(ctx)
-    digests.save(ctx)
+    ctx.save_memos()
     assert (env.root / ".mlopsctl/cache/digests.json").is_file()
 
 
@@ -420,13 +418,11 @@ def test_parent_path_is_a_file(env: FilesEnv) -> None:
 
 def _flush(ctx: object) -> None:
     """What the commands do at the end of a run: save every cache the providers used."""
-    for value in list(ctx.cache.values()):  # type: ignore[attr-defined]
-        if callable(getattr(value, "save", None)):
-            value.save()
+    ctx.save_memos()  # type: ignore[attr-defined]
 
 
 def test_noop_plan_reuses_earlier_renders(env: FilesEnv, monkeypatch: pytest.MonkeyPatch) -> None:
-    from mlopsctl.core import templating
+    from mlopsctl.files import templating
 
     ctx = env.ctx()
     env.apply(env.plan(ctx), ctx)

@@ -9,16 +9,13 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from engine.serving_repo import context, fit, new_repo, register
-
 from mlopsctl.core.model import Action
 from mlopsctl.core.plan import diff_one
 from mlopsctl.errors import MlopsError, UnavailableError
-from mlopsctl.files.serving import files, render_files
-from mlopsctl.providers import _buildctx as bctx
 from mlopsctl.providers.image import ImageProvider
+from mlopsctl.serving import buildctx as bctx
+from mlopsctl.serving.files import files, render_files
+from tests.serving.serving_repo import context, fit, new_repo, register
 
 
 @pytest.fixture

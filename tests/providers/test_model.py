@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "registry"))
-
-from builders import git
-from registry_builders import (
+from mlopsctl.core.model import Action
+from mlopsctl.errors import MlopsError
+from mlopsctl.providers.model import ModelProvider
+from mlopsctl.registry import api
+from tests.builders import git
+from tests.registry.registry_builders import (
     context,
     gto_show,
     plan_one,
@@ -23,11 +24,6 @@ from registry_builders import (
     track,
     train_candidate,
 )
-
-from mlopsctl.core.model import Action
-from mlopsctl.errors import MlopsError
-from mlopsctl.providers.model import ModelProvider
-from mlopsctl.registry import api
 
 ADDRESS = "model.iris"
 
@@ -126,7 +122,7 @@ def test_new_candidate_on_the_same_commit_is_refused(reg_repo: Path) -> None:
 
 
 def test_no_worse_than_production(reg_repo: Path) -> None:
-    from registry_builders import assign
+    from tests.registry.registry_builders import assign
 
     root = reg_repo
     train_candidate(root, columns=4)  # accuracy 1.0

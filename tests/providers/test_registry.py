@@ -3,14 +3,15 @@ spec changes with metric deltas, unknown versions refused with the spec location
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "registry"))
-
-from registry_builders import (
+from mlopsctl.core.model import Action, Change
+from mlopsctl.errors import MlopsError
+from mlopsctl.providers.registry import RegistryProvider
+from mlopsctl.registry import api
+from tests.registry.registry_builders import (
     assign,
     context,
     gto_show,
@@ -20,11 +21,6 @@ from registry_builders import (
     set_model,
     tags,
 )
-
-from mlopsctl.core.model import Action, Change
-from mlopsctl.errors import MlopsError
-from mlopsctl.providers.registry import RegistryProvider
-from mlopsctl.registry import api
 
 
 def _plan(root: Path, address: str, model_change: Change | None = None) -> tuple[object, Change]:

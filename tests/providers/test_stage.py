@@ -3,21 +3,27 @@
 from __future__ import annotations
 
 import shutil
-import sys
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "training"))
-
 import pytest
-from builders import model_spec
-from dvcrepos import context, dvc, dvc_status, make_repo, render_pipeline, stale_stages, to_yaml, write_tree
 
-from mlopsctl import dvcfacts
 from mlopsctl.core.model import Action, Change
 from mlopsctl.core.plan import diff_one
+from mlopsctl.pipeline import facts
 from mlopsctl.providers.dataset import DatasetProvider
 from mlopsctl.providers.stage import StageProvider
+from tests.builders import model_spec
+from tests.pipeline.dvcrepos import (
+    context,
+    dvc,
+    dvc_status,
+    make_repo,
+    render_pipeline,
+    stale_stages,
+    to_yaml,
+    write_tree,
+)
 
 SRC = ("from sklearn.neighbors import KNeighborsClassifier\n\n"
        "class Nearest(KNeighborsClassifier):\n"
@@ -165,9 +171,9 @@ def test_output_deleted_and_modified(trained: Path) -> None:
 
 
 def test_zz_output_not_in_cache(trained: Path) -> None:  # last: it breaks the cache
-    entry = dvcfacts.load_lock(trained)["train_iris"]
+    entry = facts.load_lock(trained)["train_iris"]
     md5 = entry["outs"][0]["md5"]
-    dvcfacts.object_path(dvcfacts.cache_dir(trained), md5).unlink()
+    facts.object_path(facts.cache_dir(trained), md5).unlink()
     _agree(trained, {"train_iris"})
     assert _reasons(trained, "iris") == ("output artifacts/iris is not in the DVC cache",)
 

@@ -18,9 +18,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from builders import git, make_repo, model_spec, to_yaml
-
 from mlopsctl.core.model import Action, Change
+from tests.builders import git, make_repo, model_spec, to_yaml
 
 DVC = str(Path(sys.executable).with_name("dvc"))
 
@@ -120,7 +119,7 @@ def track(root: Path, model: str = "iris", message: str = "train") -> None:
 
 def context(root: Path) -> Any:
     from mlopsctl.core.context import Context
-    from mlopsctl.core.specs import load_project
+    from mlopsctl.specs.load import load_project
 
     return Context(root=root, project=load_project(root, cache=False), log=lambda _msg: None)
 

@@ -12,7 +12,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from registry_builders import registry_repo, track, train_candidate
+
+from tests.registry.registry_builders import registry_repo, track, train_candidate
 
 
 def build_template(base: Path) -> Path:

@@ -8,12 +8,12 @@ import shutil
 from pathlib import Path
 
 import pytest
-from builders import git
-from registry_builders import dvc, gto_show, track, train_candidate
 
 from mlopsctl.errors import MlopsError
 from mlopsctl.registry import api
 from mlopsctl.registry.tags import read_tags, write_tag
+from tests.builders import git
+from tests.registry.registry_builders import dvc, gto_show, track, train_candidate
 
 
 def _register(root: Path, n: int, *, commit: str | None = None, not_before: int = 0) -> int:

@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
-from builders import git, make_repo
 
 from mlopsctl.errors import MlopsError
 from mlopsctl.registry import tags as T
+from tests.builders import git, make_repo
 
 NAMES = [
     "iris@v1.0.0",

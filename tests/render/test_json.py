@@ -4,13 +4,13 @@ import json
 from dataclasses import replace
 
 import pytest
-from sample_plans import sample_plan
-from snapshot_files import assert_snapshot
 
 from mlopsctl.core.model import Action, Change, Plan
 from mlopsctl.errors import MlopsError
 from mlopsctl.render import render
 from mlopsctl.render.json import render_json
+from tests.render.sample_plans import sample_plan
+from tests.render.snapshot_files import assert_snapshot
 
 
 def test_json_snapshot() -> None:

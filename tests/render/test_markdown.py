@@ -9,10 +9,10 @@ from __future__ import annotations
 import re
 
 import pytest
-from snapshot_files import assert_snapshot
 
 from mlopsctl.core.model import Action, Change, Plan
 from mlopsctl.render.markdown import find_marker, marker, render_markdown
+from tests.render.snapshot_files import assert_snapshot
 
 DOCKERFILE_DIFF = """\
 --- a/docker/iris/Dockerfile

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from builders import git, make_repo, project_spec, run_mlopsctl, to_yaml
-from snapshot_files import assert_snapshot
+from tests.builders import git, make_repo, project_spec, run_mlopsctl, to_yaml
+from tests.render.snapshot_files import assert_snapshot
 
 T = ("--target", "file")
 

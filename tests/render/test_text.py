@@ -3,12 +3,12 @@ from __future__ import annotations
 import re
 
 import pytest
-from sample_plans import empty_plan, sample_plan
-from snapshot_files import assert_snapshot
 
 from mlopsctl.core.model import Action, Change, Plan
 from mlopsctl.render import render
 from mlopsctl.render.text import MAX_DIFF_LINES, NO_CHANGES, render_text
+from tests.render.sample_plans import empty_plan, sample_plan
+from tests.render.snapshot_files import assert_snapshot
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 

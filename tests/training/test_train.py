@@ -7,12 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from builders import model_spec
-from dvcrepos import make_repo, to_yaml, write_tree
 
 from mlopsctl.errors import MlopsError, SpecError
 from mlopsctl.training.contract import ContractError
 from mlopsctl.training.train import train
+from tests.builders import model_spec
+from tests.pipeline.dvcrepos import make_repo, to_yaml, write_tree
 
 IRIS_FEATURES = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
 
@@ -65,7 +65,7 @@ def test_trains_iris_and_writes_the_artifact_contract(tmp_path: Path) -> None:
     assert json.loads((out / "metrics.json").read_text()) == metrics
     lineage = json.loads((out / "lineage.json").read_text())
     assert lineage["data"]["path"] == "data/iris.csv" and lineage["data"]["rows"] == 150
-    from mlopsctl.dvcfacts import md5_file
+    from mlopsctl.pipeline.facts import md5_file
 
     assert lineage["data"]["md5"] == md5_file(root / "data/iris.csv")
     assert lineage["classes"] == ["setosa", "versicolor", "virginica"]

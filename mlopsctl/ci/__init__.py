@@ -1,0 +1,1 @@
+"""Continuous integration: GitHub's API, the managed workflows and problem annotations."""

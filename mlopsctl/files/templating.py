@@ -1,0 +1,262 @@
+"""Render templates/ with Jinja2, sandboxed and strict.
+
+Sandboxed, because templates only format spec values and must not reach into Python; strict
+(``StrictUndefined``), because a misspelt variable must fail loudly instead of writing an
+empty string into a workflow. Whitespace handling is Jinja's default, plus
+``keep_trailing_newline`` so a file ends the way its template does. Jinja2 is imported only
+when something is rendered.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mlopsctl.errors import MlopsError
+
+if TYPE_CHECKING:
+    from jinja2.sandbox import SandboxedEnvironment
+
+# One Environment per template directory per process: Jinja compiles each template once.
+_ENVS: dict[str, SandboxedEnvironment] = {}
+
+
+def tojson(value: Any, indent: int | None = None) -> str:
+    """JSON text of a value; unlike Jinja's built-in, no HTML escaping (these are not web pages)."""
+    return json.dumps(value, indent=indent, ensure_ascii=False)
+
+
+_NOT_YAML_PRINTABLE = re.compile("[\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]")
+
+
+def yaml_quote(value: Any) -> str:
+    """A YAML scalar that reads back as exactly ``value``.
+
+    Strings become double-quoted (JSON escapes are valid YAML), so ``on``, ``3.10``, ``*x`` or
+    ``a: b`` stay strings; None, booleans and numbers keep their type.
+    """
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return json.dumps(value)
+    if not isinstance(value, str):
+        raise MlopsError(f"yaml_quote: expected a string, number, boolean or null, got {type(value).__name__}")
+    # JSON escapes control characters, quotes and backslashes; characters YAML does not allow
+    # raw (or that readers strip, like U+FEFF) become \\uXXXX escapes, which YAML reads back.
+    # Astral characters stay raw: YAML readers do not join JSON's surrogate-pair escapes.
+    return _NOT_YAML_PRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(value, ensure_ascii=False))
+
+
+def shell_quote(value: Any) -> str:
+    """One shell word, quoted for POSIX shells."""
+    return shlex.quote(str(value))
+
+
+_PLAIN = re.compile(r"^[A-Za-z_][A-Za-z0-9_./-]*$")
+# Words YAML 1.1 readers (PyYAML, many CI systems) turn into booleans or null.
+_RESERVED = {"y", "n", "yes", "no", "on", "off", "true", "false", "null"}
+
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, str) and _PLAIN.match(value) and value.lower() not in _RESERVED:
+        return value
+    return yaml_quote(value)
+
+
+def _block(value: Any, indent: int) -> list[str]:
+    pad = " " * indent
+    lines: list[str] = []
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if isinstance(v, (dict, list)) and v:
+                lines.append(f"{pad}{_scalar(str(k))}:")
+                lines += _block(v, indent + 2)
+            else:
+                lines.append(f"{pad}{_scalar(str(k))}: {_inline(v)}")
+    else:
+        for item in value:
+            if isinstance(item, (dict, list)) and item:
+                sub = _block(item, indent + 2)
+                lines.append(f"{pad}- {sub[0].lstrip()}")
+                lines += sub[1:]
+            else:
+                lines.append(f"{pad}- {_inline(item)}")
+    return lines
+
+
+def _inline(value: Any) -> str:
+    if isinstance(value, dict):
+        return "{}"
+    if isinstance(value, list):
+        return "[]"
+    return _scalar(value)
+
+
+def toyaml(value: Any, indent: int = 0) -> str:
+    """Block-style YAML of a mapping or list, every line after the first indented by ``indent``.
+
+    Strings that a YAML 1.1 reader would take for something else (``yes``, ``3.10``) are quoted.
+    """
+    if not isinstance(value, (dict, list)) or not value:
+        return _inline(value)
+    lines = _block(value, 0)
+    pad = " " * indent
+    return "\n".join(line if i == 0 else pad + line for i, line in enumerate(lines))
+
+
+def environment(search_path: Path | str | None = None) -> SandboxedEnvironment:
+    """The cached sandboxed Environment for a template directory (default ``paths.TEMPLATES``)."""
+    from mlopsctl.workspace import paths
+
+    key = str(search_path if search_path is not None else paths.TEMPLATES)
+    env = _ENVS.get(key)
+    if env is None:
+        from jinja2 import FileSystemLoader, StrictUndefined
+        from jinja2.sandbox import SandboxedEnvironment
+
+        env = SandboxedEnvironment(
+            loader=FileSystemLoader(key),
+            undefined=StrictUndefined,
+            keep_trailing_newline=True,
+            autoescape=False,
+            auto_reload=False,  # templates ship with the package; skip a stat per render
+        )
+        env.filters.update(tojson=tojson, yaml_quote=yaml_quote, shell_quote=shell_quote, toyaml=toyaml)
+        _ENVS[key] = env
+    return env
+
+
+def render(template: str, context: dict[str, Any], *, search_path: Path | str | None = None) -> str:
+    """Render ``template`` (a name under templates/) with ``context``.
+
+    Every failure is an MlopsError naming the template (and line, where Jinja knows it):
+    a missing template, a syntax error, an undefined variable, a sandbox violation.
+    """
+    from jinja2 import TemplateNotFound, TemplateSyntaxError, UndefinedError
+    from jinja2.exceptions import SecurityError, TemplateError
+
+    env = environment(search_path)
+    where = f"templates/{template}"
+    try:
+        return env.get_template(template).render(context)
+    except TemplateNotFound as e:
+        missing = e.name if e.name and e.name != template else template
+        raise MlopsError(f"template {missing!r} not found (rendering {where}; looked in {_dir(env)})") from None
+    except TemplateSyntaxError as e:
+        name = f"templates/{e.name}" if e.name else where
+        raise MlopsError(f"{name}:{e.lineno}: template syntax error: {e.message}") from None
+    except UndefinedError as e:
+        line = _template_line(e, template)
+        at = f"{where}:{line}" if line else where
+        raise MlopsError(
+            f"{at}: undefined variable: {e.message}; the template needs a value the file set does not provide"
+        ) from None
+    except SecurityError as e:
+        raise MlopsError(f"{where}: not allowed in a template: {e}") from None
+    except TemplateError as e:
+        raise MlopsError(f"{where}: {e}") from None
+
+
+def _dir(env: Any) -> str:
+    searchpath = getattr(env.loader, "searchpath", None)
+    return ", ".join(searchpath) if searchpath else "?"
+
+
+def _template_line(exc: BaseException, template: str) -> int | None:
+    """The template line an error came from: Jinja rewrites tracebacks to point at it."""
+    tb = exc.__traceback__
+    line = None
+    suffix = Path(template).as_posix()
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename.replace("\\", "/")
+        if filename.endswith(suffix):
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
+
+class RenderMemo:
+    """Body digests of earlier renders, so a no-op plan need not import or run Jinja at all.
+
+    A render is a pure function of the template sources, the filters here, and the context;
+    the key covers all three: a salt made of every file under the template directory (so
+    includes count), this module's own source and the mlopsctl version, plus the template
+    name and the context as canonical JSON. Kept at ``<root>/.mlopsctl/cache/renders.json``;
+    only keys used in a run are kept when it is saved. A corrupt file is ignored.
+    """
+
+    RELPATH = ".mlopsctl/cache/renders.json"
+
+    def __init__(self, root: Path, search_path: Path | str | None = None) -> None:
+        self.root = Path(root)
+        self.path = self.root / self.RELPATH
+        self._search = Path(search_path) if search_path is not None else None
+        self._salt: str | None = None
+        self._old: dict[str, str] | None = None
+        self._used: dict[str, str] = {}
+
+    def key(self, template: str, context: dict[str, Any], digests: Any) -> str | None:
+        """The memo key, or None when the context is not plain JSON data (then no memo)."""
+        try:
+            blob = json.dumps(context, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        except (TypeError, ValueError):
+            return None
+        if self._salt is None:
+            self._salt = self._compute_salt(digests)
+        import hashlib
+
+        return hashlib.sha256(f"{self._salt}\0{template}\0{blob}".encode()).hexdigest()
+
+    def get(self, key: str) -> str | None:
+        value = self._load().get(key)
+        if value is not None:
+            self._used[key] = value
+        return value
+
+    def put(self, key: str, digest: str) -> None:
+        self._used[key] = digest
+
+    def save(self) -> bool:
+        """Write the memo atomically when the keys used this run differ from what was loaded."""
+        if not self._used or self._used == self._load():
+            return False
+        from mlopsctl.workspace.fsafe import write_atomic
+
+        blob = json.dumps({"format": 1, "renders": self._used}, separators=(",", ":"), sort_keys=True)
+        try:
+            write_atomic(self.path, blob.encode(), 0o644)
+        except OSError:
+            return False
+        self._old = dict(self._used)
+        return True
+
+    def _load(self) -> dict[str, str]:
+        if self._old is None:
+            self._old = {}
+            try:
+                raw = json.loads(self.path.read_text(encoding="utf-8"))
+                if isinstance(raw, dict) and raw.get("format") == 1 and isinstance(raw.get("renders"), dict):
+                    self._old = {k: v for k, v in raw["renders"].items() if isinstance(v, str)}
+            except (OSError, ValueError):
+                pass
+        return self._old
+
+    def _compute_salt(self, digests: Any) -> str:
+        import os
+
+        from mlopsctl import __version__
+        from mlopsctl.workspace import paths
+
+        top = str(self._search if self._search is not None else paths.TEMPLATES)
+        parts = [__version__, digests.digest(Path(__file__).resolve())]
+        for dirpath, dirnames, filenames in os.walk(top):
+            dirnames.sort()
+            for name in sorted(filenames):
+                full = os.path.join(dirpath, name)
+                parts.append(f"{os.path.relpath(full, top)}={digests.digest(Path(full))}")
+        return "\n".join(parts)

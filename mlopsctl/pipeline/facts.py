@@ -1,0 +1,394 @@
+"""What DVC knows about a repository, read without importing dvc.
+
+A no-op plan must not pay for ``import dvc`` (about a second) nor for ``dvc status`` (seconds
+on big repos). Everything DVC decides a stage's status from is on disk in simple formats:
+``dvc.lock`` (YAML), ``.dvc`` files (YAML), ``.dvc/config`` (INI), the cache layout
+(``<cache>/files/md5/ab/cdef...``) and DVC 3's digests (plain md5 of a file's bytes; a directory
+is the md5 of a JSON listing of its files, suffixed ``.dir``). This module reproduces exactly
+that, with a stat cache so unchanged files are not read again.
+"""
+
+from __future__ import annotations
+
+import atexit
+import configparser
+import hashlib
+import json
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mlopsctl.workspace.digests import hash_file, stat_key, too_recent
+
+if TYPE_CHECKING:
+    from mlopsctl.core.context import Context
+
+CACHE_FILE = "dvcfacts.json"
+
+
+def _yaml_load(text: str) -> Any:
+    # PyYAML's C loader is several times faster than ruamel for machine-written files.
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return yaml.load(text, Loader=loader)
+
+
+def md5_file(path: Path) -> str:
+    """DVC 3's file digest: plain md5 of the bytes (``hash: md5``)."""
+    return hash_file(path, "md5")
+
+
+def sha256_file(path: Path) -> str:
+    return hash_file(path, "sha256")
+
+
+@dataclass(frozen=True)
+class Digest:
+    md5: str
+    size: int
+    nfiles: int | None = None  # directories only
+
+
+class StatCache:
+    """md5 by (path, inode, mtime, size), persisted under ``.mlopsctl/cache/`` between runs."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.path = root / ".mlopsctl" / "cache" / CACHE_FILE
+        self.entries: dict[str, list[Any]] = {}
+        self.lock_memo: dict[str, Any] = {}
+        self.dirty = False
+        try:
+            blob = json.loads(self.path.read_text(encoding="utf-8"))
+            self.entries = blob.get("md5", {})
+            self.lock_memo = blob.get("lock", {})
+        except (OSError, ValueError, AttributeError):
+            pass
+
+    def file_md5(self, rel: str, st: os.stat_result | None = None) -> Digest | None:
+        full = os.path.join(self.root, rel)
+        try:
+            st = st or os.stat(full)
+        except OSError:
+            return None
+        key = stat_key(st)
+        hit = self.entries.get(rel)
+        if hit is not None and hit[:-1] == key:
+            return Digest(hit[-1], st.st_size)
+        md5 = md5_file(Path(full))
+        if not too_recent(st.st_mtime_ns):
+            self.entries[rel] = [*key, md5]
+            self.dirty = True
+        return Digest(md5, st.st_size)
+
+    def dir_digest(self, rel: str, ignore: frozenset[str] = frozenset()) -> Digest | None:
+        """DVC's directory digest: md5 of the sorted JSON listing ``[{"md5", "relpath"}]`` + ``.dir``."""
+        base = self.root / rel
+        entries: list[dict[str, str]] = []
+        size = 0
+        prefix = len(str(base)) + 1
+        for dirpath, dirnames, filenames in os.walk(base):
+            dirnames[:] = [d for d in dirnames if d not in ignore and d not in (".git", ".dvc")]
+            for name in filenames:
+                if name in ignore:
+                    continue
+                inner = os.path.join(dirpath, name)[prefix:].replace(os.sep, "/")
+                d = self.file_md5(f"{rel}/{inner}")
+                if d is None:
+                    continue
+                size += d.size
+                entries.append({"md5": d.md5, "relpath": inner})
+        if not entries and not base.is_dir():
+            return None
+        entries.sort(key=lambda e: e["relpath"])
+        blob = json.dumps(entries, sort_keys=True).encode("utf-8")
+        return Digest(hashlib.md5(blob).hexdigest() + ".dir", size, len(entries))
+
+    def digest(self, rel: str, ignore: frozenset[str] = frozenset()) -> Digest | None:
+        """A file's or a directory's digest as dvc.lock records it; None when the path is absent."""
+        try:
+            st = os.stat(os.path.join(self.root, rel))
+        except OSError:
+            return None
+        if stat.S_ISDIR(st.st_mode):
+            return self.dir_digest(rel, ignore)
+        return self.file_md5(rel, st)
+
+    def save(self) -> None:
+        if not self.dirty:
+            return
+        from mlopsctl.workspace.fsafe import write_atomic
+
+        try:
+            blob = json.dumps({"md5": self.entries, "lock": self.lock_memo}, separators=(",", ":"))
+            write_atomic(self.path, blob)
+            self.dirty = False
+        except OSError:
+            pass  # a cache that cannot be written only costs time
+
+
+def stat_cache(ctx: Context) -> StatCache:
+    """The run's one StatCache (a memo of the context), saved with the run's other memos."""
+
+    def make() -> StatCache:
+        cache = StatCache(ctx.root)
+        atexit.register(cache.save)  # also when the run ends without saving (Ctrl-C)
+        return cache
+
+    return ctx.memo(StatCache, make)
+
+
+# ------------------------------------------------------------------ dvc.lock and .dvc files
+
+
+def load_lock(root: Path, cache: StatCache | None = None) -> dict[str, dict[str, Any]]:
+    """Stages of ``dvc.lock`` by name ({} when there is none); parsed once per content."""
+    path = root / "dvc.lock"
+    try:
+        st = path.stat()
+    except OSError:
+        return {}
+    key = stat_key(st)
+    if cache is not None and cache.lock_memo.get("key") == key:
+        stages: dict[str, dict[str, Any]] = cache.lock_memo["stages"]
+        return stages
+    data = _yaml_load(path.read_text(encoding="utf-8")) or {}
+    stages = dict(data.get("stages") or {}) if isinstance(data, dict) else {}
+    if cache is not None and not too_recent(st.st_mtime_ns):
+        cache.lock_memo = {"key": key, "stages": stages}
+        cache.dirty = True
+    return stages
+
+
+def read_dvcfile(root: Path, data_path: str) -> dict[str, Any] | None:
+    """The single out of ``<data_path>.dvc`` (md5, size, ...) or None when not tracked."""
+    path = root / f"{data_path}.dvc"
+    try:
+        data = _yaml_load(path.read_text(encoding="utf-8"))
+    except OSError:
+        return None
+    outs = (data or {}).get("outs") or []
+    if not outs or not isinstance(outs[0], dict):
+        return None
+    out: dict[str, Any] = outs[0]
+    return out
+
+
+# ------------------------------------------------------------------ config, cache, remote
+
+
+_CONFIG_MEMO: dict[str, tuple[tuple[Any, ...], dict[str, dict[str, str]]]] = {}
+
+
+def _stat_key(*paths: Path) -> tuple[Any, ...]:
+    out: list[Any] = []
+    for p in paths:
+        try:
+            st = os.stat(p)
+            out.append((st.st_ino, st.st_mtime_ns, st.st_size))
+        except OSError:
+            out.append(None)
+    return tuple(out)
+
+
+def read_config(root: Path) -> dict[str, dict[str, str]]:
+    """``.dvc/config`` merged with ``.dvc/config.local``: section -> options.
+
+    Sections keep DVC's spelling without quotes, e.g. ``core`` and ``remote "local"``.
+    Memoised per content (a plan asks once per dataset and stage).
+    """
+    key = _stat_key(root / ".dvc" / "config", root / ".dvc" / "config.local")
+    hit = _CONFIG_MEMO.get(str(root))
+    if hit is not None and hit[0] == key:
+        return hit[1]
+    out = _read_config(root)
+    _CONFIG_MEMO[str(root)] = (key, out)
+    return out
+
+
+def _read_config(root: Path) -> dict[str, dict[str, str]]:
+    out: dict[str, dict[str, str]] = {}
+    for name in ("config", "config.local"):
+        parser = configparser.RawConfigParser()
+        try:
+            parser.read(root / ".dvc" / name, encoding="utf-8")
+        except (configparser.Error, OSError):
+            continue
+        for section in parser.sections():
+            clean = section.strip().strip("'")
+            out.setdefault(clean, {}).update(parser.items(section))
+    return out
+
+
+def default_remote(root: Path) -> tuple[str, str] | None:
+    """(name, url) of the default remote; relative local urls resolved against ``.dvc/``."""
+    config = read_config(root)
+    name = config.get("core", {}).get("remote")
+    if not name:
+        return None
+    url = config.get(f'remote "{name}"', {}).get("url")
+    if not url:
+        return None
+    return name, url
+
+
+def is_local_url(url: str) -> bool:
+    return "://" not in url or url.startswith("file://")
+
+
+def local_remote_dir(root: Path, url: str) -> Path:
+    url = url.removeprefix("file://")
+    p = Path(url)
+    return p if p.is_absolute() else (root / ".dvc" / p).resolve()
+
+
+def cache_dir(root: Path) -> Path:
+    d = read_config(root).get("cache", {}).get("dir")
+    if not d:
+        return root / ".dvc" / "cache"
+    p = Path(d)
+    return p if p.is_absolute() else (root / ".dvc" / p).resolve()
+
+
+def object_path(store: Path, md5: str) -> Path:
+    """Where DVC 3 keeps an object in a cache or a local remote."""
+    return store / "files" / "md5" / md5[:2] / md5[2:]
+
+
+def in_store(store: Path, md5: str) -> bool:
+    """An object (and, for a directory, every file it lists) is present in ``store``."""
+    base = os.path.join(store, "files", "md5")
+    obj = os.path.join(base, md5[:2], md5[2:])
+    if not md5.endswith(".dir"):
+        return os.path.exists(obj)
+    try:
+        with open(obj, encoding="utf-8") as f:
+            listing = json.load(f)
+    except (OSError, ValueError):
+        return False
+    return all(os.path.exists(os.path.join(base, e["md5"][:2], e["md5"][2:]))
+               for e in listing if isinstance(e, dict) and "md5" in e)
+
+
+def dvcignore_names(root: Path) -> frozenset[str]:
+    """Plain names from ``.dvcignore`` (patterns without slashes or wildcards); enough for
+    ``__pycache__``-style entries. Other patterns are not interpreted here."""
+    try:
+        text = (root / ".dvcignore").read_text(encoding="utf-8")
+    except OSError:
+        return frozenset()
+    names = set()
+    for line in text.splitlines():
+        line = line.strip().rstrip("/")
+        if line and not line.startswith(("#", "!")) and not any(c in line for c in "/*?["):
+            names.add(line)
+    return frozenset(names)
+
+
+# ------------------------------------------------------------------ stage status
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why a stage would run; ``kind`` is one of new, cmd, dep, param, out."""
+
+    kind: str
+    text: str
+
+
+def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(value, dict) and value:
+        out: dict[str, Any] = {}
+        for k, v in value.items():
+            out.update(_flatten(v, f"{prefix}.{k}" if prefix else str(k)))
+        return out
+    return {prefix: value}
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, sort_keys=True, default=str) if not isinstance(value, str) else value
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def param_changes(locked: Any, desired: Any) -> list[str]:
+    """"estimator.params.n_estimators 100 -> 200"-style lines for every changed leaf."""
+    if locked == desired and json.dumps(locked, sort_keys=True) == json.dumps(desired, sort_keys=True):
+        return []
+    old, new = _flatten(locked or {}), _flatten(desired or {})
+    lines = []
+    for key in sorted(set(old) | set(new)):
+        if key not in old:
+            lines.append(f"{key} added ({_short(new[key])})")
+        elif key not in new:
+            lines.append(f"{key} removed (was {_short(old[key])})")
+        elif old[key] != new[key] or type(old[key]) is not type(new[key]):
+            lines.append(f"{key} {_short(old[key])} -> {_short(new[key])}")
+    return lines
+
+
+def stage_status(
+    root: Path,
+    sdef: Any,
+    lock_entry: dict[str, Any] | None,
+    cache: StatCache,
+    *,
+    ignore: frozenset[str] = frozenset(),
+    store: Path | None = None,
+) -> tuple[list[Reason], dict[str, Any]]:
+    """Why ``sdef`` (a :class:`~mlopsctl.pipeline.stages.StageDef`) would run, as ``dvc status``
+    decides it, plus the current digests (the stage's actual state)."""
+    reasons: list[Reason] = []
+    current: dict[str, Any] = {"deps": {}, "outs": {}}
+    for dep in sdef.deps:
+        d = cache.digest(dep, ignore)
+        current["deps"][dep] = d.md5 if d else None
+    outs = list(sdef.outs) + ([] if sdef.metrics_in_out else [sdef.metrics])
+    for out in outs:
+        d = cache.digest(out, ignore)
+        current["outs"][out] = d.md5 if d else None
+    if not lock_entry:
+        reasons.append(Reason("new", f"stage {sdef.name} has not run yet (not in dvc.lock)"))
+        for dep, md5 in current["deps"].items():
+            if md5 is None:
+                reasons.append(Reason("dep", f"dependency {dep} does not exist"))
+        return reasons, current
+    if str(lock_entry.get("cmd", "")).strip() != sdef.cmd:
+        reasons.append(Reason("cmd", f"command changed: {_short(lock_entry.get('cmd'))!r} -> {sdef.cmd!r}"))
+    locked_deps = {d.get("path"): d for d in lock_entry.get("deps") or () if isinstance(d, dict)}
+    for dep, md5 in current["deps"].items():
+        entry = locked_deps.get(dep)
+        if md5 is None:
+            reasons.append(Reason("dep", f"dependency {dep} does not exist"))
+        elif entry is None:
+            reasons.append(Reason("dep", f"new dependency {dep}"))
+        elif entry.get("md5") != md5:
+            what = "changed" if not md5.endswith(".dir") else "changed (files added, removed or edited)"
+            reasons.append(Reason("dep", f"{dep} {what} (md5 {str(entry.get('md5'))[:8]} -> {md5[:8]})"))
+    for dep in locked_deps:
+        if dep not in current["deps"]:
+            reasons.append(Reason("dep", f"dependency {dep} removed"))
+    locked_params = (lock_entry.get("params") or {})
+    if sdef.params_file not in locked_params:
+        reasons.append(Reason("param", f"parameters {sdef.params_file} are new"))
+    else:
+        for line in param_changes(locked_params[sdef.params_file], sdef.params):
+            reasons.append(Reason("param", line))
+    locked_outs = {o.get("path"): o for o in lock_entry.get("outs") or () if isinstance(o, dict)}
+    store = store or cache_dir(root)
+    for out, md5 in current["outs"].items():
+        entry = locked_outs.get(out)
+        if entry is None:
+            reasons.append(Reason("out", f"new output {out}"))
+        elif md5 is None:
+            reasons.append(Reason("out", f"output {out} is missing"))
+        elif entry.get("md5") != md5:
+            reasons.append(Reason("out", f"output {out} was modified since the last run"))
+        elif entry.get("cache", True) and not in_store(store, md5):
+            reasons.append(Reason("out", f"output {out} is not in the DVC cache"))
+    for out in locked_outs:
+        if out not in current["outs"]:
+            reasons.append(Reason("out", f"output {out} is no longer declared"))
+    return reasons, current

@@ -1,0 +1,65 @@
+"""The DVC pipeline as managed files: ``dvc.yaml`` and one ``params/<model>.yaml`` per model.
+
+The stage definitions come from :mod:`mlopsctl.pipeline.stages`, the same code the stage
+provider plans with, so what DVC runs and what the plan explains cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from mlopsctl.files import ManagedFile
+from mlopsctl.pipeline.stages import StageDef, dvc_yaml, stage_def
+
+if TYPE_CHECKING:
+    from mlopsctl.core.context import Context
+
+
+def dump_yaml(data: Any) -> str:
+    """Block-style YAML, keys in the given order (the C dumper when PyYAML has it)."""
+    import yaml
+
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    text: str = yaml.dump(data, Dumper=dumper, sort_keys=False, default_flow_style=False, width=4096,
+                          allow_unicode=True)
+    return text.rstrip("\n")
+
+
+@dataclass(frozen=True)
+class _StageDefs:
+    """Every model's stage, computed once per run."""
+
+    defs: list[StageDef]
+
+
+def stage_defs(ctx: Context) -> list[StageDef]:
+    """Every model's stage, by model name order; memoised per run."""
+    def make() -> _StageDefs:
+        models = ctx.project.models
+        return _StageDefs([stage_def(name, models[name].data, models[name].path) for name in sorted(models)])
+
+    return ctx.memo(_StageDefs, make).defs
+
+
+def files(ctx: Context) -> Iterable[ManagedFile]:
+    defs = stage_defs(ctx)
+    if not defs:
+        return
+    models = ctx.project.models
+    for s in defs:
+        doc = models[s.model]
+        yield ManagedFile(
+            path=s.params_file,
+            template="pipeline/params.yaml.j2",
+            context={"model": s.model, "spec": doc.path, "body": dump_yaml(s.params)},
+            model=s.model,
+            source=doc.loc(""),
+        )
+    yield ManagedFile(
+        path="dvc.yaml",
+        template="pipeline/dvc.yaml.j2",
+        context={"body": dump_yaml(dvc_yaml(defs))},
+        source=ctx.project.spec.loc(""),
+    )

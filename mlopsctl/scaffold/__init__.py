@@ -1,0 +1,1 @@
+"""`mlopsctl new`: a model repository that works on its first apply."""

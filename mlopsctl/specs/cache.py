@@ -1,0 +1,108 @@
+"""A stat-keyed cache of parsed, valid spec documents in ``.mlopsctl/cache/specs.json``.
+
+Parsing YAML with locations and validating it against a schema costs milliseconds per file;
+a repository of 1,000 models must still plan a no-op in well under a second. A file whose
+(mtime_ns, size, inode, ctime_ns) match the cached entry is taken from the cache, and then
+neither ruamel.yaml nor jsonschema is imported at all.
+
+Only documents that were valid on their own are cached, so every problem is found again on
+the next run. The cache is a convenience: a corrupt or foreign-version file is ignored and
+rebuilt, and failing to write it (read-only checkout) is not an error.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from mlopsctl import __version__
+from mlopsctl.workspace.digests import stat_key, too_recent
+from mlopsctl.workspace.paths import SCHEMAS
+
+FORMAT = 2
+
+
+def _stamp() -> str:
+    """Identifies what produced the entries: a new mlopsctl or edited schemas invalidate them."""
+    parts = [f"v{FORMAT}", __version__]
+    for name in ("project.schema.json", "model.schema.json"):
+        try:
+            st = os.stat(SCHEMAS / name)
+            parts.append(f"{name}:{st.st_mtime_ns}:{st.st_size}")
+        except OSError:
+            parts.append(f"{name}:missing")
+    return "|".join(parts)
+
+
+class SpecCache:
+    """Entries by repo-relative path: ``{"stat": [...], "digest", "data", "keys", "pos"}``."""
+
+    def __init__(self, root: Path) -> None:
+        self.file = root / ".mlopsctl" / "cache" / "specs.json"
+        self.stamp = _stamp()
+        self.entries: dict[str, dict[str, Any]] = {}
+        self.used: set[str] = set()
+        self.dirty = False
+        self._load()
+
+    def _load(self) -> None:
+        try:
+            with open(self.file, encoding="utf-8") as f:
+                blob = json.load(f)
+        except (OSError, ValueError):
+            return
+        if not isinstance(blob, dict) or blob.get("stamp") != self.stamp or not isinstance(blob.get("entries"), dict):
+            self.dirty = True  # rewrite it in our format
+            return
+        self.entries = blob["entries"]
+
+    def get(self, relpath: str, st: os.stat_result) -> dict[str, Any] | None:
+        """The cached document if the file is unchanged since it was cached; lines as tuples."""
+        self.used.add(relpath)
+        entry = self.entries.get(relpath)
+        if not isinstance(entry, dict) or entry.get("stat") != stat_key(st):
+            return None
+        try:
+            keys, pos = entry["keys"], entry["pos"]
+            data, digest = entry["data"], str(entry["digest"])
+        except (KeyError, TypeError):
+            return None
+        if not (isinstance(data, dict) and isinstance(keys, list) and isinstance(pos, list)
+                and len(pos) == 2 * len(keys)):
+            return None
+        # Stored flat (keys + [line, col, line, col, ...]): rebuilding 50,000 pairs stays in C.
+        it = iter(pos)
+        return {"data": data, "lines": dict(zip(keys, zip(it, it))), "digest": digest}
+
+    def put(self, relpath: str, st: os.stat_result, data: dict[str, Any], lines: dict[str, tuple[int, int]],
+            digest: str) -> None:
+        self.used.add(relpath)
+        if too_recent(st.st_mtime_ns):
+            self.entries.pop(relpath, None)
+            return
+        pos = [n for lc in lines.values() for n in lc]
+        self.entries[relpath] = {"stat": stat_key(st), "digest": digest, "data": data, "keys": list(lines), "pos": pos}
+        self.dirty = True
+
+    def forget(self, relpath: str) -> None:
+        self.used.add(relpath)
+        if self.entries.pop(relpath, None) is not None:
+            self.dirty = True
+
+    def save(self) -> None:
+        """Write atomically when something changed; entries of files that are gone are dropped."""
+        stale = set(self.entries) - self.used
+        for k in stale:
+            del self.entries[k]
+        if not (self.dirty or stale):
+            return
+        from mlopsctl.workspace.fsafe import write_atomic
+
+        blob = json.dumps({"stamp": self.stamp, "entries": self.entries}, separators=(",", ":"))
+        try:
+            write_atomic(self.file, blob)
+        except OSError:
+            return  # read-only checkout: run without the cache
+        self.dirty = False

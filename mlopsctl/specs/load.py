@@ -1,0 +1,339 @@
+"""Finding the repository and loading its specs: ``mlops.yaml`` and ``models/*.yaml``.
+
+Loading reports every problem of the run at once (syntax, schema, cross-spec), each with a
+file:line:column, so one ``validate`` shows the whole list. Unchanged, valid documents come
+from a stat-keyed cache, so loading 1,000 models costs milliseconds when nothing changed;
+the cross-spec checks are cheap and always run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+from typing import Any, TypeGuard
+
+from mlopsctl.errors import MlopsError, Problem, SpecError
+from mlopsctl.specs.model import Project, SpecDoc
+
+PROJECT_FILE = "mlops.yaml"
+MODELS_DIR = "models"
+API_VERSION = "mlopsctl/v1"
+
+
+def find_root(start: Path) -> Path:
+    """The nearest directory at or above ``start`` that holds ``mlops.yaml``."""
+    start = Path(start).resolve()
+    for d in (start, *start.parents):
+        if (d / PROJECT_FILE).is_file():
+            return d
+    raise MlopsError(f"no {PROJECT_FILE} in {start} or any parent directory; create one with `mlopsctl new PATH`")
+
+
+def load_project(root: Path, *, cache: bool = True) -> Project:
+    """The validated specs; :class:`SpecError` lists every problem when there is any."""
+    project, problems = collect_problems(root, cache=cache)
+    if problems or project is None:
+        raise SpecError(problems)
+    return project
+
+
+def spec_files(root: Path) -> list[str]:
+    """Repo-relative paths of the spec files: mlops.yaml first, then models/ sorted by name."""
+    out = [PROJECT_FILE]
+    try:
+        entries = list(os.scandir(root / MODELS_DIR))
+    except (FileNotFoundError, NotADirectoryError):
+        entries = []
+    names = sorted(
+        e.name for e in entries
+        if e.name.endswith((".yaml", ".yml")) and not e.name.startswith(".") and e.is_file()
+    )
+    out.extend(f"{MODELS_DIR}/{n}" for n in names)
+    return out
+
+
+def collect_problems(root: Path, *, cache: bool = True) -> tuple[Project | None, list[Problem]]:
+    """Load everything that can be loaded and list every problem found (for ``validate``).
+
+    The Project is None when mlops.yaml itself is unusable; otherwise it holds the models that
+    are valid on their own (cross-spec problems are still listed).
+    """
+    from mlopsctl.specs.cache import SpecCache
+
+    root = Path(root).resolve()
+    store = SpecCache(root) if cache else None
+    problems: list[Problem] = []
+    loaded: list[_Loaded] = []
+    for rel in spec_files(root):
+        item = _load_doc(root, rel, "Project" if rel == PROJECT_FILE else "Model", store)
+        problems.extend(item.problems)
+        if item.doc is not None:
+            loaded.append(item)
+    if store is not None:
+        store.save()
+    project_item = next((i for i in loaded if i.doc.path == PROJECT_FILE), None)
+    model_items = [i for i in loaded if i.doc.path != PROJECT_FILE]
+    # Documents with schema problems still take part in the cross-spec checks (defensively),
+    # so one run shows everything; only valid documents make up the Project.
+    models, cross = _cross_check(root, project_item, model_items)
+    problems.extend(cross)
+    problems.sort(key=lambda p: (p.location.file != PROJECT_FILE, p.location.file, p.location.line or 0,
+                                 p.location.column or 0))
+    project = None
+    if project_item is not None and project_item.valid:
+        project = Project(root=root, spec=project_item.doc, models=models)
+    return project, problems
+
+
+class _Loaded:
+    """One spec file after loading: the document if it parsed, and whether it is schema-valid."""
+
+    __slots__ = ("doc", "problems", "valid")
+
+    def __init__(self, doc: Any, problems: list[Problem], valid: bool) -> None:
+        self.doc: SpecDoc = doc
+        self.problems = problems
+        self.valid = valid
+
+
+def _load_doc(root: Path, rel: str, kind: str, store: Any) -> _Loaded:
+    from mlopsctl.errors import Location
+
+    path = os.path.join(root, rel)  # strings, not pathlib: this runs once per spec on every load
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return _Loaded(None, [Problem(Location(rel), f"{rel} is missing")], False)
+    except OSError as e:
+        return _Loaded(None, [Problem(Location(rel), f"cannot read {rel}: {e.strerror or e}")], False)
+    if store is not None:
+        hit = store.get(rel, st)
+        if hit is not None:
+            return _Loaded(SpecDoc(path=rel, data=hit["data"], lines=hit["lines"], digest=hit["digest"]), [], True)
+    try:
+        with open(path, "rb") as f:
+            raw = f.read()
+    except OSError as e:
+        return _Loaded(None, [Problem(Location(rel), f"cannot read {rel}: {e.strerror or e}")], False)
+    digest = hashlib.sha256(raw).hexdigest()
+    data, lines, problems = _parse_and_validate(rel, raw, kind)
+    doc = SpecDoc(path=rel, data=data, lines=lines, digest=digest) if data is not None else None
+    if store is not None:
+        if problems:
+            store.forget(rel)
+        else:
+            store.put(rel, st, data, lines, digest)
+    return _Loaded(doc, problems, not problems)
+
+
+def _parse_and_validate(rel: str, raw: bytes, kind: str) -> tuple[Any, dict[str, tuple[int, int]], list[Problem]]:
+    """(data, lines, problems); data is None when the file is not a usable mapping of this kind."""
+    from mlopsctl.specs import schema, yamlio
+
+    parsed = yamlio.parse(rel, raw)
+    if parsed.problems:
+        return None, {}, parsed.problems
+    text = raw.decode("utf-8-sig")
+    header = _check_header(rel, kind, parsed.data, parsed.lines, text)
+    if header:
+        return None, {}, header
+    return parsed.data, parsed.lines, schema.validate(kind, parsed.data, rel, parsed.lines, text)
+
+
+def _check_header(rel: str, kind: str, data: dict[str, Any], lines: dict[str, tuple[int, int]],
+                  text: str) -> list[Problem]:
+    """Wrong kind or apiVersion: say so alone, rather than as a heap of schema errors."""
+    from mlopsctl.errors import Location
+    from mlopsctl.specs.yamlio import excerpt, kind_of
+
+    def problem(key: str, message: str, hint: str | None = None) -> Problem:
+        line, col = lines.get(key, lines.get("", (1, 1)))
+        return Problem(Location(rel, line, col), message, key, hint, excerpt(text, line, col))
+
+    out = []
+    api = data.get("apiVersion")
+    if "apiVersion" not in data:
+        out.append(problem("", f"missing required key 'apiVersion' (expected apiVersion: {API_VERSION})"))
+    elif api != API_VERSION:
+        out.append(problem("apiVersion", f"unsupported apiVersion {api!r}; expected '{API_VERSION}'"))
+    where = "mlops.yaml" if kind == "Project" else "models/"
+    other = "Model specs belong in models/<name>.yaml" if kind == "Project" else "the Project spec belongs in mlops.yaml"
+    if "kind" not in data:
+        out.append(problem("", f"missing required key 'kind' (expected kind: {kind})"))
+    elif data["kind"] != kind:
+        got = data["kind"]
+        hint = None
+        if isinstance(got, str) and got.lower() == kind.lower():
+            hint = f"did you mean '{kind}'?"
+        elif got in ("Project", "Model"):
+            hint = other
+        out.append(problem("kind", f"expected kind '{kind}' in {where}, got {kind_of(got)}", hint))
+    return out
+
+
+class _Findings:
+    """Cross-spec problems; source excerpts are read only for files that have a problem."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.problems: list[Problem] = []
+        self._texts: dict[str, str | None] = {}
+        self.dirs: dict[str, str] = {}
+        """Repo-relative directory -> its real path, resolved once per load."""
+
+    def add(self, doc: SpecDoc, key: str, message: str, hint: str | None = None) -> None:
+        from mlopsctl.specs.yamlio import excerpt
+
+        if doc.path not in self._texts:
+            try:
+                self._texts[doc.path] = (self.root / doc.path).read_text(encoding="utf-8-sig")
+            except (OSError, UnicodeDecodeError):
+                self._texts[doc.path] = None
+        loc = doc.loc(key)
+        text = self._texts[doc.path]
+        ex = excerpt(text, loc.line, loc.column) if text is not None else None
+        self.problems.append(Problem(loc, message, key, hint, ex))
+
+
+def _did_you_mean(word: str, choices: Any) -> str | None:
+    import difflib
+
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f"did you mean '{close[0]}'?" if close else None
+
+
+def _map(value: Any) -> dict[str, Any]:
+    """``value`` if it is a mapping, else empty: cross checks also read schema-invalid documents."""
+    return value if isinstance(value, dict) else {}
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _cross_check(root: Path, project: _Loaded | None, items: list[_Loaded]) -> tuple[dict[str, SpecDoc], list[Problem]]:
+    """Checks that need more than one document (or the file system); cheap, so always run."""
+    found = _Findings(root)
+    envs: list[str] | None = None
+    if project is not None:
+        envs_map = project.doc.data.get("environments")
+        if isinstance(envs_map, dict) and envs_map:  # else the schema already complained
+            envs = [str(e) for e in envs_map]
+        _check_ports(project.doc, found)
+    by_name: dict[str, list[SpecDoc]] = {}
+    for item in items:
+        name = _str(item.doc.data.get("name"))
+        if name:
+            by_name.setdefault(name, []).append(item.doc)
+    for name, same in by_name.items():
+        if len(same) > 1:
+            for doc in same:
+                others = ", ".join(str(o.loc("name")) for o in same if o is not doc)
+                found.add(doc, "name", f"model name '{name}' is also used by {others}; model names must be unique")
+    models: dict[str, SpecDoc] = {}
+    for item in items:
+        _check_model(root, item.doc, envs, found)
+        if item.valid:
+            models.setdefault(str(item.doc.data["name"]), item.doc)
+    return models, found.problems
+
+
+def _check_ports(project: SpecDoc, found: _Findings) -> None:
+    seen: dict[int, str] = {}
+    for env, conf in _map(project.data.get("environments")).items():
+        port = _map(conf).get("port")
+        if not isinstance(port, int) or isinstance(port, bool):
+            continue
+        if port in seen:
+            found.add(project, f"environments.{env}.port",
+                      f"port {port} is also used by environment '{seen[port]}'; each environment needs its own port")
+        else:
+            seen[port] = env
+
+
+def _check_model(root: Path, doc: SpecDoc, envs: list[str] | None, found: _Findings) -> None:
+    data = doc.data
+
+    def unknown_env(key: str, env: Any) -> None:
+        if envs is not None and isinstance(env, str) and env not in envs:
+            found.add(doc, key, f"unknown environment '{env}'; the project's environments are: {', '.join(envs)}",
+                      _did_you_mean(env, envs))
+
+    for env in _map(data.get("serve")):
+        unknown_env(f"serve.{env}", env)
+    gates = _map(data.get("gates"))
+    nwt = _map(gates.get("no_worse_than"))
+    unknown_env("gates.no_worse_than.environment", nwt.get("environment"))
+    metrics = data.get("metrics")
+    if isinstance(metrics, list) and metrics and all(isinstance(m, str) for m in metrics):
+        named: list[tuple[str, Any]] = [(f"gates.{k}", k) for k in gates if k != "no_worse_than"]
+        named.append(("gates.no_worse_than.metric", nwt.get("metric")))
+        for key, metric in named:
+            if isinstance(metric, str) and metric not in metrics:
+                found.add(doc, key, f"gate on metric '{metric}', which is not among the model's metrics "
+                                    f"({', '.join(metrics)})", _did_you_mean(metric, metrics))
+    features = _map(data.get("features"))
+    target = _str(_map(data.get("data")).get("target"))
+    if target is not None and target in features:
+        found.add(doc, f"features.{target}", f"'{target}' is the target (data.target), so it cannot be a feature too")
+    for fname, feat in features.items():
+        lo, hi = _map(feat).get("min"), _map(feat).get("max")
+        if _number(lo) and _number(hi) and lo > hi:
+            found.add(doc, f"features.{fname}.min", f"min {lo} is greater than max {hi}")
+    data_path = _str(_map(data.get("data")).get("path"))
+    why = _repo_path_problem(root, data_path, must_exist=True, memo=found.dirs) if data_path else None
+    if why:
+        found.add(doc, "data.path", why)
+    train = _map(data.get("train"))
+    paths: list[tuple[str, Any]] = [("train.metrics", train.get("metrics"))]
+    for group in ("deps", "outs"):
+        listed = train.get(group)
+        paths.extend((f"train.{group}.{i}", p) for i, p in enumerate(listed if isinstance(listed, list) else []))
+    for key, p in paths:
+        why = _repo_path_problem(root, p, must_exist=False, memo=found.dirs) if isinstance(p, str) and p else None
+        if why:
+            found.add(doc, key, why)
+
+
+def _number(v: Any) -> TypeGuard[float]:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _repo_path_problem(root: Path, p: str, *, must_exist: bool, memo: dict[str, str] | None = None) -> str | None:
+    """Why ``p`` is not a usable repository-relative path (None when it is).
+
+    Runs for every model on every load, so it works on strings and resolves each parent
+    directory once (``memo``): a thousand models in one data folder cost a thousand lstats.
+    """
+    import posixpath
+
+    if p.startswith(("/", "~", "\\")) or (len(p) > 1 and p[1] == ":"):
+        return f"expected a path relative to the repository root, got {p!r}"
+    norm = posixpath.normpath(p)
+    if norm == ".." or norm.startswith("../"):
+        return f"{p!r} leads outside the repository; data must live inside it"
+    if norm == ".":
+        return "expected a file path, got the repository root"
+    top = str(root)
+    parent, _, name = norm.rpartition("/")
+    memo = {} if memo is None else memo
+    if parent not in memo:
+        memo[parent] = os.path.realpath(os.path.join(top, parent)) if parent else top
+    full = os.path.join(memo[parent], name)
+    try:
+        st = os.lstat(full)
+    except OSError:
+        st = None
+    if st is not None and (st.st_mode & 0o170000) == 0o120000:  # a symlink: follow it
+        full = os.path.realpath(full)
+    if full != top and not full.startswith(top + os.sep):
+        return f"{p!r} leads outside the repository through a symlink ({full})"
+    if not must_exist or (st is not None and os.path.exists(full)):
+        return None
+    # A DVC-tracked file may be present only as its .dvc file (fresh clone, data not pulled).
+    parts = norm.split("/")
+    for i in range(len(parts), 0, -1):
+        if os.path.isfile(os.path.join(top, "/".join(parts[:i]) + ".dvc")):
+            return None
+    return f"{p!r} does not exist (nor {p}.dvc); add the data file or fix the path"

@@ -1,0 +1,180 @@
+"""Content digests memoised by file stat, so a no-op plan costs a ``stat`` per file, not a read.
+
+The cache lives at ``<root>/.mlopsctl/cache/digests.json``. An entry is trusted only while the
+file's ``(mtime_ns, ctime_ns, size, inode)`` are unchanged *and* the entry was computed safely
+after the file's last modification: file systems stamp times with a coarse clock, so a file
+rewritten within the same clock tick as our read could keep its stat (Git's "racy" problem).
+Such racy entries are recomputed on the next run. A corrupt or unreadable cache is ignored; it
+is only ever a shortcut, never a source of truth.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from mlopsctl.workspace.fsafe import write_atomic
+
+T = TypeVar("T")
+
+CACHE_RELPATH = ".mlopsctl/cache/digests.json"
+_FORMAT = 1
+_CHUNK = 1 << 20
+# Linux file systems stamp times with the kernel's coarse clock (a few ms per tick); file
+# systems with one-second stamps (their mtime_ns is a whole second) need a wider margin.
+_RACY_NS = 50_000_000
+_RACY_COARSE_NS = 2_000_000_000
+
+
+def hash_bytes(data: bytes, algo: str = "sha256") -> str:
+    return hashlib.new(algo, data).hexdigest()
+
+
+def hash_file(path: Path, algo: str = "sha256") -> str:
+    """Hash a file's bytes without the cache (reads it in chunks)."""
+    h = hashlib.new(algo)
+    with open(path, "rb") as f:
+        while chunk := f.read(_CHUNK):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def stat_key(st: os.stat_result) -> list[int]:
+    """What identifies a file's content for every stat-keyed cache of the project."""
+    return [st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino]
+
+
+def too_recent(mtime_ns: int, checked_ns: int | None = None) -> bool:
+    """The one "too recent to trust" rule of every stat-keyed cache: a fact about a file read
+    (at ``checked_ns``, default now) within one timestamp tick of its last modification may
+    be stale while the stat stays the same, so it is not trusted (or not stored)."""
+    margin = _RACY_COARSE_NS if mtime_ns % 1_000_000_000 == 0 else _RACY_NS
+    return (time.time_ns() if checked_ns is None else checked_ns) - mtime_ns < margin
+
+
+class DigestCache:
+    """Stat-keyed memo of facts about files (digests and anything derived from the bytes).
+
+    Keys are repository-relative POSIX paths (absolute paths for files outside the root).
+    Each entry holds the stat it was computed for and a dict of named values; any change
+    of the stat drops every value of that file.
+    """
+
+    def __init__(self, root: Path | str) -> None:
+        self.root = Path(root)
+        self.path = self.root / CACHE_RELPATH
+        self._root = os.fspath(self.root)
+        self._prefix = self._root.rstrip(os.sep) + os.sep
+        self._entries: dict[str, dict[str, Any]] | None = None
+        self._dirty = False
+
+    # -- persistence -------------------------------------------------------------------
+    def _load(self) -> dict[str, dict[str, Any]]:
+        if self._entries is None:
+            entries: dict[str, dict[str, Any]] = {}
+            try:
+                raw = json.loads(self.path.read_text(encoding="utf-8"))
+                if isinstance(raw, dict) and raw.get("format") == _FORMAT and isinstance(raw.get("files"), dict):
+                    entries = {k: v for k, v in raw["files"].items() if _valid_entry(v)}
+            except (OSError, ValueError):
+                pass  # absent or corrupt: start empty, it is only a cache
+            self._entries = entries
+        return self._entries
+
+    def save(self) -> bool:
+        """Write the cache atomically if anything changed; returns whether it wrote.
+
+        Failure to write (read-only checkout, full disk) is not an error: the next run
+        simply recomputes.
+        """
+        if not self._dirty or self._entries is None:
+            return False
+        blob = json.dumps({"format": _FORMAT, "files": self._entries}, separators=(",", ":"), sort_keys=True)
+        try:
+            write_atomic(self.path, blob)
+        except OSError:
+            return False
+        self._dirty = False
+        return True
+
+    # -- lookups -----------------------------------------------------------------------
+    def key(self, path: Path | str) -> str:
+        return self._locate(path)[1]
+
+    def _locate(self, path: Path | str) -> tuple[str, str]:
+        """(full path, cache key); plain string work, as this runs once per file per plan."""
+        p = os.fspath(path)
+        if not os.path.isabs(p):
+            return os.path.join(self._root, p), p.replace(os.sep, "/")
+        if p.startswith(self._prefix):
+            return p, p[len(self._prefix) :].replace(os.sep, "/")
+        return p, Path(p).as_posix()
+
+    def memo(self, path: Path | str, name: str, compute: Callable[[Path], T], *, st: os.stat_result | None = None) -> T:
+        """``compute(path)`` memoised under ``name`` for the file's current stat.
+
+        ``compute`` must derive its JSON-serialisable result from the file's bytes only.
+        ``st`` is the file's stat when the caller has it already. Raises FileNotFoundError
+        (and other OSErrors) like ``os.stat`` would.
+        """
+        full, key = self._locate(path)
+        if st is None:
+            st = os.stat(full)
+        stat = stat_key(st)
+        entries = self._load()
+        entry = entries.get(key)
+        if entry is not None and entry["stat"] == stat and not too_recent(st.st_mtime_ns, entry["checked"]):
+            values = entry["values"]
+            if name in values:
+                return values[name]  # type: ignore[no-any-return]
+        checked = time.time_ns()
+        value = compute(Path(full))
+        if entry is None or entry["stat"] != stat:
+            entry = {"stat": stat, "checked": checked, "values": {}}
+            entries[key] = entry
+        elif too_recent(st.st_mtime_ns, entry["checked"]):
+            # Recomputed now, later than before: the entry may become trustworthy.
+            entry["checked"] = checked
+            entry["values"] = {}
+        entry["values"][name] = value
+        self._dirty = True
+        return value
+
+    def digest(self, path: Path | str, algo: str = "sha256") -> str:
+        """Hex digest of a file's bytes (``sha256`` or ``md5``), from the cache when its stat is unchanged."""
+        if algo not in ("sha256", "md5"):
+            raise ValueError(f"unsupported digest algorithm {algo!r}")
+        return self.memo(path, algo, lambda p: hash_file(p, algo))
+
+    def forget(self, path: Path | str) -> None:
+        """Drop what is known about a file (e.g. right after writing it)."""
+        if self._load().pop(self.key(path), None) is not None:
+            self._dirty = True
+
+
+def _valid_entry(v: Any) -> bool:
+    return (
+        isinstance(v, dict)
+        and isinstance(v.get("stat"), list)
+        and isinstance(v.get("checked"), int)
+        and isinstance(v.get("values"), dict)
+    )
+
+
+def digest_file(path: Path | str, root: Path | str | None = None) -> str:
+    """sha256 hex of a file; through (and saving) the cache of repository ``root`` when given.
+
+    Callers that digest many files should hold one :class:`DigestCache` (see
+    ``ctx.memo(DigestCache, ...)``) instead: this loads and saves the cache on every call.
+    """
+    if root is None:
+        return hash_file(Path(path))
+    cache = DigestCache(root)
+    value = cache.digest(path)
+    cache.save()
+    return value

@@ -1,0 +1,220 @@
+"""The one git runner and the one HEAD reader of mlopsctl.
+
+Every git command goes through :func:`run` (or :func:`output` for questions whose failure is an
+answer). It runs the ``git`` program rather than GitPython: GitPython runs that same program for
+most operations and costs ~0.1 s of import on every plan, which the plan path cannot afford.
+
+``head_commit`` reads ``.git`` directly (HEAD, loose refs, packed-refs; worktrees and
+``gitdir:`` files included) because it runs on every plan. Questions asked only when something
+unusual was found (is this hand edit committed?) use the ``git`` command: slower, but it
+knows every storage detail (filters, object formats, reftables).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import subprocess
+from collections.abc import Mapping
+from pathlib import Path
+from typing import overload
+
+from mlopsctl.errors import MlopsError
+
+_SHA = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
+
+
+def git_dir(root: Path | str) -> Path | None:
+    """The ``.git`` directory of the repository containing ``root`` (following ``gitdir:`` files)."""
+    start = Path(root).resolve()
+    for d in (start, *start.parents):
+        dotgit = d / ".git"
+        if dotgit.is_dir():
+            return dotgit
+        if dotgit.is_file():
+            try:
+                text = dotgit.read_text(encoding="utf-8").strip()
+            except (OSError, UnicodeDecodeError):
+                return None
+            if not text.startswith("gitdir:"):
+                return None
+            target = Path(text[len("gitdir:") :].strip())
+            return target if target.is_absolute() else (d / target).resolve()
+    return None
+
+
+def _common_dir(gdir: Path) -> Path:
+    """Where shared refs live: a worktree's gitdir names it in its ``commondir`` file."""
+    try:
+        rel = (gdir / "commondir").read_text(encoding="utf-8").strip()
+    except OSError:
+        return gdir
+    p = Path(rel)
+    return p if p.is_absolute() else (gdir / p).resolve()
+
+
+def _packed_ref(common: Path, ref: str) -> str | None:
+    try:
+        text = (common / "packed-refs").read_text(encoding="utf-8")
+    except OSError:
+        return None
+    for line in text.splitlines():
+        if not line or line[0] in "#^":
+            continue
+        sha, _, name = line.partition(" ")
+        if name.strip() == ref:
+            return sha
+    return None
+
+
+def _resolve(gdir: Path, common: Path, ref: str, depth: int = 0) -> str | None:
+    if depth > 5:
+        return None
+    for base in (gdir, common):
+        try:
+            text = (base / ref).read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError):
+            continue
+        if text.startswith("ref:"):
+            return _resolve(gdir, common, text[4:].strip(), depth + 1)
+        return text if _SHA.match(text) else None
+    return _packed_ref(common, ref)
+
+
+class _Unusual(Exception):
+    """The on-disk layout is one we do not read ourselves (e.g. reftable): ask git."""
+
+
+def head_commit(root: Path | str) -> str | None:
+    """The commit HEAD points at, or None (not a repository, or no commit yet)."""
+    gdir = git_dir(root)
+    if gdir is None:
+        return None
+    try:
+        return _head_from_files(gdir)
+    except _Unusual:
+        return _head_from_git(root)
+
+
+def _head_from_files(gdir: Path) -> str | None:
+    common = _common_dir(gdir)
+    if (common / "reftable").is_dir():
+        raise _Unusual
+    try:
+        head = (gdir / "HEAD").read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        raise _Unusual from None
+    if _SHA.match(head):
+        return head  # detached HEAD
+    if not head.startswith("ref:"):
+        raise _Unusual
+    return _resolve(gdir, common, head[4:].strip())  # None: an unborn branch
+
+
+def _head_from_git(root: Path | str) -> str | None:
+    out = _git(root, "rev-parse", "--verify", "--quiet", "HEAD")
+    return out.decode().strip() if out is not None else None
+
+
+def _spawn(root: Path | str, args: tuple[str, ...], data: bytes | None, env: Mapping[str, str] | None,
+           timeout: float) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(["git", *args], cwd=root, input=data, capture_output=True, check=False, timeout=timeout,
+                          env={**os.environ, **env} if env else None)
+
+
+@overload
+def run(root: Path | str, *args: str, input: str | None = ..., env: Mapping[str, str] | None = ...,
+        timeout: float = ..., binary: bool = False) -> str: ...
+@overload
+def run(root: Path | str, *args: str, input: bytes | None = ..., env: Mapping[str, str] | None = ...,
+        timeout: float = ..., binary: bool = True) -> bytes: ...
+def run(root: Path | str, *args: str, input: str | bytes | None = None, env: Mapping[str, str] | None = None,
+        timeout: float = 300, binary: bool = False) -> str | bytes:
+    """stdout of ``git ARGS`` run in ``root``; a clear :class:`MlopsError` when it fails.
+
+    ``env`` adds to the environment (never replaces it); ``binary`` returns bytes.
+    """
+    data = input.encode() if isinstance(input, str) else input
+    try:
+        proc = _spawn(root, args, data, env, timeout)
+    except FileNotFoundError:
+        raise MlopsError("git is not installed: mlopsctl keeps the specs, the registry and the audit trail in Git; "
+                         "install it (Debian: apt-get install git)") from None
+    except subprocess.TimeoutExpired:
+        raise MlopsError(f"git {' '.join(args[:2])} did not finish within {timeout:.0f} s in {root}") from None
+    except OSError as e:
+        raise MlopsError(f"cannot run git in {root}: {e}") from None
+    if proc.returncode != 0:
+        detail = (proc.stderr or proc.stdout).decode("utf-8", "replace").strip()
+        raise MlopsError(f"git {' '.join(args[:2])} failed in {root}: {detail}")
+    return proc.stdout if binary else proc.stdout.decode("utf-8", "replace")
+
+
+def output(root: Path | str, *args: str, data: bytes | None = None) -> bytes | None:
+    """stdout of a git question whose failure is an answer (not a repository, no such object):
+    None when git fails or is missing."""
+    try:
+        proc = _spawn(root, args, data, None, 60)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return proc.stdout if proc.returncode == 0 else None
+
+
+_git = output
+
+
+def committed_blob_id(root: Path | str, relpath: str) -> str | None:
+    """Object id of ``relpath`` (relative to ``root``) in the HEAD commit, or None."""
+    out = _git(root, "rev-parse", "--verify", "--quiet", f"HEAD:./{relpath}")
+    if out is None:
+        return None
+    oid = out.decode().strip()
+    return oid if _SHA.match(oid) else None
+
+
+def blob_id(data: bytes, object_format: str = "sha1") -> str:
+    """The id Git gives a blob with exactly these bytes."""
+    h = hashlib.new(object_format)
+    h.update(b"blob %d\0" % len(data))
+    h.update(data)
+    return h.hexdigest()
+
+
+def committed_blob_equals(root: Path | str, relpath: str, data: bytes) -> bool:
+    """Whether exactly ``data`` is what ``relpath`` holds in the commit at HEAD.
+
+    Then overwriting a working-tree file with these bytes loses nothing: ``git checkout``
+    brings it back. The working tree may differ from the blob by Git's clean filters (line
+    endings, LFS), so a raw mismatch is re-checked with ``git hash-object --path``.
+    """
+    oid = committed_blob_id(root, relpath)
+    if oid is None:
+        return False
+    fmt = "sha1" if len(oid) == 40 else "sha256"
+    if blob_id(data, fmt) == oid:
+        return True
+    out = _git(root, "hash-object", "--stdin", f"--path={relpath}", data=data)
+    return out is not None and out.decode().strip() == oid
+
+
+def is_tracked(root: Path | str, relpath: str) -> bool:
+    """Whether Git's index tracks ``relpath``."""
+    return _git(root, "ls-files", "--error-unmatch", "--", relpath) is not None
+
+
+def is_ignored(root: Path | str, relpath: str) -> bool:
+    """Whether ``relpath`` is ignored by the repository's ignore rules."""
+    return _git(root, "check-ignore", "-q", "--", relpath) is not None
+
+
+def uncommitted(root: Path | str) -> list[str]:
+    """Paths with changes Git has not committed (what apply wrote that belongs in Git)."""
+    out = _git(root, "status", "--porcelain", "--untracked-files=all")
+    if out is None:
+        return []
+    return [line[3:] for line in out.decode("utf-8", "replace").splitlines() if len(line) > 3]
+
+
+def short(sha: str | None) -> str:
+    return sha[:8] if sha else "(none)"

@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from mlopsctl.pipeline import facts
+
+DVC = str(Path(sys.executable).parent / "dvc")
+
+
+def _run(root: Path, *args: str) -> None:
+    subprocess.run(args, cwd=root, check=True, capture_output=True)
+
+
+def test_file_and_dir_digests_match_dvc(tmp_path: Path) -> None:
+    _run(tmp_path, "git", "init", "-q")
+    _run(tmp_path, DVC, "init", "-q")
+    (tmp_path / "one.csv").write_bytes(b"a,b\r\n1,2\r\n")  # CRLF: DVC 3 hashes bytes as they are
+    (tmp_path / "d" / "sub").mkdir(parents=True)
+    (tmp_path / "d" / "x.txt").write_text("x")
+    (tmp_path / "d" / "sub" / "y.bin").write_bytes(os.urandom(1000))
+    _run(tmp_path, DVC, "add", "-q", "one.csv", "d")
+    cache = facts.StatCache(tmp_path)
+    for name in ("one.csv", "d"):
+        out = facts.read_dvcfile(tmp_path, name)
+        assert out is not None
+        digest = cache.digest(name)
+        assert digest is not None and digest.md5 == out["md5"] and digest.size == out["size"]
+        assert facts.in_store(facts.cache_dir(tmp_path), out["md5"])
+    assert cache.digest("d").nfiles == 2  # type: ignore[union-attr]
+    assert cache.digest("missing") is None
+
+
+def test_stat_cache_survives_runs_and_sees_edits(tmp_path: Path) -> None:
+    f = tmp_path / "f.txt"
+    f.write_text("one")
+    old = f.stat().st_mtime - 10
+    os.utime(f, (old, old))
+    c1 = facts.StatCache(tmp_path)
+    first = c1.file_md5("f.txt")
+    c1.save()
+    assert json.loads((tmp_path / ".mlopsctl/cache/dvcfacts.json").read_text())["md5"]["f.txt"][-1] == first.md5  # type: ignore[union-attr]
+    f.write_text("two")
+    c2 = facts.StatCache(tmp_path)
+    assert c2.file_md5("f.txt").md5 == facts.md5_file(f)  # type: ignore[union-attr]
+
+
+def test_remote_config_and_param_changes(tmp_path: Path) -> None:
+    _run(tmp_path, "git", "init", "-q")
+    _run(tmp_path, DVC, "init", "-q")
+    _run(tmp_path, DVC, "remote", "add", "-d", "store", "../elsewhere")
+    name, url = facts.default_remote(tmp_path)  # type: ignore[misc]
+    assert name == "store"
+    assert facts.local_remote_dir(tmp_path, url) == (tmp_path.parent / "elsewhere").resolve()
+    lines = facts.param_changes({"estimator": {"params": {"n": 100, "x": 1}}, "m": ["a"]},
+                                   {"estimator": {"params": {"n": 200, "y": True}}, "m": ["a"]})
+    assert lines == ["estimator.params.n 100 -> 200", "estimator.params.x removed (was 1)",
+                     "estimator.params.y added (true)"]

@@ -1,0 +1,103 @@
+"""Git facts read straight from .git agree with git itself, in every layout we meet."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from mlopsctl.workspace import git as gitfacts
+from mlopsctl.workspace.git import committed_blob_equals, head_commit
+from tests.builders import git
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    root = tmp_path / "r"
+    root.mkdir()
+    git(root, "init", "-q", "-b", "main")
+    (root / "a.txt").write_text("one\n")
+    git(root, "add", "a.txt")
+    git(root, "commit", "-q", "-m", "first")
+    return root
+
+
+def test_no_repository_and_no_commit(tmp_path: Path) -> None:
+    assert head_commit(tmp_path) is None
+    git(tmp_path, "init", "-q", "-b", "main")
+    assert head_commit(tmp_path) is None  # unborn branch
+    assert committed_blob_equals(tmp_path, "a.txt", b"") is False
+
+
+def test_branch_detached_and_packed(repo: Path) -> None:
+    head = git(repo, "rev-parse", "HEAD")
+    assert head_commit(repo) == head
+    (repo / "a.txt").write_text("two\n")
+    git(repo, "commit", "-q", "-am", "second")
+    second = git(repo, "rev-parse", "HEAD")
+    assert head_commit(repo) == second
+    git(repo, "checkout", "-q", "--detach", head)
+    assert head_commit(repo) == head
+    git(repo, "checkout", "-q", "main")
+    git(repo, "pack-refs", "--all")
+    assert not (repo / ".git/refs/heads/main").exists()
+    assert head_commit(repo) == second
+
+
+def test_subdirectory_and_worktree(repo: Path, tmp_path: Path) -> None:
+    (repo / "sub").mkdir()
+    assert head_commit(repo / "sub") == git(repo, "rev-parse", "HEAD")
+    wt = tmp_path / "wt"
+    git(repo, "worktree", "add", "-q", "-b", "feature", str(wt))
+    (wt / "a.txt").write_text("feature\n")
+    git(wt, "commit", "-q", "-am", "feature")
+    assert (wt / ".git").is_file()
+    assert head_commit(wt) == git(wt, "rev-parse", "HEAD")
+    assert head_commit(wt) != head_commit(repo)
+    assert committed_blob_equals(wt, "a.txt", b"feature\n")
+
+
+def test_committed_blob_equals(repo: Path) -> None:
+    assert committed_blob_equals(repo, "a.txt", b"one\n")
+    assert not committed_blob_equals(repo, "a.txt", b"one edited\n")
+    assert not committed_blob_equals(repo, "missing.txt", b"one\n")
+    (repo / "sub").mkdir()
+    (repo / "sub/b.txt").write_text("b\n")
+    git(repo, "add", "sub/b.txt")
+    git(repo, "commit", "-q", "-m", "b")
+    # Paths are relative to the root asked about, also when it is a subdirectory of the repository.
+    assert committed_blob_equals(repo / "sub", "b.txt", b"b\n")
+    assert committed_blob_equals(repo, "sub/b.txt", b"b\n")
+
+
+def test_clean_filters_are_applied(repo: Path) -> None:
+    (repo / ".gitattributes").write_text("*.txt text eol=crlf\n")
+    (repo / "c.txt").write_bytes(b"x\r\ny\r\n")
+    git(repo, "add", ".gitattributes", "c.txt")
+    git(repo, "commit", "-q", "-m", "crlf")
+    # Stored with LF in Git, checked out with CRLF: still "nothing is lost".
+    assert committed_blob_equals(repo, "c.txt", b"x\r\ny\r\n")
+
+
+def test_tracked_and_ignored(repo: Path) -> None:
+    (repo / ".gitignore").write_text("*.log\n")
+    assert gitfacts.is_tracked(repo, "a.txt")
+    assert not gitfacts.is_tracked(repo, "b.txt")
+    assert gitfacts.is_ignored(repo, "x.log")
+    assert not gitfacts.is_ignored(repo, "a.txt")
+
+
+def test_sha256_repository(tmp_path: Path) -> None:
+    root = tmp_path / "s"
+    root.mkdir()
+    try:
+        git(root, "init", "-q", "--object-format=sha256", "-b", "main")
+    except subprocess.CalledProcessError:
+        pytest.skip("this git cannot create sha256 repositories")
+    (root / "a.txt").write_text("one\n")
+    git(root, "add", "a.txt")
+    git(root, "commit", "-q", "-m", "first")
+    assert head_commit(root) == git(root, "rev-parse", "HEAD")
+    assert len(head_commit(root) or "") == 64
+    assert committed_blob_equals(root, "a.txt", b"one\n")

@@ -13,7 +13,13 @@ import subprocess
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.builders import mlopsctl_command, run_mlopsctl
+
+# Real DVC runs, training or Git registries in every test: left out of the fast suite.
+pytestmark = pytest.mark.slow
+
 
 T = ("--target", "file")
 

@@ -6,9 +6,12 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.monitoring.monitor_builders import shifted_csv
 
 
+@pytest.mark.slow
 def test_same_distribution_no_drift_json(cli: Any, served: Path) -> None:
     (served / "new.csv").write_text(shifted_csv(0.0), encoding="utf-8")
     res = cli("drift", "iris", "--data", "new.csv", "--format", "json", "--fail-on-drift", repo=served)
@@ -23,6 +26,7 @@ def test_same_distribution_no_drift_json(cli: Any, served: Path) -> None:
     assert local["drifted"] is False
 
 
+@pytest.mark.slow
 def test_shift_drifts_text_markdown_chart_and_exit_code(cli: Any, served: Path) -> None:
     (served / "new.csv").write_text(shifted_csv(1.5), encoding="utf-8")
     res = cli("drift", "iris", "--data", "new.csv", "--fail-on-drift", "--chart", "drift.png", repo=served)

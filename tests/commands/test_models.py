@@ -10,6 +10,10 @@ import pytest
 
 from tests.registry.registry_builders import assign, gto_show, register, retrain_and_register, set_model
 
+# Real DVC runs, training or Git registries in every test: left out of the fast suite.
+pytestmark = pytest.mark.slow
+
+
 
 @pytest.fixture
 def served(reg_repo: Path) -> Path:

@@ -50,6 +50,7 @@ def test_new_rejects_unknown_template(cli: Any, tmp_path: Path) -> None:
     assert not (tmp_path / "x").exists()
 
 
+@pytest.mark.slow
 def test_new_subprocess_then_validate_and_plan(run_mlopsctl: Any, tmp_path: Path) -> None:
     made = run_mlopsctl(["new", "demo", "--template", "regressor"], tmp_path)
     assert made.returncode == 0, made.stderr

@@ -7,8 +7,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.monitoring.monitor_builders import shifted_csv
 from tests.registry.registry_builders import context
+
+# Real DVC runs, training or Git registries in every test: left out of the fast suite.
+pytestmark = pytest.mark.slow
+
 
 
 def test_warns_after_a_drifted_check_until_a_newer_version(cli: Any, served: Path) -> None:

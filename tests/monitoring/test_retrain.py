@@ -16,6 +16,10 @@ from tests.monitoring.fake_github import TOKEN, FakePulls, fake_pulls
 from tests.monitoring.monitor_builders import build_applied, copy_applied, shifted_csv
 from tests.registry.registry_builders import context, dvc
 
+# Real DVC runs, training or Git registries in every test: left out of the fast suite.
+pytestmark = pytest.mark.slow
+
+
 
 @pytest.fixture
 def gh() -> Iterator[FakePulls]:

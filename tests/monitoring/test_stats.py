@@ -77,6 +77,7 @@ def _frame(rng: np.random.Generator, n: int, shift: float = 0.0, colours: tuple[
     return pd.DataFrame(data)
 
 
+@pytest.mark.slow
 def test_no_shift_no_alarm_on_95_percent_of_seeds() -> None:
     alarms = 0
     for seed in range(40):
@@ -88,6 +89,7 @@ def test_no_shift_no_alarm_on_95_percent_of_seeds() -> None:
 
 
 @pytest.mark.parametrize("method", ["psi", "ks"])
+@pytest.mark.slow
 def test_one_sd_mean_shift_always_alarms(method: str) -> None:
     for seed in range(40):
         rng = np.random.default_rng(1000 + seed)

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from mlopsctl.core.model import Action, Change
 from mlopsctl.core.plan import diff_one
 from mlopsctl.pipeline import facts
 from mlopsctl.providers.dataset import DatasetProvider
 from tests.pipeline.dvcrepos import context, dvc, make_repo
+
+# Real DVC runs, training or Git registries in every test: left out of the fast suite.
+pytestmark = pytest.mark.slow
+
 
 ADDRESS = "dataset.data/iris.csv"
 

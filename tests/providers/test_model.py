@@ -25,6 +25,10 @@ from tests.registry.registry_builders import (
     train_candidate,
 )
 
+# Real DVC runs, training or Git registries in every test: left out of the fast suite.
+pytestmark = pytest.mark.slow
+
+
 ADDRESS = "model.iris"
 
 

@@ -22,6 +22,10 @@ from tests.registry.registry_builders import (
     tags,
 )
 
+# Real DVC runs, training or Git registries in every test: left out of the fast suite.
+pytestmark = pytest.mark.slow
+
+
 
 def _plan(root: Path, address: str, model_change: Change | None = None) -> tuple[object, Change]:
     ctx = context(root)

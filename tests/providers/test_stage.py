@@ -25,6 +25,10 @@ from tests.pipeline.dvcrepos import (
     write_tree,
 )
 
+# Real DVC runs, training or Git registries in every test: left out of the fast suite.
+pytestmark = pytest.mark.slow
+
+
 SRC = ("from sklearn.neighbors import KNeighborsClassifier\n\n"
        "class Nearest(KNeighborsClassifier):\n"
        "    def __init__(self, k=5):\n"

@@ -15,6 +15,10 @@ from mlopsctl.registry.tags import read_tags, write_tag
 from tests.builders import git
 from tests.registry.registry_builders import dvc, gto_show, track, train_candidate
 
+# Real DVC runs, training or Git registries in every test: left out of the fast suite.
+pytestmark = pytest.mark.slow
+
+
 
 def _register(root: Path, n: int, *, commit: str | None = None, not_before: int = 0) -> int:
     """Write a version tag the way the model provider does, for the candidate in the tree."""

@@ -22,6 +22,10 @@ from mlopsctl.errors import SpecError
 from mlopsctl.specs.load import load_project
 from tests.builders import make_repo, model_spec, project_spec, run_mlopsctl, to_yaml
 
+# Real DVC runs, training or Git registries in every test: left out of the fast suite.
+pytestmark = pytest.mark.slow
+
+
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 
 scalars = st.one_of(

@@ -11,6 +11,7 @@ import enum
 import hashlib
 import json
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any
 
 from mlopsctl.errors import Location
@@ -27,8 +28,40 @@ def make_address(kind: str, name: str) -> str:
 
 
 def split_address(address: str) -> tuple[str, str]:
-    kind, _, name = address.partition(".")
-    return kind, name
+    a = Address.parse(address)
+    return a.kind, a.name
+
+
+@dataclass(frozen=True)
+class Address:
+    """A resource address, parsed once: ``<kind>.<name>``.
+
+    Names of model-scoped kinds start with the model: ``stage.iris.train``, ``model.iris``,
+    ``registry.iris.production``, ``image.iris``, ``deployment.iris.staging``. File and dataset
+    names are paths and may hold dots (``file.dvc.yaml``, ``dataset.data/iris.csv``).
+    """
+
+    kind: str
+    name: str
+
+    @classmethod
+    def parse(cls, address: str) -> Address:
+        kind, _, name = address.partition(".")
+        return cls(kind, name)
+
+    @property
+    def model(self) -> str:
+        """The model of a model-scoped address (the name's first dotted part)."""
+        return self.name.partition(".")[0]
+
+    @property
+    def part(self) -> str:
+        """What follows the model: the environment of ``registry.iris.staging`` and
+        ``deployment.iris.staging``, the step of ``stage.iris.train``; "" when none."""
+        return self.name.partition(".")[2]
+
+    def __str__(self) -> str:
+        return make_address(self.kind, self.name)
 
 
 class Action(str, enum.Enum):
@@ -105,13 +138,18 @@ class Change:
     """What apply needs beyond ``after`` (e.g. rendered file content); saved, never rendered."""
     source: Location | None = None
 
+    @cached_property
+    def addr(self) -> Address:
+        """The address, parsed (once per change)."""
+        return Address.parse(self.address)
+
     @property
     def kind(self) -> str:
-        return split_address(self.address)[0]
+        return self.addr.kind
 
     @property
     def name(self) -> str:
-        return split_address(self.address)[1]
+        return self.addr.name
 
     def with_(self, **kw: Any) -> Change:
         return replace(self, **kw)

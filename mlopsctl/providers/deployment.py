@@ -20,7 +20,7 @@ import urllib.request
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from mlopsctl.core.model import Action, Change, Resource
+from mlopsctl.core.model import Action, Address, Change, Resource
 from mlopsctl.errors import MlopsError
 from mlopsctl.monitoring.serving import LABEL as CAPTURE_LABEL
 from mlopsctl.monitoring.serving import capture_label
@@ -146,7 +146,8 @@ class DeploymentProvider:
         return sorted(found)
 
     def read(self, address: str, desired: Resource | None, ctx: Context) -> dict[str, Any] | None:
-        model, _, env = address.partition(".")[2].partition(".")
+        addr = Address.parse(address)
+        model, env = addr.model, addr.part
         if not engine.available():
             return {"engine": "unreachable"}
         c = _get(engine.client(), container_name(ctx, model, env))
@@ -171,7 +172,7 @@ class DeploymentProvider:
         return actual
 
     def diff(self, address: str, desired: Resource | None, actual: dict[str, Any] | None, ctx: Context) -> Change:
-        model = address.partition(".")[2].partition(".")[0]
+        model = Address.parse(address).model
         unknown = actual is not None and actual.get("engine") == "unreachable"
         if desired is None:
             if actual is None or unknown:
@@ -296,7 +297,7 @@ class DeploymentProvider:
 
     def delete(self, change: Change, ctx: Context) -> None:
         client = engine.client()
-        model, _, env = change.name.partition(".")
+        model, env = change.addr.model, change.addr.part
         name = container_name(ctx, model, env)
         for suffix in ("", "-next", "-prev"):
             c = _get(client, name + suffix)

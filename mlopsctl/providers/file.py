@@ -18,7 +18,7 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mlopsctl.core.model import Action, Change, Resource
+from mlopsctl.core.model import Action, Change, Resource, split_address
 from mlopsctl.errors import MlopsError
 from mlopsctl.files import file_sets, ownership
 from mlopsctl.workspace import fsafe, git
@@ -418,7 +418,7 @@ def _backup_path(ctx: Context, path: str) -> str:
 
 
 def _name(address: str) -> str:
-    kind, _, name = address.partition(".")
+    kind, name = split_address(address)
     if kind != KIND or not name:
         raise MlopsError(f"not a file address: {address!r}")
     return name

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mlopsctl.core.model import Action, Change, Resource
+from mlopsctl.core.model import Action, Address, Change, Resource
 from mlopsctl.errors import MlopsError, UnavailableError
 from mlopsctl.serving import buildctx as bctx
 from mlopsctl.serving import engine
@@ -71,7 +71,7 @@ class ImageProvider:
         return sorted({f"{self.kind}.{img['model']}" for img in list_images(ctx) if img["model"]})
 
     def read(self, address: str, desired: Resource | None, ctx: Context) -> dict[str, Any] | None:
-        model = address.partition(".")[2]
+        model = Address.parse(address).model
         if not engine.available():
             return {"engine": "unreachable"}
         images = [
@@ -82,7 +82,7 @@ class ImageProvider:
         return {"images": images} if images else None
 
     def diff(self, address: str, desired: Resource | None, actual: dict[str, Any] | None, ctx: Context) -> Change:
-        model = address.partition(".")[2]
+        model = Address.parse(address).model
         unknown = actual is not None and actual.get("engine") == "unreachable"
         if desired is None:
             if actual and not unknown and ctx.destroy and ctx.destroy_images:

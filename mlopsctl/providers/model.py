@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mlopsctl.core.model import Action, Change, Resource
+from mlopsctl.core.model import Action, Address, Change, Resource
 from mlopsctl.errors import MlopsError
 from mlopsctl.registry.fmt import metrics_text
 
@@ -109,7 +109,7 @@ class ModelProvider:
     def read(self, address: str, desired: Resource | None, ctx: Context) -> dict[str, Any] | None:
         from mlopsctl.registry.api import model_registry
 
-        name = address.partition(".")[2]
+        name = Address.parse(address).model
         reg = model_registry(ctx, name)
         outputs = self._outputs(ctx, name) if desired is not None else None
         registered = reg.by_sha256(outputs.sha256) if outputs else None
@@ -126,7 +126,7 @@ class ModelProvider:
     def diff(self, address: str, desired: Resource | None, actual: dict[str, Any] | None, ctx: Context) -> Change:
         from mlopsctl.registry.api import model_registry
 
-        name = address.partition(".")[2]
+        name = Address.parse(address).model
         if desired is None or actual is None:
             return Change(address=address, action=Action.NOOP, model=name)
         reg = model_registry(ctx, name)

@@ -14,18 +14,13 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mlopsctl.core.model import Action, Change, Resource
+from mlopsctl.core.model import Action, Address, Change, Resource
 from mlopsctl.errors import MlopsError
 from mlopsctl.registry.fmt import fmt_number
 
 if TYPE_CHECKING:
     from mlopsctl.core.context import Context
     from mlopsctl.registry.state import ModelRegistry, ModelVersion
-
-
-def _split(name: str) -> tuple[str, str]:
-    model, _, env = name.partition(".")
-    return model, env
 
 
 def _ref(value: Any) -> int | str:
@@ -91,7 +86,8 @@ class RegistryProvider:
     def read(self, address: str, desired: Resource | None, ctx: Context) -> dict[str, Any] | None:
         from mlopsctl.registry.api import model_registry
 
-        model, env = _split(address.partition(".")[2])
+        addr = Address.parse(address)
+        model, env = addr.model, addr.part
         reg = model_registry(ctx, model)
         current = reg.assignments.get(env)
         return {
@@ -103,7 +99,8 @@ class RegistryProvider:
     def diff(self, address: str, desired: Resource | None, actual: dict[str, Any] | None, ctx: Context) -> Change:
         from mlopsctl.registry.api import model_registry
 
-        model, env = _split(address.partition(".")[2])
+        addr = Address.parse(address)
+        model, env = addr.model, addr.part
         reg = model_registry(ctx, model)
         current = reg.assignments.get(env)
         before = {"version": current.version} if current else None
@@ -166,7 +163,7 @@ class RegistryProvider:
         from mlopsctl.registry.api import forget, model_registry
         from mlopsctl.registry.tags import write_tag
 
-        model, env = _split(change.name)
+        model, env = change.addr.model, change.addr.part
         forget(ctx)  # the model may have just registered a version
         reg = model_registry(ctx, model)
         desired = change.payload.get("desired") or change.after or {}
@@ -192,7 +189,7 @@ class RegistryProvider:
         from mlopsctl.registry.api import forget, model_registry
         from mlopsctl.registry.tags import write_tag
 
-        model, env = _split(change.name)
+        model, env = change.addr.model, change.addr.part
         forget(ctx)
         reg = model_registry(ctx, model)
         # Unassign every version still assigned, not only the newest: otherwise an older

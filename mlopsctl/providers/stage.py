@@ -89,8 +89,8 @@ class StageProvider:
         # dataset that merely needs a push must not retrain the model.
         for dep in desired.depends_on if reasons else ():
             up = ctx.upstream.get(dep)
-            if up is not None and up.action is not Action.NOOP and dep.startswith("dataset."):
-                path = dep.partition(".")[2]
+            if up is not None and up.action is not Action.NOOP and up.kind == "dataset":
+                path = up.name
                 first = next((r for r in up.reasons if r.startswith(path)), up.reasons[0] if up.reasons else "")
                 reasons.append(f"upstream {dep} changes first: {first}")
         if reasons:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
-from mlopsctl.core.model import split_address
+from mlopsctl.core.model import Address
 
 # Kinds whose name starts with the model name (stage.<model>.train, registry.<model>.<env>, ...).
 _MODEL_KINDS = frozenset({"stage", "model", "registry", "image", "deployment"})
@@ -68,10 +68,8 @@ def render_dot(
 
 def model_of(address: str) -> str | None:
     """The model a resource belongs to, read from its address (None for project-wide ones)."""
-    kind, name = split_address(address)
-    if kind in _MODEL_KINDS and name:
-        return name.split(".", 1)[0]
-    return None
+    addr = Address.parse(address)
+    return addr.model if addr.kind in _MODEL_KINDS and addr.name else None
 
 
 def _action_value(action: object) -> str | None:

@@ -76,11 +76,12 @@ def test_installed_wheel_runs_new_validate_plan(dist: Path, tmp_path: Path) -> N
     _run([sys.executable, "-m", "venv", venv], tmp_path, env, 300)
     _run([bin_dir / "python", "-m", "pip", "install", "--quiet", wheel], tmp_path, env, 1500)
 
-    show = "import mlopsctl, mlopsctl.paths as p; print(mlopsctl.__file__, p.SCHEMAS, p.TEMPLATES)"
-    where = _run([bin_dir / "python", "-c", show], tmp_path, env, 120).stdout.split()
-    site = venv.resolve() / "lib"
-    assert all(Path(p).resolve().is_relative_to(site) for p in where), where
-    assert not any(Path(p).resolve().is_relative_to(ROOT) for p in where), where
+    # The mlopsctl that runs is the wheel's, in the venv, with its data beside it.
+    show = "import mlopsctl; print(mlopsctl.__file__)"
+    package = Path(_run([bin_dir / "python", "-c", show], tmp_path, env, 120).stdout.strip()).resolve().parent
+    assert package.is_relative_to(venv.resolve() / "lib") and not package.is_relative_to(ROOT), package
+    assert (package / "_data/schemas/project.schema.json").is_file()
+    assert (package / "_data/templates/workflows/plan.yml.j2").is_file()
 
     made = _run([bin_dir / "mlopsctl", "new", "demo"], tmp_path, env, 300)
     assert "Created classifier repository demo (project demo, model iris)" in made.stdout

@@ -61,13 +61,6 @@ def category_key(value: Any) -> str:
     return str(value)
 
 
-def bool_key(value: Any) -> str | None:
-    """true/false for what the data contract reads as a bool (1.0 after training's conversion,
-    "yes" in a CSV, true in JSON); None for anything else."""
-    text = category_key(value).strip().lower()
-    return "true" if text in _TRUE else "false" if text in _FALSE else None
-
-
 def category_keys(series: pd.Series, ftype: str) -> pd.Series:
     """The comparable text of each present value (missing values dropped; a value that is not a
     bool where one is expected becomes None). Vectorised for the common column types: a million

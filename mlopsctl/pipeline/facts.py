@@ -260,17 +260,15 @@ def object_path(store: Path, md5: str) -> Path:
 
 def in_store(store: Path, md5: str) -> bool:
     """An object (and, for a directory, every file it lists) is present in ``store``."""
-    base = os.path.join(store, "files", "md5")
-    obj = os.path.join(base, md5[:2], md5[2:])
+    obj = object_path(store, md5)
     if not md5.endswith(".dir"):
-        return os.path.exists(obj)
+        return obj.exists()
     try:
         with open(obj, encoding="utf-8") as f:
             listing = json.load(f)
     except (OSError, ValueError):
         return False
-    return all(os.path.exists(os.path.join(base, e["md5"][:2], e["md5"][2:]))
-               for e in listing if isinstance(e, dict) and "md5" in e)
+    return all(object_path(store, e["md5"]).exists() for e in listing if isinstance(e, dict) and "md5" in e)
 
 
 def dvcignore_names(root: Path) -> frozenset[str]:

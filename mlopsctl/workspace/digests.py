@@ -31,10 +31,6 @@ _RACY_NS = 50_000_000
 _RACY_COARSE_NS = 2_000_000_000
 
 
-def hash_bytes(data: bytes, algo: str = "sha256") -> str:
-    return hashlib.new(algo, data).hexdigest()
-
-
 def hash_file(path: Path, algo: str = "sha256") -> str:
     """Hash a file's bytes without the cache (reads it in chunks)."""
     h = hashlib.new(algo)
@@ -164,17 +160,3 @@ def _valid_entry(v: Any) -> bool:
         and isinstance(v.get("checked"), int)
         and isinstance(v.get("values"), dict)
     )
-
-
-def digest_file(path: Path | str, root: Path | str | None = None) -> str:
-    """sha256 hex of a file; through (and saving) the cache of repository ``root`` when given.
-
-    Callers that digest many files should hold one :class:`DigestCache` (see
-    ``ctx.memo(DigestCache, ...)``) instead: this loads and saves the cache on every call.
-    """
-    if root is None:
-        return hash_file(Path(path))
-    cache = DigestCache(root)
-    value = cache.digest(path)
-    cache.save()
-    return value

@@ -203,11 +203,6 @@ def is_tracked(root: Path | str, relpath: str) -> bool:
     return _git(root, "ls-files", "--error-unmatch", "--", relpath) is not None
 
 
-def is_ignored(root: Path | str, relpath: str) -> bool:
-    """Whether ``relpath`` is ignored by the repository's ignore rules."""
-    return _git(root, "check-ignore", "-q", "--", relpath) is not None
-
-
 def uncommitted(root: Path | str) -> list[str]:
     """Paths with changes Git has not committed (what apply wrote that belongs in Git)."""
     out = _git(root, "status", "--porcelain", "--untracked-files=all")

@@ -80,12 +80,9 @@ def test_clean_filters_are_applied(repo: Path) -> None:
     assert committed_blob_equals(repo, "c.txt", b"x\r\ny\r\n")
 
 
-def test_tracked_and_ignored(repo: Path) -> None:
-    (repo / ".gitignore").write_text("*.log\n")
+def test_tracked(repo: Path) -> None:
     assert gitfacts.is_tracked(repo, "a.txt")
     assert not gitfacts.is_tracked(repo, "b.txt")
-    assert gitfacts.is_ignored(repo, "x.log")
-    assert not gitfacts.is_ignored(repo, "a.txt")
 
 
 def test_sha256_repository(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))  # the shared builders
+sys.path.insert(0, str(ROOT))  # the shared builders, imported as tests.builders
 
 
 def venv_script(name: str) -> str:

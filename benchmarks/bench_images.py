@@ -15,12 +15,12 @@ import tempfile
 import time
 from pathlib import Path
 
-import _common  # noqa: F401  (puts tests/ on sys.path)
-from engine.serving_repo import base_image, cleanup, context, fit, new_repo, register, unique_project
+import _common  # noqa: F401  (puts the repository on sys.path)
 
 from mlopsctl.providers.image import build
 from mlopsctl.serving import buildctx as bctx
 from mlopsctl.serving import engine
+from tests.serving.serving_repo import base_image, cleanup, context, fit, new_repo, register, unique_project
 
 
 def main() -> None:

@@ -22,7 +22,8 @@ import time
 from pathlib import Path
 
 from _common import summary, time_runs, venv_script
-from builders import make_repo, run_mlopsctl  # type: ignore[import-not-found]
+
+from tests.builders import make_repo, run_mlopsctl
 
 TARGETS = {100: 0.3, 1000: 1.5}
 

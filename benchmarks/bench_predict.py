@@ -19,12 +19,12 @@ import tempfile
 import time
 from pathlib import Path
 
-import _common  # noqa: F401  (puts tests/ on sys.path)
-from builders import FEATURES
-from engine.serving_repo import base_image, cleanup, context, fit, free_ports, new_repo, register, unique_project
+import _common  # noqa: F401  (puts the repository on sys.path)
 
 from mlopsctl.core.plan import diff_one
 from mlopsctl.core.provider import get_provider
+from tests.builders import FEATURES
+from tests.serving.serving_repo import base_image, cleanup, context, fit, free_ports, new_repo, register, unique_project
 
 LUA = """wrk.method = "POST"
 wrk.body = io.open("{body}"):read("*a")

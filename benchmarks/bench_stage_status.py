@@ -21,15 +21,13 @@ import json
 import shutil
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-from _common import ROOT, summary, time_runs, venv_script
-from builders import make_repo, run_mlopsctl  # type: ignore[import-not-found]
+from _common import summary, time_runs, venv_script
 
-sys.path.insert(0, str(ROOT / "tests" / "training"))
+from tests.builders import make_repo, run_mlopsctl
 
 
 def _dvc(repo: Path, *args: str) -> None:
@@ -63,12 +61,11 @@ def prepare(size: int, workdir: Path) -> Path:
 
 
 def providers_only(repo: Path, runs: int) -> list[float]:
-    from dvcrepos import context  # type: ignore[import-not-found]
-
     from mlopsctl.core.model import Action
     from mlopsctl.core.plan import diff_one
     from mlopsctl.providers.dataset import DatasetProvider
     from mlopsctl.providers.stage import StageProvider
+    from tests.pipeline.dvcrepos import context
 
     times = []
     for _ in range(runs + 1):

@@ -22,7 +22,8 @@ import tempfile
 from pathlib import Path
 
 from _common import summary, time_runs, venv_script
-from builders import make_repo, model_spec, to_yaml  # type: ignore[import-not-found]
+
+from tests.builders import make_repo, model_spec, to_yaml
 
 BARE = """
 import sys

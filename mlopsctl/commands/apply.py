@@ -25,8 +25,10 @@ def run_apply(*, planfile_path: str | None, auto_approve: bool, targets: tuple[s
     command = "mlopsctl destroy" if destroy else "mlopsctl apply"
     with ApplyLock(ctx.state_dir, command, timeout=lock_timeout):
         if planfile_path:
-            the_plan = planfile.load(Path(planfile_path))
-            check_fresh(ctx, the_plan)
+            # Never the file's changes: the plan computed now, and only if it equals the reviewed one.
+            saved, integrity = planfile.read(Path(planfile_path))
+            the_plan = check_fresh(ctx, saved, integrity=integrity)
+            ctx.force = ctx.force or force
         else:
             the_plan = compute_plan(ctx, targets=targets, excludes=excludes, destroy=destroy)
         flush_caches(ctx)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as _dt
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,6 +22,10 @@ def _stderr(msg: str) -> None:
     print(msg, file=sys.stderr)
 
 
+def _now() -> str:
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+
+
 @dataclass
 class Context:
     root: Path
@@ -30,6 +35,13 @@ class Context:
     """The user asked explicitly to overwrite hand edits and unmanaged files (a backup is kept)."""
     destroy: bool = False
     """Planning a destroy: every owned resource that may be removed is deleted."""
+    allow_destroy_protected: bool = False
+    """The user asked explicitly to delete deployments of environments marked ``protected``."""
+    allow_no_models: bool = False
+    """The user asked explicitly to plan with no model specs although models existed before."""
+    now: str = field(default_factory=_now)
+    """When this plan is computed (ISO 8601, UTC, seconds): the plan's ``created_at`` and the stamp of
+    backups. Re-deriving a saved plan sets it to the saved plan's time, so the same inputs give the same plan."""
     upstream: dict[str, Change] = field(default_factory=dict)
     """Changes computed so far, by address (dependencies are always computed first)."""
     applied: set[str] = field(default_factory=set)
@@ -70,6 +82,11 @@ class Context:
         from mlopsctl.workspace.digests import DigestCache
 
         return self.memo(DigestCache, lambda: DigestCache(self.root))
+
+    def plan_options(self) -> dict[str, bool]:
+        """The options a plan was computed with; saved with it, so re-deriving it uses the same."""
+        return {"force": self.force, "allow_destroy_protected": self.allow_destroy_protected,
+                "allow_no_models": self.allow_no_models}
 
     @property
     def state_dir(self) -> Path:

@@ -207,6 +207,8 @@ class Plan:
     warnings: tuple[str, ...] = ()
     created_at: str = ""
     mlopsctl_version: str = ""
+    options: dict[str, bool] = field(default_factory=dict)
+    """What the plan was computed with beyond targets (``force``, ``allow_destroy_protected``, ...)."""
 
     @property
     def pending(self) -> tuple[Change, ...]:
@@ -255,6 +257,7 @@ class Plan:
             "excludes": list(self.excludes),
             "warnings": list(self.warnings),
             "pins": self.pins,
+            "options": self.options,
             "changes": [c.to_dict(payload=payload) for c in self.changes],
         }
 
@@ -270,6 +273,7 @@ class Plan:
             warnings=tuple(d.get("warnings") or ()),
             created_at=d.get("created_at", ""),
             mlopsctl_version=d.get("mlopsctl_version", ""),
+            options={str(k): bool(v) for k, v in dict(d.get("options") or {}).items()},
         )
 
 

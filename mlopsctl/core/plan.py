@@ -6,7 +6,6 @@ The result is a frozen :class:`~mlopsctl.core.model.Plan`; renderers only presen
 
 from __future__ import annotations
 
-import datetime as _dt
 from collections.abc import Iterable
 from typing import Any
 
@@ -110,13 +109,14 @@ def compute_plan(
         targets=tuple(targets),
         excludes=tuple(excludes),
         warnings=tuple(warnings),
-        created_at=_dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        created_at=ctx.now,
         mlopsctl_version=__version__,
+        options=ctx.plan_options(),
     )
 
 
-def check_fresh(ctx: Context, plan: Plan) -> None:
-    """Refuse a saved plan once anything it was computed from moved."""
+def moved_pins(ctx: Context, plan: Plan) -> list[str]:
+    """What a saved plan was computed from that has moved since: mlopsctl, Git HEAD, spec files."""
     now = compute_pins(ctx)
     moved: list[str] = []
     if plan.pins.get("mlopsctl_version") != now["mlopsctl_version"]:
@@ -124,25 +124,34 @@ def check_fresh(ctx: Context, plan: Plan) -> None:
     if plan.pins.get("git_head") != now["git_head"]:
         moved.append(f"Git HEAD {str(plan.pins.get('git_head'))[:12]} -> {str(now['git_head'])[:12]}")
     old_specs, new_specs = plan.pins.get("specs") or {}, now["specs"]
-    for path in sorted(set(old_specs) | set(new_specs)):
+    if not isinstance(old_specs, dict):
+        old_specs = {}
+    for path in sorted(set(old_specs) | set(new_specs), key=str):
         if old_specs.get(path) != new_specs.get(path):
             moved.append(f"{path} changed")
-    if not moved:
-        ctx.destroy = plan.destroy
-        for change in plan.changes:
-            if change.action is Action.NOOP:
-                continue
-            provider = get_provider(change.kind)
-            actual = provider.read(change.address, resource_from_change(change), ctx)
-            if fingerprint(actual) != change.fingerprint:
-                moved.append(f"{change.address} changed since the plan")
+    return moved
+
+
+def check_fresh(ctx: Context, plan: Plan, *, integrity: str | None = None) -> Plan:
+    """Re-derive a saved plan and return the re-derived one; refuse it unless it equals the saved one.
+
+    Nothing of the saved plan is executed: apply carries out the plan computed now from the
+    current specs and state, and only when every change of it equals the reviewed one.
+    """
+    from mlopsctl.core.saved import rederive
+
+    moved = moved_pins(ctx, plan)
     if moved:
-        listing = "\n".join(f"  - {m}" for m in moved[:20])
-        more = f"\n  ... and {len(moved) - 20} more" if len(moved) > 20 else ""
         raise StalePlanError(
-            f"the saved plan is stale; what it was computed from has moved:\n{listing}{more}\n"
-            "Run `mlopsctl plan` again and review the new plan."
+            "the saved plan is stale; what it was computed from has moved:\n" + _listing(moved)
+            + "\nRun `mlopsctl plan` again and review the new plan."
         )
+    return rederive(ctx, plan, integrity=integrity)
+
+
+def _listing(items: list[str], limit: int = 20) -> str:
+    text = "\n".join(f"  - {m}" for m in items[:limit])
+    return text + (f"\n  ... and {len(items) - limit} more" if len(items) > limit else "")
 
 
 def blocked_changes(plan: Plan, force: bool) -> list[Change]:

@@ -8,7 +8,6 @@ HEAD or the user forces it, in which case a backup goes to ``.mlopsctl/backups/`
 
 from __future__ import annotations
 
-import datetime as _dt
 import difflib
 import os
 import stat as _stat
@@ -38,8 +37,6 @@ class _Files:
     """Path -> full text to write (header included)."""
     wanted: dict[str, ManagedFile] | None = None
     """Path -> ManagedFile, rendered lazily (None: not expanded yet in this run)."""
-    backup_stamp: str = field(default_factory=lambda: _dt.datetime.now(_dt.UTC).strftime("%Y%m%dT%H%M%SZ"))
-    """One stamp for every backup this run makes."""
 _FORBIDDEN_TOP = {".git", ".mlopsctl", ".dvc"}
 _MAX_DIFF_LINES = 400
 BACKUPS = ".mlopsctl/backups"
@@ -413,7 +410,8 @@ def _protect(ctx: Context, change: Change, path: str, actual: dict[str, Any] | N
 
 
 def _backup_path(ctx: Context, path: str) -> str:
-    stamp = ctx.memo(_Files).backup_stamp
+    # The plan's own time, so re-deriving a saved plan names the same backup.
+    stamp = "".join(ch for ch in ctx.now.partition("+")[0] if ch.isalnum()) + "Z"
     return f"{BACKUPS}/{stamp}/{path}"
 
 

@@ -111,7 +111,7 @@ def test_saved_plan_round_trips_and_goes_stale(tmp_path: Path, notes_only) -> No
     check_fresh(ctx_for(tmp_path), loaded)  # nothing moved
     (tmp_path / "notes").mkdir()
     (tmp_path / "notes" / "a.txt").write_text("by hand")
-    with pytest.raises(StalePlanError, match="note.a changed since the plan"):
+    with pytest.raises(StalePlanError, match=r"note.a.action: .create. in the saved plan, .update. now"):
         check_fresh(ctx_for(tmp_path), loaded)
 
 

@@ -81,6 +81,17 @@ class SpecError(MlopsError):
         super().__init__(f"{n} problem{'s' if n != 1 else ''} in the specs:\n{body}")
 
 
+class WriteError(MlopsError, OSError):
+    """A write the file system refused (full disk, read-only, outside the repository), named with its path.
+
+    Also an OSError, so callers that treat a failed cache write as harmless keep doing so.
+    """
+
+    def __init__(self, message: str, errno: int | None = None) -> None:
+        MlopsError.__init__(self, message)
+        self.errno = errno
+
+
 class LockError(MlopsError):
     """Another apply holds the lock."""
 

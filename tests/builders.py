@@ -213,6 +213,8 @@ def make_repo(
         "mlops.yaml": to_yaml(project_spec(**dict(project or {}))),
         ".gitignore": ".mlopsctl/\n__pycache__/\n",
     }
+    if not models:
+        tree["models/.gitkeep"] = ""  # a missing models/ folder is an error, an empty one is not
     for i, model_name in enumerate(models):
         tree[f"models/{model_name}.yaml"] = to_yaml(model_spec(model_name, **dict(model or {})))
         tree[f"data/{model_name}.csv"] = iris_like_csv(seed=i)

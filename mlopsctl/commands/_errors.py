@@ -3,6 +3,7 @@ log with the traceback, Ctrl-C -> 130. ``--debug`` re-raises so the traceback sh
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 import tempfile
@@ -13,6 +14,9 @@ from typing import Any
 import click
 
 from mlopsctl.errors import MlopsError
+
+
+_ENVIRONMENT = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.ELOOP}
 
 
 def _debug_requested(argv: list[str]) -> bool:
@@ -66,9 +70,26 @@ def run(cli: click.Group, argv: list[str] | None) -> Any:
         sys.exit(e.exit_code)
     except BrokenPipeError:
         sys.exit(1)
+    except OSError as e:
+        # The machine refused (full disk, read-only or foreign files, a symlink loop) somewhere a
+        # library wrote or read: that is the user's to fix, so say what and where, no crash log.
+        if debug or e.errno not in _ENVIRONMENT:
+            if debug:
+                raise
+            _crash(e)
+        from mlopsctl.core.fsafe import describe
+
+        where = f"{e.filename}: " if e.filename else ""
+        click.echo(f"Error: {where}{describe(e)}", err=True)
+        sys.exit(1)
     except Exception as e:
         if debug:
             raise
-        path = _log_crash()
-        click.echo(f"Error: unexpected {type(e).__name__}: {e}\nThe full traceback is in {path} (run with --debug to see it).", err=True)
-        sys.exit(1)
+        _crash(e)
+
+
+def _crash(e: BaseException) -> None:
+    path = _log_crash()
+    click.echo(f"Error: unexpected {type(e).__name__}: {e}\nThe full traceback is in {path} (run with --debug to see it).",
+               err=True)
+    sys.exit(1)

@@ -60,8 +60,9 @@ class ApplyLock:
         self._fd: int | None = None
 
     def acquire(self) -> None:
-        self.state_dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.state_dir / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+        from mlopsctl.core.fsafe import ensure_dir, open_in
+
+        fd = open_in(ensure_dir(self.state_dir), LOCK, os.O_RDWR | os.O_CREAT)
         deadline = time.monotonic() + max(self.timeout, 0.0)
         while True:
             try:
@@ -84,9 +85,17 @@ class ApplyLock:
             "command": self.command,
             "since": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         }
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, json.dumps(holder).encode(), 0)
-        os.fsync(fd)
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, json.dumps(holder).encode(), 0)
+            os.fsync(fd)
+        except OSError as e:
+            os.close(fd)
+            from mlopsctl.core import fsafe
+            from mlopsctl.errors import WriteError
+
+            raise WriteError(f"cannot take the apply lock in {self.state_dir.name}/{LOCK}: {fsafe.describe(e)}",
+                             e.errno) from None
         self._fd = fd
 
     def release(self) -> None:

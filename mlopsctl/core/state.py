@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mlopsctl.errors import WriteError
+
 HISTORY = "history.jsonl"
 
 
@@ -33,12 +35,16 @@ class Journal:
     apply_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
 
     def _append(self, record: dict[str, Any]) -> None:
-        self.state_dir.mkdir(parents=True, exist_ok=True)
+        from mlopsctl.core.fsafe import describe, ensure_dir, open_in
+
         line = (json.dumps(record, sort_keys=True, default=str) + "\n").encode()
-        fd = os.open(self.state_dir / HISTORY, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        fd = open_in(ensure_dir(self.state_dir), HISTORY, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
         try:
             os.write(fd, line)
             os.fsync(fd)
+        except OSError as e:
+            raise WriteError(f"cannot record the apply in {self.state_dir.name}/{HISTORY}: {describe(e)}",
+                             e.errno) from None
         finally:
             os.close(fd)
 

@@ -229,7 +229,7 @@ class RenderMemo:
 
         blob = json.dumps({"format": 1, "renders": self._used}, separators=(",", ":"), sort_keys=True)
         try:
-            write_atomic(self.path, blob.encode(), 0o644)
+            write_atomic(self.path, blob.encode(), 0o644, root=self.root)
         except OSError:
             return False
         self._old = dict(self._used)

@@ -124,7 +124,7 @@ class StatCache:
 
         try:
             blob = json.dumps({"md5": self.entries, "lock": self.lock_memo}, separators=(",", ":"))
-            write_atomic(self.path, blob)
+            write_atomic(self.path, blob, root=self.root)
             self.dirty = False
         except OSError:
             pass  # a cache that cannot be written only costs time

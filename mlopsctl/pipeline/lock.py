@@ -196,7 +196,7 @@ def merge(root: Path, files: Sequence[Path], *, target: Path | None = None) -> M
     if result.changed:
         out = io.StringIO()
         _yaml().dump(doc, out)
-        write_atomic(target, out.getvalue())
+        write_atomic(target, out.getvalue(), root=root if target == root / LOCK_FILE else None)
     return result
 
 

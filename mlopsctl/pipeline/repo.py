@@ -62,4 +62,4 @@ def record_pushed(root: Path, url: str, md5: str) -> None:
     data.setdefault(url, [])
     if md5 not in data[url]:
         data[url].append(md5)
-    write_atomic(root / ".mlopsctl" / "cache" / PUSHED_FILE, json.dumps(data))
+    write_atomic(root / ".mlopsctl" / "cache" / PUSHED_FILE, json.dumps(data), root=root)

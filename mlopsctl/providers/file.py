@@ -45,6 +45,7 @@ _NOT_A_FILE = {
     "symlink": "a symbolic link is there",
     "parent": "one of its parent paths is a file",
     "other": "something other than a regular file is there",
+    "outside": "it would resolve outside the repository",
 }
 DRIFT = "edited by hand since it was rendered (drift)"
 NOT_COMMITTED = (
@@ -97,6 +98,8 @@ class FileProvider:
                 if rel in seen or fsafe.is_temp(rel.rpartition("/")[2]):
                     continue
                 seen.add(rel)
+                if fsafe.outside_reason(root, rel):
+                    continue  # reached through a symlink leading out: never ours, never read
                 try:
                     st = os.lstat(os.path.join(root, rel))
                     if not _stat.S_ISREG(st.st_mode):
@@ -137,7 +140,7 @@ class FileProvider:
             content = _rendered(ctx, path)
         backup = _protect(ctx, change, path, actual)
         mode = int(change.payload.get("mode") or (change.after or {}).get("mode") or "644", 8)
-        fsafe.write_atomic(full, content.encode("utf-8"), mode)
+        fsafe.write_atomic(full, content.encode("utf-8"), mode, root=ctx.root)
         ctx.digests.forget(full)
         facts: dict[str, Any] = {"path": path, "digest": (change.after or {}).get("digest")}
         if backup:
@@ -154,7 +157,7 @@ class FileProvider:
         if actual["type"] != "file" or not actual.get("managed"):
             raise MlopsError(f"{path} was not written by mlopsctl; it is left alone")
         backup = _protect(ctx, change, path, actual)
-        full.unlink()
+        fsafe.inside(ctx.root, path).unlink()
         ctx.digests.forget(full)
         if backup:
             ctx.log(f"{path}: deleted content kept at {backup}")
@@ -243,6 +246,9 @@ def _facts(p: Path) -> dict[str, Any]:
 def _read(ctx: Context, path: str, *, cached: bool) -> dict[str, Any] | None:
     """What is at ``path`` now; ``cached=False`` re-reads the bytes (used right before writing)."""
     full = os.path.join(ctx.root, path)
+    why = fsafe.outside_reason(ctx.root, path)
+    if why:
+        return {"exists": True, "type": "outside", "why": why}
     try:
         st = os.lstat(full)
     except FileNotFoundError:
@@ -288,6 +294,11 @@ def _diff_write(ctx: Context, address: str, path: str, desired: Resource, actual
     if actual is None:
         return Change(
             address, Action.CREATE, after=want, reasons=(f"new file rendered from {template}",), payload=payload
+        )
+    if actual["type"] == "outside":
+        blocked = f"{path} cannot be written: {actual['why']}; mlopsctl never writes outside the repository"
+        return Change(
+            address, Action.UPDATE, before=actual, after=want, reasons=(blocked,), blocked=blocked, payload=payload
         )
     if actual["type"] != "file":
         blocked = f"{path} cannot be written: {_NOT_A_FILE[actual['type']]}; move it away (mlopsctl never replaces it)"
@@ -405,7 +416,7 @@ def _protect(ctx: Context, change: Change, path: str, actual: dict[str, Any] | N
     if not promised and git.committed_blob_equals(ctx.root, path, data):
         return None
     target = fsafe.free_name(ctx.root / (promised or _backup_path(ctx, path)))
-    fsafe.write_atomic(target, data, _stat.S_IMODE(os.stat(ctx.root / path).st_mode))
+    fsafe.write_atomic(target, data, _stat.S_IMODE(os.stat(ctx.root / path).st_mode), root=ctx.root)
     return target.relative_to(ctx.root).as_posix()
 
 

@@ -102,7 +102,7 @@ class SpecCache:
 
         blob = json.dumps({"stamp": self.stamp, "entries": self.entries}, separators=(",", ":"))
         try:
-            write_atomic(self.file, blob)
+            write_atomic(self.file, blob, root=self.file.parents[2])
         except OSError:
             return  # read-only checkout: run without the cache
         self.dirty = False

@@ -39,18 +39,63 @@ def load_project(root: Path, *, cache: bool = True) -> Project:
 
 
 def spec_files(root: Path) -> list[str]:
-    """Repo-relative paths of the spec files: mlops.yaml first, then models/ sorted by name."""
-    out = [PROJECT_FILE]
+    """Repo-relative paths of the spec files: mlops.yaml first, then models/ sorted by name.
+
+    Files that are not readable regular files inside the repository (a symlink loop or a link
+    leading out) are left out here and reported by :func:`layout_problems`.
+    """
+    return [PROJECT_FILE, *_model_files(root)[0]]
+
+
+def _model_files(root: Path) -> tuple[list[str], list[Problem]]:
+    from mlopsctl.core.fsafe import describe, outside_reason
+    from mlopsctl.errors import Location
+
+    where = Location(f"{MODELS_DIR}/")
+    why = outside_reason(root, MODELS_DIR)
+    if why:
+        return [], [Problem(where, f"{why}; model specs must live inside the repository")]
     try:
         entries = list(os.scandir(root / MODELS_DIR))
-    except (FileNotFoundError, NotADirectoryError):
-        entries = []
-    names = sorted(
-        e.name for e in entries
-        if e.name.endswith((".yaml", ".yml")) and not e.name.startswith(".") and e.is_file()
-    )
-    out.extend(f"{MODELS_DIR}/{n}" for n in names)
-    return out
+    except FileNotFoundError:
+        if not os.path.lexists(root / PROJECT_FILE):
+            return [], []  # not a repository at all: "mlops.yaml is missing" says it
+        return [], [Problem(where, f"the {MODELS_DIR}/ folder is missing, so there are no model specs; a missing "
+                                   "folder never means 'delete every model': restore it (keep an empty one with "
+                                   f"a {MODELS_DIR}/.gitkeep file)")]
+    except OSError as e:
+        return [], [Problem(where, f"cannot read {MODELS_DIR}/: {describe(e)}")]
+    out: list[str] = []
+    problems: list[Problem] = []
+    for e in sorted(entries, key=lambda e: e.name):
+        if not e.name.endswith((".yaml", ".yml")) or e.name.startswith("."):
+            continue
+        rel = f"{MODELS_DIR}/{e.name}"
+        why = outside_reason(root, rel) if e.is_symlink() else None
+        if why:
+            fix = "remove or fix the link" if "loop" in why else "model specs must live inside the repository"
+            problems.append(Problem(Location(rel), f"{why}; {fix}"))
+        elif e.is_file():
+            out.append(rel)
+    return out, problems
+
+
+# Folders mlopsctl reads or writes: a symlink leading out of the repository is refused up front.
+_FOLDERS = (".github", "docker", "params", "artifacts", "data", "src", ".dvc", ".mlopsctl", PROJECT_FILE,
+            "dvc.yaml", "dvc.lock")
+
+
+def layout_problems(root: Path) -> list[Problem]:
+    """The repository's own layout: spec folders present, nothing mlopsctl touches leads outside it."""
+    from mlopsctl.core.fsafe import outside_reason
+    from mlopsctl.errors import Location
+
+    problems = _model_files(root)[1]
+    for name in _FOLDERS:
+        why = outside_reason(root, name)
+        if why:
+            problems.append(Problem(Location(name), f"{why}; mlopsctl reads and writes only inside the repository"))
+    return problems
 
 
 def collect_problems(root: Path, *, cache: bool = True) -> tuple[Project | None, list[Problem]]:
@@ -63,9 +108,11 @@ def collect_problems(root: Path, *, cache: bool = True) -> tuple[Project | None,
 
     root = Path(root).resolve()
     store = SpecCache(root) if cache else None
-    problems: list[Problem] = []
+    problems: list[Problem] = layout_problems(root)
     loaded: list[_Loaded] = []
     for rel in spec_files(root):
+        if rel == PROJECT_FILE and any(p.location.file == PROJECT_FILE for p in problems):
+            continue
         item = _load_doc(root, rel, "Project" if rel == PROJECT_FILE else "Model", store)
         problems.extend(item.problems)
         if item.doc is not None:
@@ -216,10 +263,13 @@ def _cross_check(root: Path, project: _Loaded | None, items: list[_Loaded]) -> t
     """Checks that need more than one document (or the file system); cheap, so always run."""
     found = _Findings(root)
     envs: list[str] | None = None
+    portless: dict[str, str] = {}  # environment -> where mlops.yaml declares it, for those without a port
     if project is not None:
         envs_map = project.doc.data.get("environments")
         if isinstance(envs_map, dict) and envs_map:  # else the schema already complained
             envs = [str(e) for e in envs_map]
+            portless = {str(e): str(project.doc.loc(f"environments.{e}")) for e, conf in envs_map.items()
+                        if _map(conf).get("port") is None}
         _check_ports(project.doc, found)
     by_name: dict[str, list[SpecDoc]] = {}
     for item in items:
@@ -234,6 +284,11 @@ def _cross_check(root: Path, project: _Loaded | None, items: list[_Loaded]) -> t
     models: dict[str, SpecDoc] = {}
     for item in items:
         _check_model(root, item.doc, envs, found)
+        for env in _map(item.doc.data.get("serve")):
+            if env in portless:
+                found.add(item.doc, f"serve.{env}",
+                          f"environment '{env}' ({portless[env]}) has no port, so nothing can be served there; "
+                          f"give it one in mlops.yaml: environments.{env}.port")
         if item.valid:
             models.setdefault(str(item.doc.data["name"]), item.doc)
     return models, found.problems
@@ -285,6 +340,11 @@ def _check_model(root: Path, doc: SpecDoc, envs: list[str] | None, found: _Findi
     why = _repo_path_problem(root, data_path, must_exist=True, memo=found.dirs) if data_path else None
     if why:
         found.add(doc, "data.path", why)
+    retrain = _str(_map(_map(data.get("monitor")).get("retrain")).get("data"))
+    if retrain and not retrain.startswith(("http://", "https://")):
+        why = _repo_path_problem(root, retrain, must_exist=False, memo=found.dirs)
+        if why:
+            found.add(doc, "monitor.retrain.data", why)
     train = _map(data.get("train"))
     paths: list[tuple[str, Any]] = [("train.metrics", train.get("metrics"))]
     for group in ("deps", "outs"):
@@ -329,6 +389,13 @@ def _repo_path_problem(root: Path, p: str, *, must_exist: bool, memo: dict[str, 
         full = os.path.realpath(full)
     if full != top and not full.startswith(top + os.sep):
         return f"{p!r} leads outside the repository through a symlink ({full})"
+    from mlopsctl.core.fsafe import outside_reason
+
+    why = outside_reason(top, norm)  # a symlinked folder or file on the way, or a loop
+    if why:
+        return why
+    if st is not None and os.path.isdir(full):
+        return f"{p!r} is a folder; expected a data file (a CSV, JSON lines or Parquet file)"
     if not must_exist or (st is not None and os.path.exists(full)):
         return None
     # A DVC-tracked file may be present only as its .dvc file (fresh clone, data not pulled).

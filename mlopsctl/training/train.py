@@ -115,7 +115,7 @@ def _scorers(metrics: list[str], doc: Any, spec_path: str) -> dict[str, Any]:
 def _write_json(path: Path, data: Any) -> None:
     from mlopsctl.workspace.fsafe import write_atomic
 
-    write_atomic(path, json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
+    write_atomic(path, json.dumps(data, indent=2, sort_keys=True, default=str) + "\n", root=path.parents[2])
 
 
 def train(root: Path, model: str, *, progress: bool = True, console: Any = None) -> dict[str, float]:
@@ -166,9 +166,10 @@ def train(root: Path, model: str, *, progress: bool = True, console: Any = None)
             metrics = _score(pipe, X_te, y_te, scorers, spec_path)
 
     data_path = str(params["data"]["path"])
-    out = root / artifacts_dir(model)
     with prog.phase(f"write {artifacts_dir(model)}/"):
-        from mlopsctl.workspace.fsafe import write_atomic
+        from mlopsctl.workspace.fsafe import inside, write_atomic
+
+        out = inside(root, artifacts_dir(model))
 
         out.mkdir(parents=True, exist_ok=True)
         tmp = out / ".model.joblib.tmp"
@@ -208,7 +209,8 @@ def train(root: Path, model: str, *, progress: bool = True, console: Any = None)
 
         lineage["profile"] = write_profile(out, learned, pipe.predict(prediction_sample(learned)),
                                            params.get("features") or {}, task, model)
-        write_atomic(out / "lineage.json", json.dumps(lineage, indent=2, sort_keys=True, default=str) + "\n")
+        write_atomic(out / "lineage.json", json.dumps(lineage, indent=2, sort_keys=True, default=str) + "\n",
+                     root=root)
     prog.line(f"[{model}] " + "  ".join(f"{k} {v:.4g}" for k, v in metrics.items())
               + f"  ({time.monotonic() - prog.started:.1f}s)")
     return metrics

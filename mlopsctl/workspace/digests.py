@@ -92,7 +92,7 @@ class DigestCache:
             return False
         blob = json.dumps({"format": _FORMAT, "files": self._entries}, separators=(",", ":"), sort_keys=True)
         try:
-            write_atomic(self.path, blob)
+            write_atomic(self.path, blob, root=self.root)
         except OSError:
             return False
         self._dirty = False

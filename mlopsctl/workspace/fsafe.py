@@ -2,13 +2,85 @@
 
 A crash (kill -9, power loss) during a write leaves either the old or the new content, never
 a mix; the temp files it may leave carry a recognisable suffix and are swept by the next write.
+The repository is the boundary: :func:`inside` refuses a path that leads out of it through
+``..``, an absolute path or a symbolic link (a folder or the file itself), and every write into
+the repository goes through it. A refused write is a :class:`~mlopsctl.errors.WriteError` that
+names the path and the reason (a full disk, a read-only file system), never a traceback.
 """
 
 from __future__ import annotations
 
+import errno as _errno
 import os
+import stat as _stat
 import tempfile
 from pathlib import Path
+
+from mlopsctl.errors import WriteError
+
+_HINTS = {
+    _errno.ENOSPC: "no space left on the device (the disk is full)",
+    _errno.EDQUOT: "the disk quota is exceeded",
+    _errno.EROFS: "the file system is read-only",
+    _errno.EACCES: "permission denied",
+    _errno.EPERM: "operation not permitted",
+    _errno.ELOOP: "a loop of symbolic links",
+    _errno.ENOTDIR: "one of its parent paths is a file, not a folder",
+    _errno.EISDIR: "a folder is there",
+}
+
+
+def describe(e: OSError) -> str:
+    """The reason of an OSError in words a person acts on."""
+    return _HINTS.get(e.errno or -1) or e.strerror or str(e)
+
+
+def outside_reason(root: Path | str, path: Path | str) -> str | None:
+    """Why ``path`` (absolute, or relative to ``root``) resolves outside ``root``; None when it stays inside.
+
+    Walks the path one component at a time from the repository root, following each symbolic
+    link it meets, so a symlinked folder (``.github -> /elsewhere``), a symlinked file, ``..``
+    and symlink loops are all caught before anything is read or written.
+    """
+    top = os.path.abspath(root)
+    real_top = os.path.realpath(top)
+    full = os.path.normpath(os.path.join(top, path))
+    rel = os.path.relpath(full, top)
+    if rel == ".." or rel.startswith(".." + os.sep):
+        return f"{os.fspath(path)!r} leads outside the repository"
+    if rel == ".":
+        return None
+    cur, walked = real_top, ""
+    for part in rel.split(os.sep):
+        walked = f"{walked}/{part}" if walked else part
+        cand = os.path.join(cur, part)
+        try:
+            st = os.lstat(cand)
+        except (FileNotFoundError, NotADirectoryError):
+            return None  # the rest does not exist yet: it is created inside, lexically
+        except OSError as e:
+            return f"{walked}: {describe(e)}"
+        if not _stat.S_ISLNK(st.st_mode):
+            cur = cand
+            continue
+        try:
+            os.stat(cand)
+        except OSError as e:
+            if e.errno == _errno.ELOOP:
+                return f"{walked} is a loop of symbolic links"
+        target = os.path.realpath(cand)
+        if target != real_top and not target.startswith(real_top + os.sep):
+            return f"{walked} is a symbolic link to {target}, outside the repository"
+        cur = target
+    return None
+
+
+def inside(root: Path, path: Path | str) -> Path:
+    """``root / path`` once it is sure to stay inside the repository; WriteError naming why not."""
+    why = outside_reason(root, path)
+    if why:
+        raise WriteError(f"refusing to touch {os.fspath(path)}: {why}; mlopsctl never reads or writes outside it")
+    return Path(root) / path
 
 
 def free_name(p: Path) -> Path:
@@ -27,10 +99,48 @@ def is_temp(name: str) -> bool:
     return name.startswith(".") and name.endswith(TMP_SUFFIX)
 
 
-def write_atomic(path: Path, data: bytes | str, mode: int = 0o644) -> None:
-    """Temp file in the same directory, fsync, chmod, rename: readers see old or new, never half."""
+def ensure_dir(d: Path) -> Path:
+    """Create folder ``d`` of the repository (``d.parent`` is the root), saying clearly why it cannot be."""
+    root = d.parent
+    inside(root, d.name)
+    if d.exists() and not d.is_dir():
+        raise WriteError(f"{d.name} is a file, but mlopsctl keeps its state in the folder {d.name}/; move the file away")
+    try:
+        d.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise WriteError(f"cannot create {d.name}/ in {root}: {describe(e)}", e.errno) from None
+    return d
+
+
+def open_in(d: Path, name: str, flags: int) -> int:
+    """``os.open`` of a file in a state folder made by :func:`ensure_dir`; WriteError naming it on failure."""
+    try:
+        return os.open(d / name, flags, 0o644)
+    except OSError as e:
+        raise WriteError(f"cannot open {d.name}/{name}: {describe(e)}", e.errno) from None
+
+
+def write_atomic(path: Path, data: bytes | str, mode: int = 0o644, *, root: Path | None = None) -> None:
+    """Temp file in the same directory, fsync, chmod, rename: readers see old or new, never half.
+
+    With ``root`` (every write into the repository), the path must stay inside it. Only
+    permission bits are ever set (no setuid, setgid or sticky bit). A write the file system
+    refuses raises WriteError naming the path.
+    """
     if isinstance(data, str):
         data = data.encode("utf-8")
+    if root is not None:
+        inside(root, path)
+    try:
+        _write(path, data, mode & 0o777)
+    except WriteError:
+        raise
+    except OSError as e:
+        shown = os.path.relpath(path, root) if root is not None else os.fspath(path)
+        raise WriteError(f"cannot write {shown}: {describe(e)}", e.errno) from None
+
+
+def _write(path: Path, data: bytes, mode: int) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     for stale in path.parent.glob(f".{path.name}.*{TMP_SUFFIX}"):  # left by a killed apply
         stale.unlink(missing_ok=True)

@@ -68,6 +68,10 @@ def test_load_project(tmp_path: Path) -> None:
 def test_yml_files_hidden_files_and_no_models_dir(tmp_path: Path) -> None:
     root = make_repo(tmp_path, models=(), commit=False)
     assert load_project(root).models == {}
+    (root / "models/.gitkeep").unlink()
+    (root / "models").rmdir()
+    with pytest.raises(SpecError, match=r"models/: the models/ folder is missing"):
+        load_project(root)
     write_tree(root, {
         "models/a.yml": to_yaml(model_spec("a", data={"path": "data/a.csv"})),
         "models/.b.yaml.swp": "not yaml: [",

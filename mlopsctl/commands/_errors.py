@@ -15,7 +15,6 @@ import click
 
 from mlopsctl.errors import MlopsError
 
-
 _ENVIRONMENT = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.ELOOP}
 
 

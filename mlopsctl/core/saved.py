@@ -69,12 +69,12 @@ def differences(saved: Plan, fresh: Plan) -> list[str]:
     new = {c.address: c for c in fresh.changes}
     if len(old) != len(saved.changes):
         out.append("the saved plan lists a resource twice")
-    for address in old:
+    for address, change in old.items():
         if address not in new:
-            out.append(f"{_name(address)}: in the saved plan ({old[address].action.value}), not in a plan made now")
-    for address in new:
+            out.append(f"{_name(address)}: in the saved plan ({change.action.value}), not in a plan made now")
+    for address, change in new.items():
         if address not in old:
-            out.append(f"{_name(address)}: in a plan made now ({new[address].action.value}), not in the saved plan")
+            out.append(f"{_name(address)}: in a plan made now ({change.action.value}), not in the saved plan")
     common = [a for a in old if a in new]
     if common != [a for a in new if a in old]:
         out.append("the changes are in another order than a plan made now puts them")

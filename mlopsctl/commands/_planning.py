@@ -28,6 +28,14 @@ def target_options(f: F) -> F:
     return f
 
 
+def allow_options(f: F) -> F:
+    f = click.option("--allow-no-models", is_flag=True,
+                     help="Plan with no model specs although models existed (removes what they made).")(f)
+    f = click.option("--allow-destroy-protected", is_flag=True,
+                     help="Allow deleting deployments of environments marked protected in mlops.yaml.")(f)
+    return f
+
+
 def render(plan: Plan, fmt: str) -> str:
     from mlopsctl.render import render as do_render
 

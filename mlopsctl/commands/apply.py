@@ -5,11 +5,12 @@ from pathlib import Path
 import click
 
 from mlopsctl.commands._common import err, load_project, make_context
-from mlopsctl.commands._planning import confirm, emit, flush_caches, render, target_options
+from mlopsctl.commands._planning import allow_options, confirm, emit, flush_caches, render, target_options
 
 
 def run_apply(*, planfile_path: str | None, auto_approve: bool, targets: tuple[str, ...], excludes: tuple[str, ...],
-              lock_timeout: float, force: bool, destroy: bool = False, destroy_images: bool = False) -> None:
+              lock_timeout: float, force: bool, destroy: bool = False, destroy_images: bool = False,
+              allow_destroy_protected: bool = False, allow_no_models: bool = False) -> None:
     """Plan (or load a saved plan), confirm, and execute under the lock."""
     from mlopsctl.core import planfile
     from mlopsctl.core.apply import execute
@@ -20,7 +21,10 @@ def run_apply(*, planfile_path: str | None, auto_approve: bool, targets: tuple[s
 
     if planfile_path and (targets or excludes):
         raise MlopsError("a saved plan already fixes what it changes; --target/--exclude go with `mlopsctl plan`")
-    ctx = make_context(load_project(), force=force)
+    if planfile_path and (allow_destroy_protected or allow_no_models):
+        raise MlopsError("a saved plan already fixes what it allows; --allow-* options go with `mlopsctl plan`")
+    ctx = make_context(load_project(), force=force, allow_destroy_protected=allow_destroy_protected,
+                       allow_no_models=allow_no_models)
     ctx.destroy_images = destroy_images
     command = "mlopsctl destroy" if destroy else "mlopsctl apply"
     with ApplyLock(ctx.state_dir, command, timeout=lock_timeout):
@@ -65,8 +69,11 @@ def _remind_to_commit(root: Path) -> None:
               help="Wait this long for another apply to finish.")
 @click.option("--force", is_flag=True, help="Overwrite hand edits and unmanaged files (backups are kept).")
 @target_options
+@allow_options
 def apply(planfile: str | None, auto_approve: bool, lock_timeout: float, force: bool,
-          targets: tuple[str, ...], excludes: tuple[str, ...]) -> None:
+          targets: tuple[str, ...], excludes: tuple[str, ...], allow_destroy_protected: bool,
+          allow_no_models: bool) -> None:
     """Make reality match the specs, or carry out a saved plan (refused if stale)."""
     run_apply(planfile_path=planfile, auto_approve=auto_approve, targets=targets, excludes=excludes,
-              lock_timeout=lock_timeout, force=force)
+              lock_timeout=lock_timeout, force=force, allow_destroy_protected=allow_destroy_protected,
+              allow_no_models=allow_no_models)

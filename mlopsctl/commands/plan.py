@@ -6,7 +6,7 @@ from pathlib import Path
 import click
 
 from mlopsctl.commands._common import err, load_project, make_context
-from mlopsctl.commands._planning import FORMATS, emit, flush_caches, render, target_options, write_step_summary
+from mlopsctl.commands._planning import FORMATS, allow_options, emit, flush_caches, render, target_options, write_step_summary
 
 
 @click.command()
@@ -16,14 +16,17 @@ from mlopsctl.commands._planning import FORMATS, emit, flush_caches, render, tar
 @click.option("--destroy", is_flag=True, help="Plan removing everything mlopsctl created.")
 @click.option("--force", is_flag=True, help="Plan overwriting hand edits and unmanaged files (backups are kept).")
 @target_options
+@allow_options
 def plan(out: str | None, fmt: str, detailed_exitcode: bool, destroy: bool, force: bool,
-         targets: tuple[str, ...], excludes: tuple[str, ...]) -> None:
+         targets: tuple[str, ...], excludes: tuple[str, ...], allow_destroy_protected: bool,
+         allow_no_models: bool) -> None:
     """Show what apply would change, and why."""
     from mlopsctl.core import planfile
     from mlopsctl.core.plan import blocked_changes, compute_plan
     from mlopsctl.errors import MlopsError
 
-    ctx = make_context(load_project(), force=force)
+    ctx = make_context(load_project(), force=force, allow_destroy_protected=allow_destroy_protected,
+                       allow_no_models=allow_no_models)
     the_plan = compute_plan(ctx, targets=targets, excludes=excludes, destroy=destroy)
     flush_caches(ctx)
     emit(render(the_plan, fmt))

@@ -87,7 +87,7 @@ def execute(ctx: Context, plan: Plan, journal: Journal) -> ApplyResult:
             ctx.log(f"{change.address}: {doing}...")
             started = time.monotonic()
             try:
-                if change.blocked and not ctx.force:
+                if change.blocked and (not ctx.force or change.payload.get("protected")):
                     raise MlopsError(change.blocked)  # found only now, with facts known after apply
                 provider = get_provider(change.kind)
                 facts = None

@@ -92,12 +92,15 @@ def compute_plan(
     ctx.upstream.clear()
     desired = {} if destroy else expand(ctx)
     order = graph.topo_order(desired)
-    orphans = graph.delete_order(existing(ctx) - set(desired))
+    found = existing(ctx)
+    if not destroy and not ctx.project.models and not ctx.allow_no_models:
+        _refuse_implied_destruction(ctx, found)
+    orphans = graph.delete_order(found - set(desired))
     deps = {a: r.depends_on for a, r in desired.items()}
     selected = graph.select(order + orphans, deps, targets, excludes)
     changes: list[Change] = []
     for address in selected:
-        change = diff_one(ctx, address, desired.get(address))
+        change = _guard_protected(ctx, diff_one(ctx, address, desired.get(address)))
         ctx.upstream[address] = change
         changes.append(change)
     warnings = [w for source in warning_sources() for w in source(ctx)]
@@ -112,6 +115,43 @@ def compute_plan(
         created_at=ctx.now,
         mlopsctl_version=__version__,
         options=ctx.plan_options(),
+    )
+
+
+PROTECTED = "protected"
+"""Payload key of a change blocked because it deletes a protected environment's deployment."""
+
+
+def _guard_protected(ctx: Context, change: Change) -> Change:
+    """Block deleting the deployment of an environment marked ``protected: true`` unless explicitly allowed.
+
+    Unlike other blocks, ``--force`` does not lift it: only ``--allow-destroy-protected`` does.
+    """
+    if change.kind != "deployment" or change.action is not Action.DELETE or ctx.allow_destroy_protected:
+        return change
+    env = change.name.rpartition(".")[2]
+    if not (ctx.project.environments.get(env) or {}).get("protected"):
+        return change
+    where = ctx.project.spec.loc(f"environments.{env}.protected")
+    why = (f"environment '{env}' is protected ({where}): its deployment is deleted only with "
+           "--allow-destroy-protected")
+    return change.with_(blocked=why, payload={**change.payload, PROTECTED: True})
+
+
+def _refuse_implied_destruction(ctx: Context, found: set[str]) -> None:
+    """No model specs where models existed (registered versions, deployments) is a mistake until said otherwise."""
+    from mlopsctl.core.gitfacts import registered_models
+
+    traces = sorted(a for a in found if split_address(a)[0] in ("deployment", "registry", "image", "stage", "model"))
+    versions = registered_models(ctx.root)
+    if not traces and not versions:
+        return
+    seen = ([f"registered models {', '.join(versions[:5])}"] if versions else []) + (
+        [f"{', '.join(traces[:5])}{' ...' if len(traces) > 5 else ''}"] if traces else [])
+    raise MlopsError(
+        f"models/: there are no model specs, but models existed here ({'; '.join(seen)}). Deleting every model is "
+        "never implied by an empty or lost models/ folder: restore the specs, or plan it explicitly with "
+        "--allow-no-models"
     )
 
 
@@ -155,4 +195,6 @@ def _listing(items: list[str], limit: int = 20) -> str:
 
 
 def blocked_changes(plan: Plan, force: bool) -> list[Change]:
-    return [] if force else [c for c in plan.changes if c.blocked and c.action is not Action.NOOP]
+    """Changes apply refuses: blocked ones, unless forced; protected deletions even when forced."""
+    return [c for c in plan.changes
+            if c.blocked and c.action is not Action.NOOP and (not force or c.payload.get(PROTECTED))]

@@ -127,6 +127,14 @@ def _render(plan: Plan, pending: list[Change], budget: _Budget, hint: str) -> st
 
 
 def _banners(plan: Plan, pending: list[Change]) -> Iterable[str]:
+    gone = [c.address for c in pending if c.kind == "deployment" and c.action is Action.DELETE]
+    if gone:
+        n = len(gone)
+        yield _alert(
+            "CAUTION",
+            f"**This plan deletes {n} deployment{'s' if n != 1 else ''}; {'they stop' if n != 1 else 'it stops'} "
+            "serving:** " + _listing(gone),
+        )
     deleted = [c for c in pending if c.action in (Action.DELETE, Action.REPLACE)]
     if deleted:
         n = len(deleted)

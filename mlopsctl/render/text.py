@@ -66,6 +66,11 @@ def _render(console: Console, plan: Plan) -> None:
     notes = _scope_notes(plan)
     if notes:
         sections.append([Text(_clean(note), style="dim") for note in notes])
+    gone = deleted_deployments(plan)
+    if gone:
+        n = len(gone)
+        sections.append([Text(f"!! This plan DELETES {n} deployment{'s' if n != 1 else ''}: they stop serving: "
+                              + ", ".join(_clean(a) for a in gone), style="bold red")])
     if pending:
         legend = [Text("Resource actions are indicated with the following symbols:")]
         for action in sorted({c.action for c in pending}, key=lambda a: a.severity):
@@ -88,6 +93,11 @@ def _render(console: Console, plan: Plan) -> None:
             console.print()
         for row in rows:
             console.print(row, soft_wrap=True)
+
+
+def deleted_deployments(plan: Plan) -> list[str]:
+    """Addresses of the deployments this plan deletes (never implied: every renderer says so first)."""
+    return [c.address for c in plan.pending if c.kind == "deployment" and c.action is Action.DELETE]
 
 
 def _summary(plan: Plan) -> list[Text]:

@@ -43,6 +43,8 @@ class Violation:
                          zip(self.lines, self.values or ("",) * len(self.lines), strict=False)]
                 text += ", e.g. " + ", ".join(shown)
             text += ")"
+        elif self.lines:
+            text += f" (line {self.lines[0]}: the CSV header)"
         return text
 
     def to_dict(self) -> dict[str, Any]:
@@ -80,8 +82,20 @@ def read_csv(root: Path, data_path: str, spec_path: str) -> pd.DataFrame:
         return pd.read_csv(full, dtype=str, keep_default_na=True, skipinitialspace=True)
     except pd.errors.EmptyDataError:
         raise MlopsError(f"{spec_path}: data file {data_path} is empty; expected a CSV with a header row") from None
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as e:
+    except UnicodeDecodeError as e:
+        line = _line_of_byte(full, e.start)
+        raise MlopsError(f"{data_path}:{line}: not UTF-8 text (the first bad byte is near line {line}); data files must be UTF-8 CSV "
+                         f"({spec_path}: data.path)") from None
+    except (pd.errors.ParserError, ValueError) as e:
         raise MlopsError(f"{spec_path}: data file {data_path} is not a readable CSV: {e}") from None
+    except IsADirectoryError:
+        raise MlopsError(f"{spec_path}: data.path: {data_path} is a folder; expected a data file") from None
+
+
+def _line_of_byte(path: Path, offset: int) -> int:
+    """The 1-based line that holds byte ``offset`` of ``path`` (for messages about one spot in a file)."""
+    with open(path, "rb") as f:
+        return f.read(offset).count(b"\n") + 1
 
 
 def _examples(mask: pd.Series, raw: pd.Series | None = None) -> tuple[tuple[int, ...], tuple[str, ...]]:
@@ -136,7 +150,8 @@ def check(df: pd.DataFrame, params: dict[str, Any], data_path: str, spec_path: s
         ftype = str(rule.get("type") or "float")
         if name not in df.columns:
             if rule.get("required", True):
-                violations.append(Violation(name, f"required column is missing (columns: {', '.join(columns)})", 0))
+                violations.append(Violation(name, f"required column is missing (columns: {', '.join(columns)})", 0,
+                                                (1,)))
             X[name] = pd.Series(float("nan") if ftype in NUMERIC else None, index=df.index,
                                 dtype="float64" if ftype in NUMERIC else object)
             continue
@@ -173,7 +188,8 @@ def check(df: pd.DataFrame, params: dict[str, Any], data_path: str, spec_path: s
     if not target:
         violations.append(Violation("(target)", "data.target is not set", 0))
     elif target not in df.columns:
-        violations.append(Violation(target, f"target column is missing (columns: {', '.join(columns)})", 0))
+        violations.append(Violation(target, f"target column is missing (columns: {', '.join(columns)})", 0,
+                                        (1,)))
     else:
         raw = df[target]
         v = _violation(target, "target: empty value", raw.isna())

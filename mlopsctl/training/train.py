@@ -152,18 +152,24 @@ def train(root: Path, model: str, *, progress: bool = True, console: Any = None)
         pipe = build_pipeline(estimator, params.get("features") or {}, str(params.get("preprocessing") or "auto"))
     X, y = checked.X, checked.y
     np.random.seed(seed)
+
+    def at(key: str) -> str:
+        """Errors found only while training still name the spec line they come from."""
+        return str(doc.loc(key)) if doc.lines else spec_path
+
+    fit_at = at("estimator.params" if est_cfg.get("params") else "estimator.class")
     if cv:
-        metrics = _cross_validate(pipe, X, y, scorers, cv, task, dotted, spec_path, prog)
+        metrics = _cross_validate(pipe, X, y, scorers, cv, task, dotted, at("cv.folds"), prog, fit_at=fit_at)
         with prog.phase(f"fit on all {len(X)} rows"):
-            _fit(pipe, X, y, dotted, spec_path)
+            _fit(pipe, X, y, dotted, fit_at, at)
         learned = X
     else:
-        X_tr, X_te, y_tr, y_te = _split(X, y, split, task, spec_path)
+        X_tr, X_te, y_tr, y_te = _split(X, y, split, task, at("split"))
         with prog.phase(f"fit {dotted.rpartition('.')[2]} on {len(X_tr)} rows"):
-            _fit(pipe, X_tr, y_tr, dotted, spec_path)
+            _fit(pipe, X_tr, y_tr, dotted, fit_at, at)
         learned = X_tr
         with prog.phase(f"evaluate on {len(X_te)} held-out rows"):
-            metrics = _score(pipe, X_te, y_te, scorers, spec_path)
+            metrics = _score(pipe, X_te, y_te, scorers, at("metrics"))
 
     data_path = str(params["data"]["path"])
     with prog.phase(f"write {artifacts_dir(model)}/"):
@@ -216,7 +222,9 @@ def train(root: Path, model: str, *, progress: bool = True, console: Any = None)
     return metrics
 
 
-def _fit(pipe: Any, X: Any, y: Any, dotted: str, spec_path: str) -> None:
+def _fit(pipe: Any, X: Any, y: Any, dotted: str, spec_path: str, at: Any = None) -> None:
+    import re
+
     from mlopsctl.training.estimators import fit_error
 
     try:
@@ -224,6 +232,10 @@ def _fit(pipe: Any, X: Any, y: Any, dotted: str, spec_path: str) -> None:
     except (KeyboardInterrupt, MemoryError):
         raise
     except Exception as e:  # noqa: BLE001 - any fit failure is reported against the spec
+        # scikit-learn checks most params only in fit(); its message names the param, and so does ours.
+        named = re.search(r"The '(\w+)' parameter of", str(e))
+        if named and at is not None:
+            spec_path = at(f"estimator.params.{named.group(1)}")
         raise fit_error(dotted, spec_path, e) from None
 
 
@@ -254,7 +266,7 @@ def _score(pipe: Any, X: Any, y: Any, scorers: dict[str, Any], spec_path: str) -
 
 
 def _cross_validate(pipe: Any, X: Any, y: Any, scorers: dict[str, Any], cv: dict[str, Any], task: str,
-                    dotted: str, spec_path: str, prog: Progress) -> dict[str, float]:
+                    dotted: str, spec_path: str, prog: Progress, *, fit_at: str) -> dict[str, float]:
     from sklearn.model_selection import KFold, StratifiedKFold, cross_validate
 
     folds = int(cv.get("folds", 5))
@@ -266,7 +278,7 @@ def _cross_validate(pipe: Any, X: Any, y: Any, scorers: dict[str, Any], cv: dict
         except ValueError as e:
             raise MlopsError(f"{spec_path}: cv: cannot cross-validate {len(X)} rows in {folds} folds: {e}") from None
         except Exception as e:  # noqa: BLE001
-            raise MlopsError(f"{spec_path}: estimator {dotted} failed during cross-validation: "
+            raise MlopsError(f"{fit_at}: estimator {dotted} failed during cross-validation: "
                              f"{type(e).__name__}: {e}") from None
     return {name: float(res[f"test_{name}"].mean()) for name in scorers}
 

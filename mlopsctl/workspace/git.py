@@ -213,3 +213,10 @@ def uncommitted(root: Path | str) -> list[str]:
 
 def short(sha: str | None) -> str:
     return sha[:8] if sha else "(none)"
+
+
+def registered_models(root: Path | str) -> list[str]:
+    """Names of the models with a version tag (``name@vX.Y.Z``, GTO's grammar) in this repository."""
+    out = _git(root, "tag", "--list", "*@v*")
+    names = {line.partition("@")[0] for line in (out or b"").decode("utf-8", "replace").splitlines() if "@v" in line}
+    return sorted(n for n in names if n)

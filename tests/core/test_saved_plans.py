@@ -28,7 +28,7 @@ Doc = dict[str, Any]
 def applied_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An applied, committed repository (trained once per module), then a reviewed CI edit."""
     base = tmp_path_factory.mktemp("saved-plan")
-    root = make_repo(base)
+    root = make_repo(base, project={"name": "saved-plans"})  # its own name: the engine is shared
     proc = run_mlopsctl(["apply", "--auto-approve"], root)
     assert proc.returncode == 0, proc.stderr
     git(root, "add", "-A")

@@ -6,7 +6,15 @@ from pathlib import Path
 import click
 
 from mlopsctl.commands._common import err, load_project, make_context
-from mlopsctl.commands._planning import FORMATS, allow_options, emit, flush_caches, render, target_options, write_step_summary
+from mlopsctl.commands._planning import (
+    FORMATS,
+    allow_options,
+    emit,
+    flush_caches,
+    render,
+    target_options,
+    write_step_summary,
+)
 
 
 @click.command()

@@ -164,7 +164,7 @@ def test_unknown_metric_and_fit_failure(tmp_path: Path) -> None:
         train(root, "iris", progress=False)
     root = _iris_repo(tmp_path / "b", estimator={"class": "sklearn.linear_model.LogisticRegression",
                                                  "params": {"C": -1}})
-    with pytest.raises(MlopsError, match=r"models/iris.yaml: estimator sklearn.linear_model.LogisticRegression "
+    with pytest.raises(MlopsError, match=r"models/iris.yaml:\d+:5: estimator sklearn.linear_model.LogisticRegression "
                                          r"failed to fit: InvalidParameterError"):
         train(root, "iris", progress=False)
 
@@ -172,7 +172,7 @@ def test_unknown_metric_and_fit_failure(tmp_path: Path) -> None:
 def test_too_small_to_split_and_contract_violation(tmp_path: Path) -> None:
     root = make_repo(tmp_path, files={"data/iris.csv": _iris_csv().splitlines()[0] + "\n5,3,1,0.2,setosa\n"
                                                        "6,3,4,1.3,versicolor\n"})
-    with pytest.raises(MlopsError, match=r"models/iris.yaml: split: cannot split 2 rows"):
+    with pytest.raises(MlopsError, match=r"models/iris.yaml:\d+:\d+: split: cannot split 2 rows"):
         train(root, "iris", progress=False)
     lines = _iris_csv().splitlines()
     lines[57] = lines[57].replace(lines[57].split(",")[0], "x", 1)

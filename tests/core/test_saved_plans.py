@@ -134,6 +134,7 @@ def test_the_reviewed_plan_applies_and_converges(applied: Path, cli) -> None:
     assert again.exit_code == 0 and "No changes." in again.stdout
 
 
+@pytest.mark.slow
 def test_every_edited_plan_file_is_refused_with_its_differences(applied: Path, cli) -> None:
     out, doc = save_plan(applied)
     before = snapshot(applied.parent)

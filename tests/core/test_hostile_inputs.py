@@ -202,3 +202,41 @@ def test_zero_models_where_models_existed_is_an_error(tmp_path: Path, cli) -> No
     assert "--allow-no-models" in result.stderr
     allowed = cli("plan", "--allow-no-models", repo=root)
     assert allowed.exit_code == 0, allowed.output
+
+
+# -- a generated corpus: every spec path field x every way a path can lead out --------------------
+PATH_FIELDS = {
+    "data.path": lambda v: {"data": {"path": v, "target": "species"}},
+    "monitor.retrain.data": lambda v: {"monitor": {"retrain": {"data": v}}},
+    "train.deps.0": lambda v: {"train": {"cmd": "python train.py", "deps": [v]}},
+    "train.outs.0": lambda v: {"train": {"cmd": "python train.py", "outs": [v]}},
+    "train.metrics": lambda v: {"train": {"cmd": "python train.py", "metrics": v}},
+}
+ESCAPES = {
+    "dotdot": "../outside/x.csv",
+    "dotdot inside": "data/../../outside/x.csv",
+    "absolute": "{out}/x.csv",
+    "home": "~/x.csv",
+    "linked folder": "linked/x.csv",
+    "linked file": "data/linked.csv",
+    "loop": "data/loop.csv",
+}
+
+
+@pytest.mark.parametrize("escape", sorted(ESCAPES))
+@pytest.mark.parametrize("field", sorted(PATH_FIELDS))
+def test_no_spec_path_leads_out_of_the_repository(tmp_path: Path, cli, field: str, escape: str) -> None:
+    out = tmp_path / "outside"
+    out.mkdir()
+    (out / "x.csv").write_text("a\n1\n")
+    value = ESCAPES[escape].format(out=out)
+    root = make_repo(tmp_path, name="hostile", project={"name": "hostile"}, model=PATH_FIELDS[field](value))
+    (root / "linked").symlink_to(out)
+    (root / "data/linked.csv").symlink_to(out / "x.csv")
+    (root / "data/loop.csv").symlink_to("loop.csv")
+    result = cli("validate", repo=root)
+    text = result.output
+    assert result.exit_code == 1, text
+    assert "Traceback" not in text and "unexpected" not in text, text
+    assert f"models/iris.yaml:" in text and f"{field}:" in text, text
+    assert (out / "x.csv").read_text() == "a\n1\n" and sorted(p.name for p in out.iterdir()) == ["x.csv"]

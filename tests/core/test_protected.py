@@ -75,3 +75,11 @@ def test_deleting_deployments_is_said_in_a_banner(tmp_path: Path, deployments) -
     assert "deployment.iris.production" in text.split("\n\n")[0]
     md = render(plan, "markdown", color=False)
     assert "> [!CAUTION]\n> **This plan deletes 2 deployments; they stop serving:**" in md
+
+
+def test_destroy_keeps_a_protected_deployment_too(tmp_path: Path, deployments) -> None:
+    ctx = ctx_for(tmp_path)
+    deployments.notes.update({"iris.staging": {"text": "v1"}, "iris.production": {"text": "v1"}})
+    plan = compute_plan(ctx, destroy=True)
+    assert [c.address for c in blocked_changes(plan, force=True)] == ["deployment.iris.production"]
+    assert not blocked_changes(compute_plan(ctx_for(tmp_path, allow_destroy_protected=True), destroy=True), False)

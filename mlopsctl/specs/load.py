@@ -67,15 +67,15 @@ def _model_files(root: Path) -> tuple[list[str], list[Problem]]:
         return [], [Problem(where, f"cannot read {MODELS_DIR}/: {describe(e)}")]
     out: list[str] = []
     problems: list[Problem] = []
-    for e in sorted(entries, key=lambda e: e.name):
-        if not e.name.endswith((".yaml", ".yml")) or e.name.startswith("."):
+    for entry in sorted(entries, key=lambda x: x.name):
+        if not entry.name.endswith((".yaml", ".yml")) or entry.name.startswith("."):
             continue
-        rel = f"{MODELS_DIR}/{e.name}"
-        why = outside_reason(root, rel) if e.is_symlink() else None
+        rel = f"{MODELS_DIR}/{entry.name}"
+        why = outside_reason(root, rel) if entry.is_symlink() else None
         if why:
             fix = "remove or fix the link" if "loop" in why else "model specs must live inside the repository"
             problems.append(Problem(Location(rel), f"{why}; {fix}"))
-        elif e.is_file():
+        elif entry.is_file():
             out.append(rel)
     return out, problems
 

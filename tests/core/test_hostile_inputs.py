@@ -238,5 +238,5 @@ def test_no_spec_path_leads_out_of_the_repository(tmp_path: Path, cli, field: st
     text = result.output
     assert result.exit_code == 1, text
     assert "Traceback" not in text and "unexpected" not in text, text
-    assert f"models/iris.yaml:" in text and f"{field}:" in text, text
+    assert "models/iris.yaml:" in text and f"{field}:" in text, text
     assert (out / "x.csv").read_text() == "a\n1\n" and sorted(p.name for p in out.iterdir()) == ["x.csv"]

@@ -68,6 +68,13 @@ def read_history(state_dir: Path) -> Iterator[dict[str, Any]]:
         f = path.open("rb")
     except FileNotFoundError:
         return
+    except NotADirectoryError:
+        raise WriteError(f"{state_dir.name} is a file, but mlopsctl keeps its state in the folder {state_dir.name}/; "
+                         "move the file away") from None
+    except OSError as e:
+        from mlopsctl.core.fsafe import describe
+
+        raise WriteError(f"cannot read {state_dir.name}/{HISTORY}: {describe(e)}", e.errno) from None
     with f:
         for raw in f:
             try:

@@ -60,8 +60,11 @@ def _auth_args(root: Path, remote: str, token: str | None) -> list[str]:
     return ["-c", f"http.{parsed.scheme}://{parsed.netloc}/.extraheader=AUTHORIZATION: basic {basic}"]
 
 
-def _write_data(new: Path, target: Path, mode: str) -> None:
+def _write_data(new: Path, target: Path, mode: str, root: Path) -> None:
     """Replace ``target`` with ``new``, or append its rows (columns aligned by name)."""
+    from mlopsctl.core.fsafe import inside
+
+    inside(root, target)  # the data path was checked at load; a symlink made since is refused here
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.mlopsctl-tmp")
     if mode == "append" and target.is_file():
@@ -150,7 +153,7 @@ def propose(
         dvc_file = root / f"{data_rel}.dvc"
         _git(root, "checkout", "-q", "-B", branch)
         try:
-            _write_data(new, target, cfg.retrain_mode)
+            _write_data(new, target, cfg.retrain_mode, root)
             report.data = {"path": data_rel, "md5": hash_file(target, "md5")}
             write_committed(root, report)
             if dvc_file.is_file():

@@ -37,22 +37,21 @@ def summary(report: DriftReport) -> dict[str, Any]:
     return out
 
 
-def _write(path: Path, data: dict[str, Any]) -> None:
-    from mlopsctl.workspace.fsafe import write_atomic
+def _write(root: Path, path: Path, data: dict[str, Any]) -> None:
+    from mlopsctl.core.fsafe import write_atomic
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
+    write_atomic(path, json.dumps(data, indent=2, sort_keys=True) + "\n", root=Path(root))
 
 
 def record_local(root: Path, report: DriftReport) -> Path:
     path = local_path(root, report.model, report.environment)
-    _write(path, summary(report))
+    _write(root, path, summary(report))
     return path
 
 
 def write_committed(root: Path, report: DriftReport) -> Path:
     path = Path(root) / committed_path(report.model)
-    _write(path, summary(report))
+    _write(root, path, summary(report))
     return path
 
 

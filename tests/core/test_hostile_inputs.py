@@ -91,6 +91,9 @@ CASES: dict[str, tuple[Break, tuple[str, ...], tuple[str, ...]]] = {
     "state folder is a file": (lambda r, o: (r / ".mlopsctl").write_text("x"), ("apply", "--auto-approve"),
                                (".mlopsctl is a file",)),
 }
+for _args in (("state", "list"), ("state", "history"), ("destroy", "--auto-approve")):
+    CASES[f"state folder is a file ({' '.join(_args)})"] = (
+        lambda r, o: (r / ".mlopsctl").write_text("x"), _args, (".mlopsctl is a file",))
 for _folder in (".github", "docker", "params", "artifacts", "data", ".dvc"):
     CASES[f"{_folder} symlinked out"] = (_link_folder(_folder), ("plan",), (_folder, "outside the repository"))
 CASES["data.path is a folder"] = (

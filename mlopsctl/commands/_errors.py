@@ -76,7 +76,7 @@ def run(cli: click.Group, argv: list[str] | None) -> Any:
             if debug:
                 raise
             _crash(e)
-        from mlopsctl.core.fsafe import describe
+        from mlopsctl.workspace.fsafe import describe
 
         where = f"{e.filename}: " if e.filename else ""
         click.echo(f"Error: {where}{describe(e)}", err=True)

@@ -60,7 +60,7 @@ class ApplyLock:
         self._fd: int | None = None
 
     def acquire(self) -> None:
-        from mlopsctl.core.fsafe import ensure_dir, open_in
+        from mlopsctl.workspace.fsafe import ensure_dir, open_in
 
         fd = open_in(ensure_dir(self.state_dir), LOCK, os.O_RDWR | os.O_CREAT)
         deadline = time.monotonic() + max(self.timeout, 0.0)
@@ -91,8 +91,8 @@ class ApplyLock:
             os.fsync(fd)
         except OSError as e:
             os.close(fd)
-            from mlopsctl.core import fsafe
             from mlopsctl.errors import WriteError
+            from mlopsctl.workspace import fsafe
 
             raise WriteError(f"cannot take the apply lock in {self.state_dir.name}/{LOCK}: {fsafe.describe(e)}",
                              e.errno) from None

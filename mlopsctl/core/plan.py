@@ -140,7 +140,7 @@ def _guard_protected(ctx: Context, change: Change) -> Change:
 
 def _refuse_implied_destruction(ctx: Context, found: set[str]) -> None:
     """No model specs where models existed (registered versions, deployments) is a mistake until said otherwise."""
-    from mlopsctl.core.gitfacts import registered_models
+    from mlopsctl.workspace.git import registered_models
 
     traces = sorted(a for a in found if split_address(a)[0] in ("deployment", "registry", "image", "stage", "model"))
     versions = registered_models(ctx.root)

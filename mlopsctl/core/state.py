@@ -35,7 +35,7 @@ class Journal:
     apply_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
 
     def _append(self, record: dict[str, Any]) -> None:
-        from mlopsctl.core.fsafe import describe, ensure_dir, open_in
+        from mlopsctl.workspace.fsafe import describe, ensure_dir, open_in
 
         line = (json.dumps(record, sort_keys=True, default=str) + "\n").encode()
         fd = open_in(ensure_dir(self.state_dir), HISTORY, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
@@ -72,7 +72,7 @@ def read_history(state_dir: Path) -> Iterator[dict[str, Any]]:
         raise WriteError(f"{state_dir.name} is a file, but mlopsctl keeps its state in the folder {state_dir.name}/; "
                          "move the file away") from None
     except OSError as e:
-        from mlopsctl.core.fsafe import describe
+        from mlopsctl.workspace.fsafe import describe
 
         raise WriteError(f"cannot read {state_dir.name}/{HISTORY}: {describe(e)}", e.errno) from None
     with f:

@@ -62,7 +62,7 @@ def _auth_args(root: Path, remote: str, token: str | None) -> list[str]:
 
 def _write_data(new: Path, target: Path, mode: str, root: Path) -> None:
     """Replace ``target`` with ``new``, or append its rows (columns aligned by name)."""
-    from mlopsctl.core.fsafe import inside
+    from mlopsctl.workspace.fsafe import inside
 
     inside(root, target)  # the data path was checked at load; a symlink made since is refused here
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -38,7 +38,7 @@ def summary(report: DriftReport) -> dict[str, Any]:
 
 
 def _write(root: Path, path: Path, data: dict[str, Any]) -> None:
-    from mlopsctl.core.fsafe import write_atomic
+    from mlopsctl.workspace.fsafe import write_atomic
 
     write_atomic(path, json.dumps(data, indent=2, sort_keys=True) + "\n", root=Path(root))
 

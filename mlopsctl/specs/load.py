@@ -48,8 +48,8 @@ def spec_files(root: Path) -> list[str]:
 
 
 def _model_files(root: Path) -> tuple[list[str], list[Problem]]:
-    from mlopsctl.core.fsafe import describe, outside_reason
     from mlopsctl.errors import Location
+    from mlopsctl.workspace.fsafe import describe, outside_reason
 
     where = Location(f"{MODELS_DIR}/")
     why = outside_reason(root, MODELS_DIR)
@@ -87,8 +87,8 @@ _FOLDERS = (".github", "docker", "params", "artifacts", "data", "src", ".dvc", "
 
 def layout_problems(root: Path) -> list[Problem]:
     """The repository's own layout: spec folders present, nothing mlopsctl touches leads outside it."""
-    from mlopsctl.core.fsafe import outside_reason
     from mlopsctl.errors import Location
+    from mlopsctl.workspace.fsafe import outside_reason
 
     problems = _model_files(root)[1]
     for name in _FOLDERS:
@@ -389,7 +389,7 @@ def _repo_path_problem(root: Path, p: str, *, must_exist: bool, memo: dict[str, 
         full = os.path.realpath(full)
     if full != top and not full.startswith(top + os.sep):
         return f"{p!r} leads outside the repository through a symlink ({full})"
-    from mlopsctl.core.fsafe import outside_reason
+    from mlopsctl.workspace.fsafe import outside_reason
 
     why = outside_reason(top, norm)  # a symlinked folder or file on the way, or a loop
     if why:

@@ -16,10 +16,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from builders import git, make_repo
 
-from mlopsctl.core import fsafe
 from mlopsctl.errors import WriteError
+from mlopsctl.workspace import fsafe
+from tests.builders import git, make_repo
 
 Break = Callable[[Path, Path], None]  # (repo, outside folder)
 

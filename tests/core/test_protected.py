@@ -6,17 +6,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from notes import NoteProvider
 
+from mlopsctl.core import provider as base
 from mlopsctl.core.apply import execute
 from mlopsctl.core.context import Context
 from mlopsctl.core.model import Resource
 from mlopsctl.core.plan import blocked_changes, compute_plan
-from mlopsctl.core.specs_model import Project, SpecDoc
 from mlopsctl.core.state import Journal
 from mlopsctl.errors import ApplyError
-from mlopsctl.providers import base
 from mlopsctl.render import render
+from mlopsctl.specs.model import Project, SpecDoc
+from tests.core.notes import NoteProvider
 
 
 class Deployments(NoteProvider):

@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from builders import git, make_repo, run_mlopsctl
 
 from mlopsctl.core import planfile
+from tests.builders import git, make_repo, run_mlopsctl
 
 Doc = dict[str, Any]
 

@@ -177,8 +177,9 @@ class ModelSpec:
         task = str(data.get("task") or DEFAULT_TASK)
         d = mapping(data.get("data"))
         est = mapping(data.get("estimator"))
-        cv = mapping(data.get("cv"))
         split = mapping(data.get("split"))
+        in_cv = bool(data.get("cv")) or "cv" in split  # tolerated: cv written under split
+        cv = mapping(data.get("cv")) if data.get("cv") else mapping(split.get("cv"))
         gates = mapping(data.get("gates"))
         nwt = gates.get("no_worse_than")
         train = mapping(data.get("train"))
@@ -191,13 +192,13 @@ class ModelSpec:
             features={str(n): _feature(str(n), mapping(f)) for n, f in mapping(data.get("features")).items()},
             estimator=EstimatorSpec(class_=opt_str(est.get("class")), params=dict(est.get("params") or {})),
             preprocessing=str(data.get("preprocessing") or DEFAULT_PREPROCESSING),
-            split=None if cv else SplitSpec(
+            split=None if in_cv else SplitSpec(
                 test_size=split.get("test_size", DEFAULT_TEST_SIZE),
                 random_state=split.get("random_state", DEFAULT_SEED),
                 stratify=split.get("stratify"),
             ),
-            cv=CVSpec(folds=int(cv.get("folds", DEFAULT_FOLDS)), random_state=cv.get("random_state", DEFAULT_SEED))
-            if cv else None,
+            cv=CVSpec(folds=cv.get("folds", DEFAULT_FOLDS), random_state=cv.get("random_state", DEFAULT_SEED))
+            if in_cv else None,
             listed_metrics=tuple(str(m) for m in metrics) if isinstance(metrics, list) else (),
             gates=GatesSpec(
                 thresholds={str(k): str(v) for k, v in gates.items() if k != "no_worse_than"},

@@ -93,7 +93,7 @@ def stage_def(model: str, data: dict[str, Any], spec_path: str = "", spec: Model
         deps += [_norm(d) for d in train.deps]
         outs = [_norm(o) for o in train.outs] or [artifacts_dir(model)]
         metrics = _norm(train.metrics or f"{artifacts_dir(model)}/metrics.json")
-        cmd = train.cmd
+        cmd = train.cmd.strip()
     else:
         outs = [artifacts_dir(model)]
         metrics = f"{artifacts_dir(model)}/metrics.json"

@@ -93,6 +93,8 @@ class GatesSpec:
 
     thresholds: dict[str, str] = field(default_factory=dict)
     no_worse_than: NoWorseThan | None = None
+    written: dict[str, Any] = field(default_factory=dict)
+    """The gates as the spec writes them, in spec order (what the plan shows and the registry records)."""
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,7 @@ class TrainSpec:
     """``train``: a custom training command instead of the built-in trainer."""
 
     cmd: str
+    """As written (the stage strips it)."""
     deps: tuple[str, ...] = ()
     outs: tuple[str, ...] = ()
     metrics: str | None = None
@@ -206,10 +209,11 @@ class ModelSpec:
                     environment=str(nwt.get("environment") or DEFAULT_NO_WORSE_THAN_ENV),
                     metric=str(nwt.get("metric") or ""),
                     by=float(nwt.get("by") or 0.0),
-                ) if isinstance(nwt, dict) and nwt else None,
+                ) if isinstance(nwt, dict) else None,
+                written=dict(gates),
             ),
             train=TrainSpec(
-                cmd=str(train["cmd"]).strip(),
+                cmd=str(train["cmd"]),
                 deps=tuple(str(p) for p in train.get("deps") or ()),
                 outs=tuple(str(p) for p in train.get("outs") or ()),
                 metrics=opt_str(train.get("metrics")),

@@ -38,7 +38,7 @@ def test_model_fields() -> None:
     assert spec.monitor is not None and not spec.monitor.capture.enabled
     assert spec.monitor.drift.method == "psi" and spec.monitor.drift.threshold == 0.2
     assert spec.monitor.retrain is not None and spec.monitor.retrain.mode == "replace"
-    assert spec.train is not None and spec.train.cmd == "python src/train.py" and spec.train.deps == ("src",)
+    assert spec.train is not None and spec.train.cmd == " python src/train.py " and spec.train.deps == ("src",)
 
 
 def test_project_defaults_and_views() -> None:

@@ -11,6 +11,7 @@ from typing import Any
 
 DEFAULT_REMOTE_NAME = "local"
 DEFAULT_BASE_IMAGE = "python:3.11-slim"
+"""A public base; machines that reach no registry use a local one (scripts/engine-up.sh)."""
 DEFAULT_CI_PYTHON = "3.11"
 DEFAULT_BRANCH = "main"
 DEFAULT_RUNS_ON = "ubuntu-latest"

@@ -23,6 +23,7 @@ from typing import Any
 from mlopsctl import __version__
 from mlopsctl.errors import MlopsError, Problem, SpecError
 from mlopsctl.pipeline.stages import artifacts_dir, params_path, training_params
+from mlopsctl.specs.model_spec import DEFAULT_TASK
 from mlopsctl.workspace.git import head_commit
 
 
@@ -131,7 +132,7 @@ def train(root: Path, model: str, *, progress: bool = True, console: Any = None)
     params = load_params(root, model)
     spec_path = str(params.get("spec") or f"models/{model}.yaml")
     doc = spec_doc(root, spec_path)
-    task = params.get("task") or "classification"
+    task = params.get("task") or DEFAULT_TASK
     split = params.get("split") or {}
     cv = params.get("cv")
     seed = int((cv or split).get("random_state") or 0)

@@ -86,6 +86,11 @@ class NoWorseThan:
     metric: str = ""
     by: float = 0.0
 
+    @classmethod
+    def from_data(cls, rule: dict[str, Any]) -> NoWorseThan:
+        return cls(environment=str(rule.get("environment") or DEFAULT_NO_WORSE_THAN_ENV),
+                   metric=str(rule.get("metric") or ""), by=float(rule.get("by") or 0.0))
+
 
 @dataclass(frozen=True)
 class GatesSpec:
@@ -205,11 +210,7 @@ class ModelSpec:
             listed_metrics=tuple(str(m) for m in metrics) if isinstance(metrics, list) else (),
             gates=GatesSpec(
                 thresholds={str(k): str(v) for k, v in gates.items() if k != "no_worse_than"},
-                no_worse_than=NoWorseThan(
-                    environment=str(nwt.get("environment") or DEFAULT_NO_WORSE_THAN_ENV),
-                    metric=str(nwt.get("metric") or ""),
-                    by=float(nwt.get("by") or 0.0),
-                ) if isinstance(nwt, dict) else None,
+                no_worse_than=NoWorseThan.from_data(nwt) if isinstance(nwt, dict) else None,
                 written=dict(gates),
             ),
             train=TrainSpec(

@@ -14,7 +14,7 @@ from typing import Any
 
 from mlopsctl.errors import Location
 from mlopsctl.specs.model_spec import ModelSpec
-from mlopsctl.specs.project import EnvironmentSpec, ProjectSpec
+from mlopsctl.specs.project import ProjectSpec
 
 
 @dataclass(frozen=True)
@@ -65,9 +65,10 @@ class Project:
         return str(self.spec.data["name"])
 
     @property
-    def environments(self) -> dict[str, EnvironmentSpec]:
-        """Environment name -> its settings, in spec order."""
-        return self.settings.environments
+    def environments(self) -> dict[str, dict[str, Any]]:
+        """Environment name -> its settings as written; ``settings.environments`` has them typed."""
+        envs = self.spec.data.get("environments") or {}
+        return {k: dict(v or {}) for k, v in envs.items()}
 
     @property
     def spec_digests(self) -> dict[str, str]:

@@ -35,6 +35,8 @@ class EnvironmentSpec:
     port: int | None = None
     """127.0.0.1 port its deployments are published on; None: chosen by the deployment provider."""
     description: str | None = None
+    protected: bool = False
+    """Its deployments are deleted only with ``--allow-destroy-protected``."""
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,7 @@ class ProjectSpec:
                 name=str(name),
                 port=conf.get("port") if isinstance(conf.get("port"), int) else None,
                 description=opt_str(conf.get("description")),
+                protected=conf.get("protected") is True,
             )
             for name, conf in ((n, mapping(c)) for n, c in mapping(data.get("environments")).items())
         }

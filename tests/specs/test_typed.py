@@ -48,8 +48,9 @@ def test_project_defaults_and_views() -> None:
     assert spec.ci.python == "3.11" and spec.ci.default_branch == "main" and spec.ci.runs_on == "ubuntu-latest"
     assert spec.remote.name == "local" and spec.remote.url is None and spec.registry_type == "git"
     project = Project(Path("/nonexistent"), SpecDoc("mlops.yaml", data), {"m": SpecDoc("models/m.yaml", {"name": "m"})})
-    assert list(project.environments) == ["staging", "production"]
-    assert project.environments["staging"].port == 8101 and project.environments["production"].port is None
+    envs = project.settings.environments
+    assert list(envs) == ["staging", "production"] and list(project.environments) == list(envs)
+    assert envs["staging"].port == 8101 and envs["production"].port is None and not envs["staging"].protected
     assert project.settings is project.settings  # built once
     assert project.models["m"].model is project.models["m"].model
     assert ProjectSpec.from_data({"name": "x", "ci": {"runs_on": ["self-hosted", "linux"]}}).ci.runs_on == (

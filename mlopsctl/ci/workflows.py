@@ -77,8 +77,7 @@ def files(ctx: Context) -> Iterable[ManagedFile]:
 
 def workflow_context(project: Project) -> dict[str, Any]:
     """Template variables, all plain JSON data (the plan saves them)."""
-    data = project.spec.data
-    ci = dict(data.get("ci") or {})
+    ci = project.settings.ci
     models: list[dict[str, Any]] = [
         {"name": n, "schedule": _schedule(project, n), **_monitoring(project, n)} for n in sorted(project.models)
     ]
@@ -89,13 +88,13 @@ def workflow_context(project: Project) -> dict[str, Any]:
     return {
         "project": project.name,
         "ci": {
-            "python": str(ci.get("python") or "3.11"),
-            "install": str(ci.get("install") or f"mlopsctl=={__version__}"),
-            "default_branch": str(ci.get("default_branch") or "main"),
+            "python": ci.python,
+            "install": ci.install or f"mlopsctl=={__version__}",
+            "default_branch": ci.default_branch,
             # A self-hosted runner keeps the Docker engine (and so the deployments) between runs.
-            "runs_on": _runs_on(ci.get("runs_on")),
+            "runs_on": list(ci.runs_on) if isinstance(ci.runs_on, tuple) else ci.runs_on,
         },
-        "remote": remote_context((data.get("data") or {}).get("remote") or {}),
+        "remote": remote_context(project.settings.remote.url),
         "models": models,
         "scheduled_models": [m for m in models if m["schedule"]],
         "schedules": [{"cron": cron, "models": names} for cron, names in crons.items()],
@@ -104,9 +103,9 @@ def workflow_context(project: Project) -> dict[str, Any]:
     }
 
 
-def remote_context(remote: dict[str, Any]) -> dict[str, Any]:
+def remote_context(url: str | None) -> dict[str, Any]:
     """What CI needs to reach the DVC remote: pip extra, secrets, or that it cannot (a local folder)."""
-    url = str(remote.get("url") or "")
+    url = url or ""
     m = _SCHEME.match(url)
     scheme = m.group(1).lower() if m else ""
     if not url or not scheme or scheme == "file":
@@ -123,8 +122,7 @@ def remote_context(remote: dict[str, Any]) -> dict[str, Any]:
 
 def _schedule(project: Project, name: str) -> str | None:
     doc = project.models[name]
-    monitor = doc.data.get("monitor")
-    schedule = monitor.get("schedule") if isinstance(monitor, dict) else None
+    schedule = doc.model.monitor.schedule if doc.model.monitor else None
     if schedule is None:
         return None
     text = " ".join(str(schedule).split())
@@ -144,18 +142,9 @@ def _schedule(project: Project, name: str) -> str | None:
 def _monitoring(project: Project, name: str) -> dict[str, Any]:
     """How the scheduled job checks one model: the newer labelled data (and then proposes a
     retraining pull request), or the requests its deployments captured (a runner that hosts them)."""
-    data = project.models[name].data
-    monitor = data.get("monitor")
-    monitor = monitor if isinstance(monitor, dict) else {}
-    retrain = bool((monitor.get("retrain") or {}).get("data"))
-    serve = data.get("serve")
-    serve = serve if isinstance(serve, dict) else {}
+    spec = project.models[name].model
+    retrain = spec.monitor is not None and spec.monitor.retrain is not None
+    serve = spec.serve
     envs = [env for env in project.environments if env in serve] if not retrain else []
     return {"retrain": retrain, "drift_envs": envs}
 
-
-def _runs_on(value: Any) -> str | list[str]:
-    """A runner label or a list of labels (e.g. ``[self-hosted, linux]``); hosted Ubuntu by default."""
-    if isinstance(value, list) and value:
-        return [str(v) for v in value]
-    return str(value or "ubuntu-latest")

@@ -38,7 +38,7 @@ def _description(root: Path, model: str) -> str | None:
         doc = load_project(root).models.get(model)
     except MlopsError:
         return None
-    return str(doc.data.get("description")) if doc and doc.data.get("description") else None
+    return doc.model.description if doc else None
 
 
 def _model_json(reg: Any) -> dict[str, Any]:

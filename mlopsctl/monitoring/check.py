@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlopsctl.errors import MlopsError, Problem, SpecError
-from mlopsctl.monitoring.drift import DEFAULT_METHOD, DEFAULT_THRESHOLD, DriftReport
+from mlopsctl.monitoring.drift import DriftReport
+from mlopsctl.specs.model_spec import DEFAULT_RETRAIN_MODE, MonitorSpec
 
 if TYPE_CHECKING:
     from mlopsctl.specs.model import Project, SpecDoc
@@ -27,14 +28,13 @@ class Settings:
 
 
 def settings(doc: SpecDoc) -> Settings:
-    monitor = doc.data.get("monitor") or {}
-    drift = monitor.get("drift") or {}
-    retrain = monitor.get("retrain") or {}
+    monitor = doc.model.monitor or MonitorSpec()
+    retrain = monitor.retrain
     return Settings(
-        method=str(drift.get("method") or DEFAULT_METHOD),
-        threshold=float(drift.get("threshold") or DEFAULT_THRESHOLD),
-        retrain_data=str(retrain["data"]) if retrain.get("data") else None,
-        retrain_mode=str(retrain.get("mode") or "replace"),
+        method=monitor.drift.method,
+        threshold=monitor.drift.threshold,
+        retrain_data=retrain.data if retrain else None,
+        retrain_mode=retrain.mode if retrain else DEFAULT_RETRAIN_MODE,
     )
 
 

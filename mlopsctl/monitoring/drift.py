@@ -17,13 +17,13 @@ from typing import TYPE_CHECKING, Any
 
 from mlopsctl.monitoring import stats
 from mlopsctl.monitoring.profile import category_keys, is_numeric
+from mlopsctl.specs.model_spec import DEFAULT_DRIFT_METHOD as DEFAULT_METHOD
+from mlopsctl.specs.model_spec import DEFAULT_DRIFT_THRESHOLD as DEFAULT_THRESHOLD
 
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
-DEFAULT_METHOD = "psi"
-DEFAULT_THRESHOLD = 0.2
 OTHER = "(unseen)"
 """The bin of categories the training data never had."""
 

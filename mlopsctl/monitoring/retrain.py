@@ -124,8 +124,8 @@ def propose(
         raise SpecError([Problem(doc.loc("monitor"), "no newer data to propose: set monitor.retrain.data "
                                  "(where newer labelled data lands: a repository path or an https:// URL)",
                                  path="monitor.retrain.data")])
-    data_rel = str((doc.data.get("data") or {}).get("path") or "")
-    default_branch = str((project.spec.data.get("ci") or {}).get("default_branch") or "main")
+    data_rel = doc.model.data.path or ""
+    default_branch = project.settings.ci.default_branch
     with tempfile.TemporaryDirectory(prefix="mlopsctl-retrain-") as tmp:
         new = fetch(root, cfg.retrain_data, Path(tmp))
         report = run_check(project, model, data=new, data_shown=cfg.retrain_data, log=say)

@@ -24,13 +24,10 @@ LABEL = "mlopsctl.capture"
 
 
 def capture_settings(doc: SpecDoc | None) -> dict[str, float] | None:
-    monitor = (doc.data.get("monitor") if doc is not None else None) or None
-    if not isinstance(monitor, dict):
+    monitor = doc.model.monitor if doc is not None else None
+    if monitor is None or not monitor.capture.enabled:
         return None
-    cap = monitor.get("capture") or {}
-    if cap.get("enabled", True) is False:
-        return None
-    return {"sample": float(cap.get("sample", 1.0)), "max_mb": float(cap.get("max_mb", 50))}
+    return {"sample": monitor.capture.sample, "max_mb": monitor.capture.max_mb}
 
 
 def capture_label(doc: SpecDoc | None) -> str:

@@ -38,7 +38,7 @@ def plan_warnings(ctx: Context) -> list[str]:
     """
     out: list[str] = []
     for model, doc in ctx.project.models.items():
-        if not doc.data.get("serve"):
+        if not doc.model.serve:
             continue
         checks = last_checks(Path(ctx.root), model)
         if not checks or not checks[0].get("drifted") or _superseded(ctx, model, checks[0]):

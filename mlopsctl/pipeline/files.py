@@ -38,7 +38,7 @@ def stage_defs(ctx: Context) -> list[StageDef]:
     """Every model's stage, by model name order; memoised per run."""
     def make() -> _StageDefs:
         models = ctx.project.models
-        return _StageDefs([stage_def(name, models[name].data, models[name].path) for name in sorted(models)])
+        return _StageDefs([stage_def(name, models[name].data, models[name].path, models[name].model) for name in sorted(models)])
 
     return ctx.memo(_StageDefs, make).defs
 

@@ -18,8 +18,8 @@ PUSHED_FILE = "pushed.json"
 
 
 def desired_remote(ctx: Context) -> dict[str, str]:
-    remote = ((ctx.project.spec.data.get("data") or {}).get("remote") or {})
-    return {"name": str(remote.get("name") or "local"), "url": str(remote.get("url") or f"../{ctx.project.name}-dvc-remote")}
+    remote = ctx.project.settings.remote
+    return {"name": remote.name, "url": remote.url or f"../{ctx.project.name}-dvc-remote"}
 
 
 def same_url(root: Path, desired: str, configured: str) -> bool:

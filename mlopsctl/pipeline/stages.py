@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-DEFAULT_SPLIT = {"test_size": 0.25, "random_state": 0}
+from mlopsctl.specs.model_spec import DEFAULT_TASK, ModelSpec
 
 
 def stage_name(model: str) -> str:
@@ -26,28 +26,29 @@ def artifacts_dir(model: str) -> str:
     return f"artifacts/{model}"
 
 
-def training_params(model: str, data: dict[str, Any], spec_path: str = "") -> dict[str, Any]:
-    """What training depends on, with defaults filled in (the content of ``params/<model>.yaml``)."""
-    task = data.get("task") or "classification"
-    est = dict(data.get("estimator") or {})
+def training_params(model: str, data: dict[str, Any], spec_path: str = "", spec: ModelSpec | None = None) -> dict[str, Any]:
+    """What training depends on, with defaults filled in (the content of ``params/<model>.yaml``).
+
+    ``spec`` is the typed view of ``data`` when the caller has it; the features' contracts are
+    copied as written.
+    """
+    spec = spec or ModelSpec.from_data(data)
     out: dict[str, Any] = {
         "model": model,
         "spec": spec_path or f"models/{model}.yaml",
-        "task": task,
-        "data": {"path": (data.get("data") or {}).get("path"), "target": (data.get("data") or {}).get("target")},
+        "task": spec.task,
+        "data": {"path": spec.data.path, "target": spec.data.target},
         "features": dict(data.get("features") or {}),
-        "estimator": {"class": est.get("class"), "params": dict(est.get("params") or {})},
-        "preprocessing": data.get("preprocessing") or "auto",
-        "metrics": list(data.get("metrics") or (["accuracy"] if task == "classification" else ["r2"])),
+        "estimator": {"class": spec.estimator.class_, "params": dict(spec.estimator.params)},
+        "preprocessing": spec.preprocessing,
+        "metrics": list(spec.metrics),
     }
-    if data.get("cv"):
-        out["cv"] = {"folds": 5, "random_state": 0, **dict(data["cv"])}
-    else:
-        split = {**DEFAULT_SPLIT, "stratify": task == "classification", **dict(data.get("split") or {})}
-        if "cv" in split:  # tolerate cv written under split
-            out["cv"] = {"folds": 5, "random_state": 0, **dict(split.pop("cv") or {})}
-        else:
-            out["split"] = split
+    if spec.cv is not None:
+        out["cv"] = {"folds": spec.cv.folds, "random_state": spec.cv.random_state}
+    elif spec.split is not None:
+        stratify = spec.split.stratify if spec.split.stratify is not None else spec.task == DEFAULT_TASK
+        out["split"] = {"test_size": spec.split.test_size, "random_state": spec.split.random_state,
+                        "stratify": stratify}
     return out
 
 
@@ -76,11 +77,11 @@ def _under(path: str, parent: str) -> bool:
     return path == parent or path.startswith(parent + "/")
 
 
-def stage_def(model: str, data: dict[str, Any], spec_path: str = "") -> StageDef:
-    """The stage for one model spec (``data`` is the spec document's plain data)."""
-    params = training_params(model, data, spec_path)
-    train = dict(data.get("train") or {})
-    custom = bool(train.get("cmd"))
+def stage_def(model: str, data: dict[str, Any], spec_path: str = "", spec: ModelSpec | None = None) -> StageDef:
+    """The stage for one model spec (``data`` is the spec document's plain data, ``spec`` its typed view)."""
+    spec = spec or ModelSpec.from_data(data)
+    params = training_params(model, data, spec_path, spec)
+    train = spec.train
     deps: list[str] = []
     data_path = params["data"]["path"]
     if data_path:
@@ -88,11 +89,11 @@ def stage_def(model: str, data: dict[str, Any], spec_path: str = "") -> StageDef
     cls = str(params["estimator"]["class"] or "")
     if cls.startswith("src."):
         deps.append("src")
-    deps += [_norm(str(d)) for d in train.get("deps") or ()]
-    if custom:
-        outs = [_norm(str(o)) for o in train.get("outs") or ()] or [artifacts_dir(model)]
-        metrics = _norm(str(train.get("metrics") or f"{artifacts_dir(model)}/metrics.json"))
-        cmd = str(train["cmd"]).strip()
+    if train is not None:
+        deps += [_norm(d) for d in train.deps]
+        outs = [_norm(o) for o in train.outs] or [artifacts_dir(model)]
+        metrics = _norm(train.metrics or f"{artifacts_dir(model)}/metrics.json")
+        cmd = train.cmd.strip()
     else:
         outs = [artifacts_dir(model)]
         metrics = f"{artifacts_dir(model)}/metrics.json"
@@ -108,7 +109,7 @@ def stage_def(model: str, data: dict[str, Any], spec_path: str = "") -> StageDef
         outs=tuple(dict.fromkeys(outs)),
         metrics=metrics,
         metrics_in_out=in_out,
-        custom=custom,
+        custom=train is not None,
     )
 
 

@@ -32,7 +32,7 @@ class DatasetProvider:
         first: dict[str, Any] = {}
         for name in sorted(ctx.project.models):
             doc = ctx.project.models[name]
-            path = str((doc.data.get("data") or {}).get("path") or "").strip().removeprefix("./")
+            path = (doc.model.data.path or "").strip().removeprefix("./")
             if not path:
                 continue
             users.setdefault(path, []).append(name)

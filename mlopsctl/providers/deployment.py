@@ -116,7 +116,7 @@ class DeploymentProvider:
                 yield Resource(
                     kind=self.kind,
                     name=f"{model}.{env}",
-                    desired={"model": model, "env": env, "version": ref, "port": int(envs[env]["port"])},
+                    desired={"model": model, "env": env, "version": ref, "port": ctx.project.settings.environments[env].port},
                     depends_on=(f"image.{model}", f"registry.{model}.{env}"),
                     source=doc.loc(f"serve.{env}"),
                     model=model,

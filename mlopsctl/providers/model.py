@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from mlopsctl.core.model import Action, Address, Change, Resource
 from mlopsctl.errors import MlopsError
 from mlopsctl.registry.fmt import metrics_text
+from mlopsctl.specs.model_spec import ModelSpec
 
 if TYPE_CHECKING:
     from mlopsctl.core.context import Context
@@ -28,20 +29,20 @@ if TYPE_CHECKING:
     from mlopsctl.specs.model import SpecDoc
 
 
-def baseline_metrics(spec: dict[str, Any], reg: ModelRegistry) -> dict[str, float] | None:
+def baseline_metrics(spec: ModelSpec, reg: ModelRegistry) -> dict[str, float] | None:
     """Metrics of the version the ``no_worse_than`` gate compares with (None: no such version yet)."""
-    rule = (spec.get("gates") or {}).get("no_worse_than")
-    if not isinstance(rule, dict):
+    rule = spec.gates.no_worse_than
+    if rule is None:
         return None
-    current = reg.assignments.get(str(rule.get("environment") or "production"))
+    current = reg.assignments.get(rule.environment)
     return dict(current.metrics) if current is not None else None
 
 
-def failed_gates(spec: dict[str, Any], metrics: dict[str, float], reg: ModelRegistry) -> list[str]:
+def failed_gates(spec: ModelSpec, metrics: dict[str, float], reg: ModelRegistry) -> list[str]:
     """Messages of the gates the metrics fail, e.g. "gate accuracy >= 0.9 not met by candidate (0.87)"."""
     from mlopsctl.training.gates import check_gates
 
-    gates = spec.get("gates") or {}
+    gates = spec.gates.written
     if not gates:
         return []
     results = check_gates(gates, metrics, baseline_metrics(spec, reg))
@@ -84,13 +85,13 @@ class ModelProvider:
 
     def expand(self, ctx: Context) -> Iterable[Resource]:
         for name, doc in sorted(ctx.project.models.items()):
-            spec = doc.data
+            spec = doc.model
             yield Resource(
                 kind=self.kind,
                 name=name,
-                desired={"gates": dict(spec.get("gates") or {}), "metrics": list(spec.get("metrics") or [])},
+                desired={"gates": dict(spec.gates.written), "metrics": list(spec.listed_metrics)},
                 depends_on=(f"stage.{name}.train",),
-                source=doc.loc("gates") if "gates" in spec else doc.loc(""),
+                source=doc.loc("gates") if "gates" in doc.data else doc.loc(""),
                 model=name,
             )
 
@@ -104,7 +105,7 @@ class ModelProvider:
         from mlopsctl.registry.outputs import read_outputs
 
         doc = self._doc(ctx, name)
-        return read_outputs(ctx, name, doc.data if doc else None, with_lineage=with_lineage)
+        return read_outputs(ctx, name, doc.model if doc else None, with_lineage=with_lineage)
 
     def read(self, address: str, desired: Resource | None, ctx: Context) -> dict[str, Any] | None:
         from mlopsctl.registry.api import model_registry
@@ -114,7 +115,7 @@ class ModelProvider:
         outputs = self._outputs(ctx, name) if desired is not None else None
         registered = reg.by_sha256(outputs.sha256) if outputs else None
         doc = self._doc(ctx, name)
-        baseline = baseline_metrics(doc.data, reg) if doc else None
+        baseline = baseline_metrics(doc.model, reg) if doc else None
         return {
             "versions": [mv.version for mv in reg.versions],
             "latest": reg.latest.version if reg.latest else None,
@@ -131,8 +132,8 @@ class ModelProvider:
             return Change(address=address, action=Action.NOOP, model=name)
         reg = model_registry(ctx, name)
         doc = self._doc(ctx, name)
-        spec = doc.data if doc else {}
-        order = list(spec.get("metrics") or [])
+        spec = doc.model if doc else ModelSpec(name)
+        order = list(spec.listed_metrics)
         nxt = reg.next_version
         before = {"latest": actual["latest"]}
         stage = ctx.upstream.get(f"stage.{name}.train")
@@ -187,12 +188,12 @@ class ModelProvider:
         if outputs is None:
             raise MlopsError(
                 f"{name}: no training output to register: {artifact_path(name)} or "
-                f"{metrics_path(name, doc.data)} is missing (the stage stage.{name}.train must run first)"
+                f"{metrics_path(name, doc.model)} is missing (the stage stage.{name}.train must run first)"
             )
         known = reg.by_sha256(outputs.sha256)
         if known is not None:
             return {"version": known.version, "tag": known.tag, "registered": False}
-        failures = failed_gates(doc.data, outputs.metrics, reg)
+        failures = failed_gates(doc.model, outputs.metrics, reg)
         if failures:
             raise MlopsError(f"{name} ({doc.path}): " + "; ".join(failures) + ". Nothing was registered.")
         if not is_valid_name(name):
@@ -208,12 +209,12 @@ class ModelProvider:
             "artifact": {"path": outputs.path, "md5": outputs.md5, "sha256": outputs.sha256},
             "metrics": outputs.metrics,
             "lineage": complete_lineage(ctx, doc, outputs, head),
-            "gates": dict(doc.data.get("gates") or {}),
+            "gates": dict(doc.model.gates.written),
             "by": "mlopsctl",
         }
         write_tag(Path(ctx.root), tag, head, payload, not_before=reg.newest_time)
         forget(ctx)
-        ctx.log(f"{name}: registered v{version} ({metrics_text(outputs.metrics, doc.data.get('metrics') or [])})")
+        ctx.log(f"{name}: registered v{version} ({metrics_text(outputs.metrics, doc.model.listed_metrics)})")
         return {"version": version, "tag": tag, "sha256": outputs.sha256, "metrics": outputs.metrics}
 
     def delete(self, change: Change, ctx: Context) -> None:

@@ -64,13 +64,11 @@ class RegistryProvider:
 
     def expand(self, ctx: Context) -> Iterable[Resource]:
         for name, doc in sorted(ctx.project.models.items()):
-            serve = doc.data.get("serve") or {}
-            for env, entry in serve.items():
-                version = (entry or {}).get("version", "latest") if isinstance(entry, dict) else "latest"
+            for env, entry in doc.model.serve.items():
                 yield Resource(
                     kind=self.kind,
                     name=f"{name}.{env}",
-                    desired={"version": version},
+                    desired={"version": entry.version},
                     depends_on=(f"model.{name}",),
                     source=doc.loc(f"serve.{env}.version"),
                     model=name,
@@ -113,7 +111,7 @@ class RegistryProvider:
                 reasons=(f"{env}: unassign v{current.version} ({why}); the version stays registered",),
             )
         doc = ctx.project.models.get(model)
-        order = list((doc.data.get("metrics") if doc else None) or [])
+        order = list(doc.model.listed_metrics if doc else ())
         ref = _ref(desired.desired.get("version"))
         grow = Action.CREATE if current is None else Action.UPDATE
         problem = self._env_problem(ctx, model, env)

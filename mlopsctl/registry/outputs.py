@@ -17,15 +17,16 @@ from mlopsctl.errors import MlopsError
 if TYPE_CHECKING:
     from mlopsctl.core.context import Context
     from mlopsctl.specs.model import SpecDoc
+    from mlopsctl.specs.model_spec import ModelSpec
 
 
 def artifact_path(model: str) -> str:
     return f"artifacts/{model}/model.joblib"
 
 
-def metrics_path(model: str, spec: dict[str, Any] | None = None) -> str:
-    custom = ((spec or {}).get("train") or {}).get("metrics")
-    return str(custom) if custom else f"artifacts/{model}/metrics.json"
+def metrics_path(model: str, spec: ModelSpec | None = None) -> str:
+    custom = spec.train.metrics if spec is not None and spec.train is not None else None
+    return custom or f"artifacts/{model}/metrics.json"
 
 
 def lineage_path(model: str) -> str:
@@ -56,7 +57,7 @@ def _load_json(path: Path, what: str) -> Any:
 
 
 def read_outputs(
-    ctx: Context, model: str, spec: dict[str, Any] | None = None, *, with_lineage: bool = False
+    ctx: Context, model: str, spec: ModelSpec | None = None, *, with_lineage: bool = False
 ) -> Outputs | None:
     """The candidate in the working tree, or None when training has not produced it yet.
 
@@ -92,14 +93,14 @@ def complete_lineage(ctx: Context, doc: SpecDoc, outputs: Outputs, commit: str) 
     """
     from mlopsctl import __version__
 
-    spec = doc.data
+    spec = doc.model
     lineage: dict[str, Any] = dict(outputs.lineage or {})
     lineage.setdefault("model", outputs.model)
     lineage.setdefault("code_commit", commit)
-    lineage.setdefault("estimator", (spec.get("estimator") or {}).get("class"))
-    lineage.setdefault("params", dict((spec.get("estimator") or {}).get("params") or {}))
-    lineage.setdefault("task", spec.get("task"))
-    lineage.setdefault("target", (spec.get("data") or {}).get("target"))
+    lineage.setdefault("estimator", spec.estimator.class_)
+    lineage.setdefault("params", dict(spec.estimator.params))
+    lineage.setdefault("task", doc.data.get("task"))  # as written: None when the spec leaves it to the default
+    lineage.setdefault("target", spec.data.target)
     lineage.setdefault("python", platform.python_version())
     lineage.setdefault("mlopsctl", __version__)
     if "sklearn" not in lineage:
@@ -110,7 +111,7 @@ def complete_lineage(ctx: Context, doc: SpecDoc, outputs: Outputs, commit: str) 
         except Exception:  # noqa: BLE001 - not installed: unknown, not an error
             lineage["sklearn"] = None
     if "data" not in lineage:
-        data_rel = str((spec.get("data") or {}).get("path") or "")
+        data_rel = spec.data.path or ""
         data_file = Path(ctx.root) / data_rel
         if data_rel and data_file.is_file():
 
@@ -120,7 +121,6 @@ def complete_lineage(ctx: Context, doc: SpecDoc, outputs: Outputs, commit: str) 
                 "md5": cache.digest(data_file, "md5"),
                 "sha256": cache.digest(data_file, "sha256"),
             }
-    train = spec.get("train")
-    if isinstance(train, dict) and train.get("cmd"):
-        lineage.setdefault("train_cmd", train["cmd"])
+    if spec.train is not None:
+        lineage.setdefault("train_cmd", spec.train.cmd)
     return lineage

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from mlopsctl.errors import MlopsError, UnavailableError
+from mlopsctl.specs.project import DEFAULT_BASE_IMAGE
 
 MODEL_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 PROJECT_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -131,8 +132,6 @@ def project_name_for(path: Path, model: str) -> str:
     name = re.sub(r"[^a-z0-9]+", "-", path.name.lower()).strip("-")[:63].strip("-")
     return name if PROJECT_NAME.match(name) else model.replace("_", "-")
 
-
-DEFAULT_BASE_IMAGE = "python:3.11-slim"
 
 
 def render_files(

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from mlopsctl.errors import MlopsError
 from mlopsctl.serving.usercode import user_code_for
+from mlopsctl.specs.model_spec import ModelSpec
 
 if TYPE_CHECKING:
     from mlopsctl.core.context import Context
@@ -50,9 +51,9 @@ class BuildContext:
 
 def repository(ctx: Context, model: str) -> str:
     """Image repository name: ``[<images.repository>/]mlopsctl/<project>-<model>``."""
-    prefix = (ctx.project.spec.data.get("images") or {}).get("repository")
+    prefix = ctx.project.settings.images.repository
     name = f"mlopsctl/{ctx.project.name}-{model}".lower()
-    return f"{str(prefix).rstrip('/')}/{name}" if prefix else name
+    return f"{prefix.rstrip('/')}/{name}" if prefix else name
 
 
 def short(digest: str) -> str:
@@ -89,10 +90,9 @@ def requirement_pins(ctx: Context, mv: ModelVersion) -> str:
 def ca_certificates(ctx: Context) -> dict[str, bytes]:
     """``images.ca_certificates`` read from the host: ``ca-certificates/<n>-<name>.crt`` -> bytes."""
     spec = ctx.project.spec
-    paths = (spec.data.get("images") or {}).get("ca_certificates") or []
     out: dict[str, bytes] = {}
-    for i, raw in enumerate(paths):
-        path = Path(os.path.expanduser(str(raw)))
+    for i, raw in enumerate(ctx.project.settings.images.ca_certificates):
+        path = Path(os.path.expanduser(raw))
         if not path.is_absolute():
             path = ctx.root / path
         try:
@@ -115,7 +115,7 @@ def metadata(ctx: Context, mv: ModelVersion) -> dict[str, Any]:
     """model/metadata.json: what /metadata serves and what the server checks rows against."""
     lineage = dict(mv.lineage or {})
     doc = ctx.project.models.get(mv.model)
-    spec = doc.data if doc else {}
+    spec = doc.model if doc else ModelSpec(mv.model)
     return {
         "project": ctx.project.name,
         "model": mv.model,
@@ -126,9 +126,9 @@ def metadata(ctx: Context, mv: ModelVersion) -> dict[str, Any]:
         "metrics": dict(mv.metrics),
         "lineage": lineage,
         # The contract the version was trained with (the spec's may have moved on since).
-        "features": lineage.get("features") or spec.get("features") or {},
-        "task": lineage.get("task") or spec.get("task") or "classification",
-        "target": lineage.get("target") or (spec.get("data") or {}).get("target"),
+        "features": lineage.get("features") or (doc.data.get("features") if doc else None) or {},
+        "task": lineage.get("task") or spec.task,
+        "target": lineage.get("target") or spec.data.target,
         "classes": lineage.get("classes"),
     }
 
@@ -256,11 +256,7 @@ def pending(ctx: Context, *addresses: str) -> list[str]:
 def serve_refs(ctx: Context, model: str) -> dict[str, Any]:
     """Environment -> version reference (an int or "latest") from the model spec's ``serve``."""
     doc = ctx.project.models.get(model)
-    serve = (doc.data.get("serve") if doc else None) or {}
-    out: dict[str, Any] = {}
-    for env, entry in serve.items():
-        out[env] = (entry or {}).get("version", "latest") if isinstance(entry, dict) else "latest"
-    return out
+    return {env: entry.version for env, entry in doc.model.serve.items()} if doc else {}
 
 
 def target_version(ctx: Context, model: str, env: str, ref: Any) -> tuple[ModelVersion | None, str | None]:

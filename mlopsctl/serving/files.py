@@ -20,8 +20,6 @@ if TYPE_CHECKING:
     from mlopsctl.core.context import Context
     from mlopsctl.specs.model import Project
 
-DEFAULT_BASE = "python:3.11-slim"
-"""A public base; machines that reach no registry use a local one (scripts/engine-up.sh)."""
 
 # name -> template under templates/
 TEMPLATES: dict[str, str] = {
@@ -39,7 +37,7 @@ _OFFICIAL_PYTHON = re.compile(r"^(?:docker\.io/(?:library/)?)?python:(?P<version
 
 def served_models(project: Project) -> list[str]:
     """Models that some environment serves (they get images and deployments), in spec order."""
-    return [name for name, doc in project.models.items() if doc.data.get("serve")]
+    return [name for name, doc in project.models.items() if doc.model.serve]
 
 
 def base_image(project: Project) -> dict[str, Any]:
@@ -49,8 +47,7 @@ def base_image(project: Project) -> dict[str, Any]:
     each model version is served on the Python minor version that trained it; any other base
     is used as is (the serving code warns at start when its Python differs).
     """
-    images = project.spec.data.get("images") or {}
-    base = str(images.get("base") or DEFAULT_BASE)
+    base = project.settings.images.base
     m = _OFFICIAL_PYTHON.match(base)
     return {
         "base": base,

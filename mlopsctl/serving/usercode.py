@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from mlopsctl.errors import MlopsError
 
@@ -24,19 +24,15 @@ def user_code_reason(ctx: Context, mv: ModelVersion) -> str | None:
     """
     lineage = mv.lineage or {}
     doc = ctx.project.models.get(mv.model)
-    spec = doc.data if doc else {}
-    raw_est = spec.get("estimator")
-    est_spec: dict[str, Any] = raw_est if isinstance(raw_est, dict) else {}
-    estimator = lineage.get("estimator") or est_spec.get("class")
+    spec = doc.model if doc else None
+    estimator = lineage.get("estimator") or (spec.estimator.class_ if spec else None)
     if isinstance(estimator, str) and estimator.startswith("src."):
         return f"estimator {estimator}"
     cmd = lineage.get("train_cmd")
     if isinstance(cmd, str) and any(word.removeprefix("./").startswith("src/") for word in cmd.split()):
         return f"train command {cmd!r}"
-    raw_train = spec.get("train")
-    train: dict[str, Any] = raw_train if isinstance(raw_train, dict) else {}
-    for dep in train.get("deps") or []:
-        if isinstance(dep, str) and (dep.removeprefix("./").startswith("src/") or dep.rstrip("/") == "src"):
+    for dep in spec.train.deps if spec and spec.train else ():
+        if dep.removeprefix("./").startswith("src/") or dep.rstrip("/") == "src":
             return f"train.deps {dep}"
     return None
 

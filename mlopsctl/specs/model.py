@@ -1,15 +1,20 @@
 """The loaded, validated specs as the rest of the engine sees them.
 
-``core/specs.py`` builds these from YAML (with locations); providers and file sets read them.
+``specs/load.py`` builds these from YAML (with locations); providers and file sets read them
+through the typed views (:attr:`SpecDoc.model`, :attr:`Project.settings`), whose defaults are
+decided once in :mod:`mlopsctl.specs.model_spec` and :mod:`mlopsctl.specs.project`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from mlopsctl.errors import Location
+from mlopsctl.specs.model_spec import ModelSpec
+from mlopsctl.specs.project import ProjectSpec
 
 
 @dataclass(frozen=True)
@@ -24,6 +29,11 @@ class SpecDoc:
     """Dotted key path (list indexes as numbers, "" for the root) -> (line, column), 1-based."""
     digest: str = ""
     """sha256 of the file's bytes."""
+
+    @cached_property
+    def model(self) -> ModelSpec:
+        """The typed Model spec of a ``models/*.yaml`` document, defaults filled in (built once)."""
+        return ModelSpec.from_data(self.data)
 
     def loc(self, path: str = "") -> Location:
         """Location of a key path, falling back to the nearest ancestor that has one."""
@@ -45,12 +55,18 @@ class Project:
     spec: SpecDoc
     models: dict[str, SpecDoc]
 
+    @cached_property
+    def settings(self) -> ProjectSpec:
+        """The typed Project spec (``mlops.yaml``), defaults filled in (built once)."""
+        return ProjectSpec.from_data(self.spec.data)
+
     @property
     def name(self) -> str:
         return str(self.spec.data["name"])
 
     @property
     def environments(self) -> dict[str, dict[str, Any]]:
+        """Environment name -> its settings as written; ``settings.environments`` has them typed."""
         envs = self.spec.data.get("environments") or {}
         return {k: dict(v or {}) for k, v in envs.items()}
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlopsctl.errors import MlopsError
+from mlopsctl.specs.model_spec import DEFAULT_TASK
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -140,7 +141,7 @@ def check(df: pd.DataFrame, params: dict[str, Any], data_path: str, spec_path: s
 
     features: dict[str, dict[str, Any]] = params.get("features") or {}
     target = str((params.get("data") or {}).get("target") or "")
-    task = params.get("task") or "classification"
+    task = params.get("task") or DEFAULT_TASK
     rows = len(df)
     violations: list[Violation] = []
     columns = [str(c) for c in df.columns]

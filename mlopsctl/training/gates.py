@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mlopsctl.errors import MlopsError
+from mlopsctl.specs.model_spec import NoWorseThan
 
 OPS: dict[str, Callable[[float, float], bool]] = {
     ">=": operator.ge,
@@ -104,9 +105,8 @@ def check_gates(
 
 
 def _no_worse_than(rule: dict[str, Any], metrics: dict[str, Any], baseline: dict[str, Any] | None) -> GateResult:
-    env = str(rule.get("environment") or "production")
-    metric = str(rule.get("metric") or "")
-    by = float(rule.get("by") or 0.0)
+    nwt = NoWorseThan.from_data(rule)
+    env, metric, by = nwt.environment, nwt.metric, nwt.by
     value = _value(metrics, metric)
     base = _value(baseline, metric) if baseline is not None else None
     label = f"gate {NO_WORSE_THAN} {metric} (at most {by:g} below {env})"

@@ -23,6 +23,13 @@ from typing import Any
 from mlopsctl import __version__
 from mlopsctl.errors import MlopsError, Problem, SpecError
 from mlopsctl.pipeline.stages import artifacts_dir, params_path, training_params
+from mlopsctl.specs.model_spec import (
+    DEFAULT_FOLDS,
+    DEFAULT_PREPROCESSING,
+    DEFAULT_SEED,
+    DEFAULT_TASK,
+    DEFAULT_TEST_SIZE,
+)
 from mlopsctl.workspace.git import head_commit
 
 
@@ -131,10 +138,10 @@ def train(root: Path, model: str, *, progress: bool = True, console: Any = None)
     params = load_params(root, model)
     spec_path = str(params.get("spec") or f"models/{model}.yaml")
     doc = spec_doc(root, spec_path)
-    task = params.get("task") or "classification"
+    task = params.get("task") or DEFAULT_TASK
     split = params.get("split") or {}
     cv = params.get("cv")
-    seed = int((cv or split).get("random_state") or 0)
+    seed = int((cv or split).get("random_state") or DEFAULT_SEED)
     est_cfg = params.get("estimator") or {}
     dotted = str(est_cfg.get("class") or "")
 
@@ -149,7 +156,7 @@ def train(root: Path, model: str, *, progress: bool = True, console: Any = None)
         estimator, used_params = make_estimator(root, dotted, est_cfg.get("params") or {}, seed=seed, doc=doc,
                                                 spec_path=spec_path)
         scorers = _scorers(list(params.get("metrics") or []), doc, spec_path)
-        pipe = build_pipeline(estimator, params.get("features") or {}, str(params.get("preprocessing") or "auto"))
+        pipe = build_pipeline(estimator, params.get("features") or {}, str(params.get("preprocessing") or DEFAULT_PREPROCESSING))
     X, y = checked.X, checked.y
     np.random.seed(seed)
 
@@ -191,7 +198,7 @@ def train(root: Path, model: str, *, progress: bool = True, console: Any = None)
                      "rows": checked.rows},
             "params": used_params,
             "estimator": dotted,
-            "preprocessing": params.get("preprocessing") or "auto",
+            "preprocessing": params.get("preprocessing") or DEFAULT_PREPROCESSING,
             "split": split or None,
             "cv": cv or None,
             "code_commit": head_commit(root),
@@ -242,12 +249,12 @@ def _fit(pipe: Any, X: Any, y: Any, dotted: str, spec_path: str, at: Any = None)
 def _split(X: Any, y: Any, split: dict[str, Any], task: str, spec_path: str) -> tuple[Any, Any, Any, Any]:
     from sklearn.model_selection import train_test_split
 
-    test_size = split.get("test_size", 0.25)
+    test_size = split.get("test_size", DEFAULT_TEST_SIZE)
     stratify = y if (split.get("stratify") and task == "classification") else None
     if len(X) < 2:
         raise MlopsError(f"{spec_path}: the dataset has {len(X)} row(s); at least 2 are needed to split it")
     try:
-        return tuple(train_test_split(X, y, test_size=test_size, random_state=split.get("random_state", 0),
+        return tuple(train_test_split(X, y, test_size=test_size, random_state=split.get("random_state", DEFAULT_SEED),
                                       stratify=stratify))  # type: ignore[return-value]
     except ValueError as e:
         raise MlopsError(f"{spec_path}: split: cannot split {len(X)} rows with test_size={test_size}"
@@ -269,9 +276,9 @@ def _cross_validate(pipe: Any, X: Any, y: Any, scorers: dict[str, Any], cv: dict
                     dotted: str, spec_path: str, prog: Progress, *, fit_at: str) -> dict[str, float]:
     from sklearn.model_selection import KFold, StratifiedKFold, cross_validate
 
-    folds = int(cv.get("folds", 5))
+    folds = int(cv.get("folds", DEFAULT_FOLDS))
     splitter_cls = StratifiedKFold if task == "classification" else KFold
-    splitter = splitter_cls(n_splits=folds, shuffle=True, random_state=cv.get("random_state", 0))
+    splitter = splitter_cls(n_splits=folds, shuffle=True, random_state=cv.get("random_state", DEFAULT_SEED))
     with prog.phase(f"{folds}-fold cross-validation"):
         try:
             res = cross_validate(pipe, X, y, cv=splitter, scoring=scorers, error_score="raise")

@@ -26,6 +26,20 @@ def artifacts_dir(model: str) -> str:
     return f"artifacts/{model}"
 
 
+def reports_dir(model: str) -> str:
+    """Evaluation results kept in Git (DVC ``cache: false``), so ``dvc metrics diff`` and
+    ``dvc plots diff`` work on any two commits of a fresh clone."""
+    return f"reports/{model}"
+
+
+def metrics_file(model: str) -> str:
+    return f"{reports_dir(model)}/metrics.json"
+
+
+def fairness_file(model: str) -> str:
+    return f"{reports_dir(model)}/fairness.json"
+
+
 def training_params(model: str, data: dict[str, Any], spec_path: str = "") -> dict[str, Any]:
     """What training depends on, with defaults filled in (the content of ``params/<model>.yaml``)."""
     task = data.get("task") or "classification"
@@ -40,6 +54,11 @@ def training_params(model: str, data: dict[str, Any], spec_path: str = "") -> di
         "preprocessing": data.get("preprocessing") or "auto",
         "metrics": list(data.get("metrics") or (["accuracy"] if task == "classification" else ["r2"])),
     }
+    fairness = data.get("fairness")
+    if isinstance(fairness, dict) and fairness.get("sensitive"):
+        # Only what evaluation reads: the gate's limits (gates.fairness) do not retrain.
+        out["fairness"] = {"sensitive": list(fairness["sensitive"]), "as_features": bool(fairness.get("as_features")),
+                           "positive_label": fairness.get("positive_label")}
     if data.get("cv"):
         out["cv"] = {"folds": 5, "random_state": 0, **dict(data["cv"])}
     else:
@@ -66,6 +85,16 @@ class StageDef:
     metrics_in_out: bool
     """True when the metrics file lies inside an out (declared top-level in dvc.yaml)."""
     custom: bool = False
+    reports: tuple[str, ...] = ()
+    """Further metrics files the stage writes outside its outs (kept in Git, ``cache: false``)."""
+    plots: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
+    """Plot files (kept in Git) with their DVC plot properties (template, x, y, title...)."""
+
+    @property
+    def written(self) -> tuple[str, ...]:
+        """Every file or folder the stage records in dvc.lock as an output."""
+        own = () if self.metrics_in_out else (self.metrics,)
+        return self.outs + own + self.reports + tuple(p for p, _ in self.plots)
 
 
 def _norm(path: str) -> str:
@@ -91,13 +120,20 @@ def stage_def(model: str, data: dict[str, Any], spec_path: str = "") -> StageDef
     deps += [_norm(str(d)) for d in train.get("deps") or ()]
     if custom:
         outs = [_norm(str(o)) for o in train.get("outs") or ()] or [artifacts_dir(model)]
-        metrics = _norm(str(train.get("metrics") or f"{artifacts_dir(model)}/metrics.json"))
+        metrics = _norm(str(train.get("metrics") or metrics_file(model)))
         cmd = str(train["cmd"]).strip()
     else:
         outs = [artifacts_dir(model)]
-        metrics = f"{artifacts_dir(model)}/metrics.json"
+        metrics = metrics_file(model)
         cmd = f"mlopsctl train {model}"
     in_out = any(_under(metrics, o) for o in outs)
+    reports: tuple[str, ...] = ()
+    plots: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
+    if not custom:
+        from mlopsctl.training.plotfiles import plot_defs
+
+        reports = (fairness_file(model),) if "fairness" in params else ()
+        plots = plot_defs(model, params["task"])
     return StageDef(
         name=stage_name(model),
         model=model,
@@ -109,6 +145,8 @@ def stage_def(model: str, data: dict[str, Any], spec_path: str = "") -> StageDef
         metrics=metrics,
         metrics_in_out=in_out,
         custom=custom,
+        reports=reports,
+        plots=plots,
     )
 
 
@@ -116,14 +154,21 @@ def dvc_yaml(stages: list[StageDef]) -> dict[str, Any]:
     """The content of ``dvc.yaml`` as data."""
     doc: dict[str, Any] = {"stages": {}}
     top_metrics: list[str] = []
+    top_plots: list[dict[str, Any]] = []
     for s in stages:
         entry: dict[str, Any] = {"cmd": s.cmd, "deps": list(s.deps), "params": [{s.params_file: None}],
                                  "outs": list(s.outs)}
         if s.metrics_in_out:
             top_metrics.append(s.metrics)
         else:
-            entry["metrics"] = [{s.metrics: {"cache": False}}]
+            entry["metrics"] = [{s.metrics: {"cache": False}}] + [{r: {"cache": False}} for r in s.reports]
+        if s.plots:
+            entry["plots"] = [{path: {"cache": False}} for path, _ in s.plots]
+            top_plots += [{path: dict(props)} for path, props in s.plots]
         doc["stages"][s.name] = entry
     if top_metrics:
         doc["metrics"] = top_metrics
+    if top_plots:
+        # How `dvc plots show/diff` draws each file (the stage entries above only record them).
+        doc["plots"] = top_plots
     return doc

@@ -37,15 +37,26 @@ def baseline_metrics(spec: dict[str, Any], reg: ModelRegistry) -> dict[str, floa
     return dict(current.metrics) if current is not None else None
 
 
-def failed_gates(spec: dict[str, Any], metrics: dict[str, float], reg: ModelRegistry) -> list[str]:
+def failed_gates(spec: dict[str, Any], metrics: dict[str, float], reg: ModelRegistry,
+                 fairness: dict[str, Any] | None = None) -> list[str]:
     """Messages of the gates the metrics fail, e.g. "gate accuracy >= 0.9 not met by candidate (0.87)"."""
     from mlopsctl.training.gates import check_gates
 
     gates = spec.get("gates") or {}
     if not gates:
         return []
-    results = check_gates(gates, metrics, baseline_metrics(spec, reg))
+    results = check_gates(gates, metrics, baseline_metrics(spec, reg), fairness)
     return [r.message for r in results if not r.passed]
+
+
+def group_lines(spec: dict[str, Any], fairness: dict[str, Any] | None) -> list[str]:
+    """The per-group gaps the plan shows next to a passing candidate (limited metrics first)."""
+    if not fairness:
+        return []
+    from mlopsctl.training.fairness import summary_lines
+
+    limited = list(((spec.get("gates") or {}).get("fairness") or {}).get("max_gap") or {})
+    return [f"per group: {line}" for line in summary_lines(fairness, limited or ["accuracy", "mean_absolute_error"])]
 
 
 @dataclass(frozen=True)
@@ -150,8 +161,11 @@ class ModelProvider:
         if candidate is None or actual["registered_as"] is not None:
             return Change(address=address, action=Action.NOOP, before=before, after=before, model=name)
         metrics = dict(candidate["metrics"])
-        failures = failed_gates(spec, metrics, reg)
+        fairness = candidate.get("fairness")
+        failures = failed_gates(spec, metrics, reg, fairness)
         after = {"version": nxt, "metrics": metrics, "sha256": candidate["sha256"]}
+        if fairness:
+            after["fairness_gaps"] = {k: round(v["gap"], 6) for k, v in (fairness.get("gaps") or {}).items()}
         if failures:
             return Change(
                 address=address,
@@ -167,7 +181,7 @@ class ModelProvider:
             action=Action.CREATE,
             before=before,
             after=after,
-            reasons=(f"register v{nxt} ({metrics_text(metrics, order)})",),
+            reasons=(f"register v{nxt} ({metrics_text(metrics, order)})", *group_lines(spec, fairness)),
             blocked=commit_conflict(name, reg, _head(ctx)),
             model=name,
         )
@@ -192,7 +206,7 @@ class ModelProvider:
         known = reg.by_sha256(outputs.sha256)
         if known is not None:
             return {"version": known.version, "tag": known.tag, "registered": False}
-        failures = failed_gates(doc.data, outputs.metrics, reg)
+        failures = failed_gates(doc.data, outputs.metrics, reg, outputs.fairness)
         if failures:
             raise MlopsError(f"{name} ({doc.path}): " + "; ".join(failures) + ". Nothing was registered.")
         if not is_valid_name(name):
@@ -211,6 +225,8 @@ class ModelProvider:
             "gates": dict(doc.data.get("gates") or {}),
             "by": "mlopsctl",
         }
+        if outputs.fairness is not None:
+            payload["fairness"] = outputs.fairness
         write_tag(Path(ctx.root), tag, head, payload, not_before=reg.newest_time)
         forget(ctx)
         ctx.log(f"{name}: registered v{version} ({metrics_text(outputs.metrics, doc.data.get('metrics') or [])})")

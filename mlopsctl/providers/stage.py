@@ -31,6 +31,8 @@ would run anyway); bigger ones only at apply, before training."""
 def _def_from(desired: dict[str, Any]) -> StageDef:
     d = dict(desired)
     d["deps"], d["outs"] = tuple(d["deps"]), tuple(d["outs"])
+    d["reports"] = tuple(d.get("reports") or ())
+    d["plots"] = tuple((p, tuple(tuple(kv) for kv in props)) for p, props in d.get("plots") or ())
     return StageDef(**d)
 
 
@@ -38,7 +40,7 @@ def _as_dict(s: StageDef) -> dict[str, Any]:
     # dataclasses.asdict deep-copies params recursively: too slow for 1,000 models.
     return {"name": s.name, "model": s.model, "cmd": s.cmd, "deps": list(s.deps), "params_file": s.params_file,
             "params": s.params, "outs": list(s.outs), "metrics": s.metrics, "metrics_in_out": s.metrics_in_out,
-            "custom": s.custom}
+            "custom": s.custom, "reports": list(s.reports), "plots": [[p, [list(kv) for kv in props]] for p, props in s.plots]}
 
 
 class StageProvider:

@@ -154,7 +154,6 @@ def dvc_yaml(stages: list[StageDef]) -> dict[str, Any]:
     """The content of ``dvc.yaml`` as data."""
     doc: dict[str, Any] = {"stages": {}}
     top_metrics: list[str] = []
-    top_plots: list[dict[str, Any]] = []
     for s in stages:
         entry: dict[str, Any] = {"cmd": s.cmd, "deps": list(s.deps), "params": [{s.params_file: None}],
                                  "outs": list(s.outs)}
@@ -163,12 +162,10 @@ def dvc_yaml(stages: list[StageDef]) -> dict[str, Any]:
         else:
             entry["metrics"] = [{s.metrics: {"cache": False}}] + [{r: {"cache": False}} for r in s.reports]
         if s.plots:
-            entry["plots"] = [{path: {"cache": False}} for path, _ in s.plots]
-            top_plots += [{path: dict(props)} for path, props in s.plots]
+            # Plot outputs kept in Git, with how `dvc plots show/diff` draws them. Declared here
+            # rather than as plain outs: DVC's run cache skips stages with uncached plain outs.
+            entry["plots"] = [{path: {"cache": False, **dict(props)}} for path, props in s.plots]
         doc["stages"][s.name] = entry
     if top_metrics:
         doc["metrics"] = top_metrics
-    if top_plots:
-        # How `dvc plots show/diff` draws each file (the stage entries above only record them).
-        doc["plots"] = top_plots
     return doc

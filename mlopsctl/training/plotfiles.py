@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 from pathlib import Path
 from typing import Any
 
@@ -88,7 +89,7 @@ def classifier_curves(y_true: Any, scores: Any, classes: list[Any], pos_label: A
         flat = s[:, col] if s.ndim == 2 else s
         truth = (t == pos_label).astype(int)
     fpr, tpr, thr = roc_curve(truth, flat)
-    roc = [{"fpr": float(fpr[i]), "tpr": float(tpr[i]), "threshold": float(min(thr[i], 1e300))}
+    roc = [{"fpr": float(fpr[i]), "tpr": float(tpr[i]), "threshold": float(thr[i])}
            for i in _thin(len(fpr))]
     prec, rec, pthr = precision_recall_curve(truth, flat)
     pr = [{"recall": float(rec[i]), "precision": float(prec[i]),
@@ -127,3 +128,65 @@ def write_plots(root: Path, model: str, task: str, y_true: Any, y_pred: Any, *, 
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         write_atomic(root / rel, text)
     return list(files)
+
+
+def _read_csv(path: Path) -> list[dict[str, str]]:
+    with open(path, newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def _auc(xs: list[float], ys: list[float]) -> float:
+    pts = sorted(zip(xs, ys, strict=True))
+    return float(sum((x1 - x0) * (y0 + y1) / 2 for (x0, y0), (x1, y1) in itertools.pairwise(pts)))
+
+
+def summarize(root: Path, model: str, task: str) -> dict[str, Any] | None:
+    """What the plan and the pull-request comment show of the plots: small, plain data read back
+    from the plot files (None when they are not there, e.g. a custom train command)."""
+    d = Path(root) / plots_dir(model)
+    try:
+        if task == "regression":
+            return _summarize_regression(_read_csv(d / "predicted_vs_actual.csv"))
+        confusion = _read_csv(d / "confusion.csv")
+        roc = _read_csv(d / "roc.csv")
+        pr = _read_csv(d / "precision_recall.csv")
+    except (OSError, csv.Error, KeyError, ValueError):
+        return None
+    labels = sorted({r["actual"] for r in confusion} | {r["predicted"] for r in confusion})
+    counts = [[sum(1 for r in confusion if r["actual"] == a and r["predicted"] == p) for p in labels] for a in labels]
+    fpr, tpr = [float(r["fpr"]) for r in roc], [float(r["tpr"]) for r in roc]
+    rec, prec = [float(r["recall"]) for r in pr], [float(r["precision"]) for r in pr]
+    return {
+        "task": task,
+        "confusion": {"labels": labels, "counts": counts},
+        "roc": {"auc": round(_auc(fpr, tpr), 6), "points": [[round(x, 4), round(y, 4)] for x, y in zip(fpr, tpr,
+                                                                                                     strict=True)]},
+        "precision_recall": {"auc": round(_auc(rec, prec), 6),
+                             "points": [[round(x, 4), round(y, 4)] for x, y in zip(rec, prec, strict=True)]},
+    }
+
+
+def _summarize_regression(rows: list[dict[str, str]]) -> dict[str, Any] | None:
+    import numpy as np
+
+    if not rows:
+        return None
+    actual = np.array([float(r["actual"]) for r in rows])
+    pred = np.array([float(r["predicted"]) for r in rows])
+    resid = actual - pred
+    order = np.argsort(actual, kind="stable")
+    bins = []
+    for chunk in np.array_split(order, min(10, len(order))):
+        bins.append({"actual_from": float(actual[chunk].min()), "actual_to": float(actual[chunk].max()),
+                     "rows": len(chunk), "mean_actual": float(actual[chunk].mean()),
+                     "mean_predicted": float(pred[chunk].mean()), "mean_residual": float(resid[chunk].mean())})
+    hist, edges = np.histogram(resid, bins=12)
+    return {
+        "task": "regression",
+        "predicted_vs_actual": {"bins": bins, "points": [[round(float(a), 4), round(float(p), 4)]
+                                                         for a, p in zip(actual[order][::max(1, len(order) // 200)],
+                                                                         pred[order][::max(1, len(order) // 200)],
+                                                                         strict=True)]},
+        "residuals": {"mean": float(resid.mean()), "std": float(resid.std()), "histogram": hist.tolist(),
+                      "edges": [float(e) for e in edges]},
+    }

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from mlopsctl.core.model import Action, Address, Change, Resource
 from mlopsctl.errors import MlopsError
 from mlopsctl.registry.fmt import metrics_text
+from mlopsctl.registry.compare import delta_lines
 
 if TYPE_CHECKING:
     from mlopsctl.core.context import Context
@@ -57,6 +58,29 @@ def group_lines(spec: dict[str, Any], fairness: dict[str, Any] | None) -> list[s
 
     limited = list(((spec.get("gates") or {}).get("fairness") or {}).get("max_gap") or {})
     return [f"per group: {line}" for line in summary_lines(fairness, limited or ["accuracy", "mean_absolute_error"])]
+
+
+def candidate_after(ctx: Context, spec: dict[str, Any], reg: ModelRegistry, candidate: dict[str, Any],
+                    version: int) -> dict[str, Any]:
+    """What the plan records about a known candidate: its metrics, the deltas against the version
+    each environment serves, every gate's verdict, the per-group gaps and the plot summary."""
+    from mlopsctl.registry.compare import served_deltas
+    from mlopsctl.training.gates import check_gates
+
+    metrics = dict(candidate["metrics"])
+    fairness = candidate.get("fairness")
+    envs = list(ctx.project.environments)
+    results = check_gates(spec.get("gates") or {}, metrics, baseline_metrics(spec, reg), fairness)
+    after: dict[str, Any] = {
+        "version": version, "metrics": metrics, "sha256": candidate["sha256"],
+        "deltas": served_deltas(metrics, reg, envs),
+        "gates": [r.to_dict() for r in results],
+    }
+    if fairness:
+        after["fairness_gaps"] = {k: round(v["gap"], 6) for k, v in (fairness.get("gaps") or {}).items()}
+    if candidate.get("evaluation"):
+        after["evaluation"] = candidate["evaluation"]
+    return after
 
 
 @dataclass(frozen=True)
@@ -126,10 +150,15 @@ class ModelProvider:
         registered = reg.by_sha256(outputs.sha256) if outputs else None
         doc = self._doc(ctx, name)
         baseline = baseline_metrics(doc.data, reg) if doc else None
+        candidate = outputs.summary() if outputs else None
+        if candidate is not None and doc is not None and not (doc.data.get("train") or {}).get("cmd"):
+            from mlopsctl.training.plotfiles import summarize
+
+            candidate["evaluation"] = summarize(ctx.root, name, str(doc.data.get("task") or "classification"))
         return {
             "versions": [mv.version for mv in reg.versions],
             "latest": reg.latest.version if reg.latest else None,
-            "candidate": outputs.summary() if outputs else None,
+            "candidate": candidate,
             "registered_as": registered.version if registered else None,
             "baseline": baseline,
         }
@@ -147,7 +176,8 @@ class ModelProvider:
         nxt = reg.next_version
         before = {"latest": actual["latest"]}
         stage = ctx.upstream.get(f"stage.{name}.train")
-        if stage is not None and stage.action is not Action.NOOP and stage.address not in ctx.applied:
+        trained = stage is not None and (stage.address in ctx.applied or stage.address in ctx.cache.get("plan.trained", ()))
+        if stage is not None and stage.action is not Action.NOOP and not trained:
             return Change(
                 address=address,
                 action=Action.CREATE,
@@ -163,16 +193,15 @@ class ModelProvider:
         metrics = dict(candidate["metrics"])
         fairness = candidate.get("fairness")
         failures = failed_gates(spec, metrics, reg, fairness)
-        after = {"version": nxt, "metrics": metrics, "sha256": candidate["sha256"]}
-        if fairness:
-            after["fairness_gaps"] = {k: round(v["gap"], 6) for k, v in (fairness.get("gaps") or {}).items()}
+        after = candidate_after(ctx, spec, reg, candidate, nxt)
+        deltas = delta_lines(after["deltas"], order)
         if failures:
             return Change(
                 address=address,
                 action=Action.CREATE,
                 before=before,
                 after=after,
-                reasons=tuple(failures),
+                reasons=(*failures, *deltas),
                 blocked="; ".join(failures) + ": the candidate is not registered",
                 model=name,
             )
@@ -181,7 +210,7 @@ class ModelProvider:
             action=Action.CREATE,
             before=before,
             after=after,
-            reasons=(f"register v{nxt} ({metrics_text(metrics, order)})", *group_lines(spec, fairness)),
+            reasons=(f"register v{nxt} ({metrics_text(metrics, order)})", *deltas, *group_lines(spec, fairness)),
             blocked=commit_conflict(name, reg, _head(ctx)),
             model=name,
         )

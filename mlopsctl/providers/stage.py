@@ -85,8 +85,13 @@ class StageProvider:
         if desired is None or actual is None:
             return Change(address, Action.NOOP, before=actual)
         sdef = _def_from(desired.desired)
-        kinds = [k for k, _ in actual["reasons"]]
-        reasons = [text for _, text in actual["reasons"]]
+        found = [(k, text) for k, text in actual["reasons"]]
+        if address in ctx.cache.get("plan.trained", ()):
+            # plan --train just made these outputs (the candidate); the stage still runs at apply
+            # for the reasons it had before, which are what the plan explains.
+            found = [(k, text) for k, text in found if k != "out"] or found
+        kinds = [k for k, _ in found]
+        reasons = [text for _, text in found]
         # Upstream changes only explain a rerun the stage's own digests already call for: a
         # dataset that merely needs a push must not retrain the model.
         for dep in desired.depends_on if reasons else ():
@@ -160,7 +165,12 @@ class StageProvider:
             raise MlopsError(f"stage {sdef.name} is still out of date after `dvc repro`: "
                              + "; ".join(r.text for r in left))
         if facts.default_remote(root) is not None:
-            run_dvc(root, ["push", sdef.name], log=ctx.log, what=f"dvc push {sdef.name}")
+            # With the run cache, so a pull request's `plan --train` restores this run, not retrains it.
+            run_dvc(root, ["push", "--run-cache", sdef.name], log=ctx.log, what=f"dvc push {sdef.name}")
+            from mlopsctl.pipeline.run import push_objects
+
+            kept_in_git = [o.get("md5") for o in (entry or {}).get("outs") or () if o.get("path") not in sdef.outs]
+            push_objects(root, [str(m) for m in kept_in_git if m])
         cache.save()
         metrics = None
         try:

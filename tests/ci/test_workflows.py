@@ -121,7 +121,8 @@ def test_plan_workflow_shape(rendered: tuple[str, Path, dict[str, str]]) -> None
     assert doc["on"]["pull_request"]["branches"] == [branch]
     plan_runs = "\n".join(s.get("run", "") for s in doc["jobs"]["plan"]["steps"])
     assert "mlopsctl validate" in plan_runs
-    assert "mlopsctl plan -o mlops.plan --format markdown > plan.md" in plan_runs
+    assert "mlopsctl plan --train -o mlops.plan --format markdown > plan.md" in plan_runs
+    assert "mlopsctl plots --out mlops-plots" in plan_runs
     uploads = [s for s in doc["jobs"]["plan"]["steps"] if s.get("uses", "").startswith("actions/upload-artifact@")]
     assert uploads and uploads[0]["with"]["name"] == "mlops-plan"
     comment = doc["jobs"]["comment"]

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from builders import git, make_repo, model_spec, run_mlopsctl, to_yaml
+from builders import git, make_repo, model_spec, run_mlopsctl, sklearn_iris_csv, to_yaml
 from render.snapshot_files import assert_snapshot  # tests/render/snapshots holds every plan snapshot
 from workflow_checks import mlopsctl_path, render_workflows, run_step
 
@@ -60,22 +60,11 @@ def runner(origin: Path, work: Path, branch: str) -> tuple[Path, dict[str, str]]
     return clone, env
 
 
-def iris_csv() -> str:
-    """scikit-learn's iris data (bundled), as the specs name its columns."""
-    from sklearn.datasets import load_iris
-
-    ds = load_iris()
-    lines = ["sepal_length,sepal_width,petal_length,petal_width,species"]
-    lines += [",".join(f"{v:g}" for v in row) + f",{ds.target_names[t]}" for row, t in zip(ds.data, ds.target,
-                                                                                             strict=True)]
-    return "\n".join(lines) + "\n"
-
-
 @pytest.fixture(scope="module")
 def origin(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """main: v1 (20 trees) then v2 (25 trees) registered, staging serving v2; pushed with tags."""
     work = tmp_path_factory.mktemp("prcheck")
-    seed = make_repo(work, model=SERVED, name="seed", files={"data/iris.csv": iris_csv()})
+    seed = make_repo(work, model=SERVED, name="seed", files={"data/iris.csv": sklearn_iris_csv()})
     for trees in (20, 25):
         set_spec(seed, estimator={"params": {"n_estimators": trees, "random_state": 0}})
         ok(run_mlopsctl(["apply", "--auto-approve", "--target", "file.*"], seed))

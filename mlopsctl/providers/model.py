@@ -216,6 +216,7 @@ class ModelProvider:
         )
 
     def apply(self, change: Change, ctx: Context) -> dict[str, Any] | None:
+        from mlopsctl.core.audit import who
         from mlopsctl.registry.api import forget, model_registry
         from mlopsctl.registry.outputs import artifact_path, complete_lineage, metrics_path
         from mlopsctl.registry.tags import head_commit, is_valid_name, write_tag
@@ -253,6 +254,7 @@ class ModelProvider:
             "lineage": complete_lineage(ctx, doc, outputs, head),
             "gates": dict(doc.data.get("gates") or {}),
             "by": "mlopsctl",
+            "registered_by": who(Path(ctx.root)),
         }
         if outputs.fairness is not None:
             payload["fairness"] = outputs.fairness

@@ -82,7 +82,7 @@ def _fairness_rows(report: dict[str, Any] | None) -> dict[str, Any] | None:
         return None
     names = list((report["groups"][0].get("metrics") or {}).keys())
     rows = [{"group": _cell(g["group"]), "count": g["count"],
-             "values": ["{:.4f}".format(g["metrics"][n]) for n in names]} for g in report["groups"]]
+             "cells": ["{:.4f}".format(g["metrics"][n]) for n in names]} for g in report["groups"]]
     gaps = ["{:.4f}".format((report.get("gaps") or {}).get(n, {}).get("gap", float("nan"))) for n in names]
     return {"sensitive": ", ".join(report.get("sensitive") or []), "metrics": names, "rows": rows, "gaps": gaps,
             "positive_label": report.get("positive_label")}

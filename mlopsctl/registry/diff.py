@@ -73,7 +73,8 @@ def resolve(root: Path, ref: str, model: str | None) -> Side:
             known = ", ".join(f"v{v.version}" for v in reg.versions) or "none"
             raise MlopsError(f"{name} has no registered version v{m['n']} (registered: {known})")
         lin = mv.lineage
-        data = lin.get("data") if isinstance(lin.get("data"), dict) else {}
+        raw = lin.get("data")
+        data: dict[str, Any] = raw if isinstance(raw, dict) else {}
         # The lineage says what trained it (the params file may be committed only after the tag).
         params = flatten({"estimator": {"class": lin.get("estimator"), "params": lin.get("params") or {}},
                           **{k: lin[k] for k in ("split", "cv", "preprocessing", "features") if lin.get(k)}})

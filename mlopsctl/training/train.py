@@ -93,6 +93,12 @@ def load_params(root: Path, model: str) -> dict[str, Any]:
     return training_params(model, data, f"models/{model}.yaml")
 
 
+def _who(root: Path) -> dict[str, Any]:
+    from mlopsctl.core.audit import who
+
+    return who(root)
+
+
 def _scorers(metrics: list[str], doc: Any, spec_path: str) -> dict[str, Any]:
     from sklearn.metrics import get_scorer, get_scorer_names
 
@@ -210,6 +216,7 @@ def train(root: Path, model: str, *, progress: bool = True, console: Any = None)
             "target": params["data"]["target"],
             "task": task,
             "trained_at": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+            "trained_by": _who(root),
             "spec_digest": sha256_file(spec_file) if spec_file.is_file() else None,
         }
         if task == "classification":

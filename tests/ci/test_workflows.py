@@ -62,7 +62,7 @@ SCENARIOS = {
     "two-models-local-remote": lambda p: make_repo(p, models=("iris", "wine")),
 }
 RECORD = "Record training outputs"
-PUSH_STEPS = {"Publish the registry tags", RECORD}
+PUSH_STEPS = {"Publish the registry tags and the audit records", RECORD}
 
 
 @pytest.fixture(scope="module", params=sorted(SCENARIOS))
@@ -151,7 +151,7 @@ def test_apply_workflow_shape(rendered: tuple[str, Path, dict[str, str]]) -> Non
     for job_id, job in jobs.items():
         names = [s.get("name") for s in job["steps"]]
         assert names.index("Set the Git identity for registry tags and training records") < names.index("Apply")
-        assert names.index("Apply") < names.index("Publish the registry tags")
+        assert names.index("Apply") < names.index("Publish the registry tags and the audit records")
         for step in job["steps"]:
             # The token that can write reaches the two push steps and nothing else.
             if "github.token" in str(step):

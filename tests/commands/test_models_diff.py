@@ -96,3 +96,15 @@ def test_dvc_metrics_and_params_diff_work_in_a_fresh_clone(two_versions: Path, t
     assert sorted(plots["data"]) == ["reports/iris/plots/confusion.csv", "reports/iris/plots/precision_recall.csv",
                                      "reports/iris/plots/roc.csv"]
     assert {r for p in plots["data"].values() for r in p[0]["revisions"]} == {"origin/main", "origin/more-trees"}
+
+
+@pytest.mark.slow
+def test_cards_and_tags_name_who_trained_and_registered(two_versions: Path) -> None:
+    card = ok(run_mlopsctl(["models", "iris", "--card", "--version", "2"], two_versions)).stdout
+    registered = next(line for line in card.splitlines() if line.startswith("| Registered |"))
+    trained = next(line for line in card.splitlines() if line.startswith("| Trained |"))
+    assert registered.endswith(" by mlopsctl tests <tests@mlopsctl.invalid> |"), registered
+    assert trained.endswith(" by mlopsctl tests <tests@mlopsctl.invalid> |"), trained
+    tag = json.loads(git(two_versions, "tag", "-l", "--format=%(contents)", "iris@v2.0.0").split("-----BEGIN")[0])
+    assert tag["registered_by"] == {"name": "mlopsctl tests", "email": "tests@mlopsctl.invalid"}
+    assert tag["lineage"]["trained_by"] == {"name": "mlopsctl tests", "email": "tests@mlopsctl.invalid"}

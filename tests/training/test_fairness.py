@@ -202,3 +202,19 @@ def test_sensitive_column_is_not_a_feature_unless_the_spec_says_so(tmp_path: Pat
     (root / "models/diabetes.yaml").write_text(to_yaml(spec))
     _, problems = collect_problems(root, cache=False)
     assert problems and "max_gap" in problems[0].path
+
+
+def test_model_card_shows_the_per_group_table() -> None:
+    from mlopsctl.registry.card import render_card
+    from mlopsctl.registry.state import ModelVersion
+
+    report = {"sensitive": ["sex"], "positive_label": "high", **REPORT}
+    mv = ModelVersion(model="diabetes", version=1, tag="diabetes@v1.0.0", commit="c" * 40, artifact_md5="m" * 32,
+                      artifact_sha256="s" * 64, metrics={"accuracy": 0.77}, lineage={"task": "classification"},
+                      fairness=report, registered_by={"name": "Ada", "email": "ada@example.com"})
+    card = render_card(mv, ["staging"])
+    assert "## Per-group metrics" in card and "(positive class: `high`)" in card
+    assert "| Group | Rows | accuracy | recall |" in card
+    assert "| sex=2 | 12 | 0.6500 | 0.7200 |" in card
+    assert "| **gap** | | **0.1500** | **0.0200** |" in card
+    assert " by Ada <ada@example.com> |" in card

@@ -80,8 +80,8 @@ class Trail:
 
     def write(self, command: str) -> None:
         from mlopsctl.core import audit
-        from mlopsctl.workspace.git import head_commit
         from mlopsctl.core.state import now_iso, read_history
+        from mlopsctl.workspace.git import head_commit
 
         apply_id = getattr(self.journal, "apply_id", "")
         steps = [r for r in read_history(getattr(self.journal, "state_dir", self.root)) if r.get("apply") == apply_id

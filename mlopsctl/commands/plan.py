@@ -40,14 +40,15 @@ def plan(out: str | None, fmt: str, detailed_exitcode: bool, destroy: bool, forc
                        allow_no_models=allow_no_models)
     the_plan = compute_plan(ctx, targets=targets, excludes=excludes, destroy=destroy)
     if train_first and not destroy:
-        from mlopsctl.training.candidates import TRAINED_KEY, WARNINGS_KEY, stages_to_train, train_candidates
+        from mlopsctl.training.candidates import TrainedCandidates, stages_to_train, train_candidates
 
         if stages_to_train(the_plan):
             trained, notes = train_candidates(ctx, the_plan)
             flush_caches(ctx)
-            ctx = make_context(load_project(), force=force)
-            ctx.cache[TRAINED_KEY] = set(trained)
-            ctx.cache[WARNINGS_KEY] = notes
+            # A new run: every fact (outputs, digests, registry) is read again after training.
+            ctx = make_context(load_project(), force=force, allow_destroy_protected=allow_destroy_protected,
+                               allow_no_models=allow_no_models)
+            ctx.memo(TrainedCandidates, lambda: TrainedCandidates(set(trained), notes))
             the_plan = compute_plan(ctx, targets=targets, excludes=excludes, destroy=destroy)
     flush_caches(ctx)
     emit(render(the_plan, fmt))

@@ -70,6 +70,32 @@ def training_params(model: str, data: dict[str, Any], spec_path: str = "") -> di
     return out
 
 
+Props = tuple[tuple[str, str], ...]
+
+
+def plots_dir(model: str) -> str:
+    return f"reports/{model}/plots"
+
+
+def plot_defs(model: str, task: str) -> tuple[tuple[str, Props], ...]:
+    """(path, DVC plot properties) of each plot the built-in trainer writes for ``task``."""
+    d = plots_dir(model)
+    if task == "regression":
+        return (
+            (f"{d}/predicted_vs_actual.csv", (("template", "scatter"), ("x", "actual"), ("y", "predicted"),
+                                              ("title", f"{model}: predicted vs actual"))),
+            (f"{d}/residuals.csv", (("template", "scatter"), ("x", "predicted"), ("y", "residual"),
+                                    ("title", f"{model}: residuals"))),
+        )
+    return (
+        (f"{d}/confusion.csv", (("template", "confusion"), ("x", "actual"), ("y", "predicted"),
+                                ("title", f"{model}: confusion matrix"))),
+        (f"{d}/roc.csv", (("template", "simple"), ("x", "fpr"), ("y", "tpr"), ("title", f"{model}: ROC"))),
+        (f"{d}/precision_recall.csv", (("template", "simple"), ("x", "recall"), ("y", "precision"),
+                                       ("title", f"{model}: precision-recall"))),
+    )
+
+
 @dataclass(frozen=True)
 class StageDef:
     """One ``train_<model>`` stage as dvc.yaml declares it."""
@@ -130,8 +156,6 @@ def stage_def(model: str, data: dict[str, Any], spec_path: str = "") -> StageDef
     reports: tuple[str, ...] = ()
     plots: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
     if not custom:
-        from mlopsctl.training.plotfiles import plot_defs
-
         reports = (fairness_file(model),) if "fairness" in params else ()
         plots = plot_defs(model, params["task"])
     return StageDef(

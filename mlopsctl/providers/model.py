@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 from mlopsctl.core.model import Action, Address, Change, Resource
 from mlopsctl.errors import MlopsError
-from mlopsctl.registry.fmt import metrics_text
 from mlopsctl.registry.compare import delta_lines
+from mlopsctl.registry.fmt import metrics_text
 
 if TYPE_CHECKING:
     from mlopsctl.core.context import Context
@@ -176,7 +176,9 @@ class ModelProvider:
         nxt = reg.next_version
         before = {"latest": actual["latest"]}
         stage = ctx.upstream.get(f"stage.{name}.train")
-        trained = stage is not None and (stage.address in ctx.applied or stage.address in ctx.cache.get("plan.trained", ()))
+        from mlopsctl.training.candidates import trained as trained_here
+
+        trained = stage is not None and (stage.address in ctx.applied or stage.address in trained_here(ctx))
         if stage is not None and stage.action is not Action.NOOP and not trained:
             return Change(
                 address=address,

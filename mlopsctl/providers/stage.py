@@ -86,7 +86,9 @@ class StageProvider:
             return Change(address, Action.NOOP, before=actual)
         sdef = _def_from(desired.desired)
         found = [(k, text) for k, text in actual["reasons"]]
-        if address in ctx.cache.get("plan.trained", ()):
+        from mlopsctl.training.candidates import trained
+
+        if address in trained(ctx):
             # plan --train just made these outputs (the candidate); the stage still runs at apply
             # for the reasons it had before, which are what the plan explains.
             found = [(k, text) for k, text in found if k != "out"] or found

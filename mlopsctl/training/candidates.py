@@ -13,6 +13,7 @@ a pull request from a fork gets no secrets for the DVC remote; a blocked stage; 
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,9 +23,24 @@ if TYPE_CHECKING:
     from mlopsctl.core.context import Context
     from mlopsctl.core.model import Plan
 
-TRAINED_KEY = "plan.trained"
-"""ctx.cache key: the stage addresses trained for this plan (the model provider reads their candidates)."""
-WARNINGS_KEY = "plan_warnings"
+
+
+@dataclass
+class TrainedCandidates:
+    """The per-run memo of ``plan --train``: what it trained and what it could not compute."""
+
+    addresses: set[str] = field(default_factory=set)
+    """Stage addresses trained for this plan (the model provider reads their candidates)."""
+    notes: list[str] = field(default_factory=list)
+    """What could not be computed, and why: the plan's warnings."""
+
+
+def plan_warnings(ctx: Context) -> list[str]:
+    return list(ctx.memo(TrainedCandidates).notes)
+
+
+def trained(ctx: Context) -> set[str]:
+    return ctx.memo(TrainedCandidates).addresses
 
 FORK_HINT = ("the data is not in this checkout: `dvc pull` needs the DVC remote's credentials, which pull requests "
              "from forks do not get")
@@ -73,7 +89,7 @@ def _train_one(ctx: Context, stage: str, model: str) -> None:
         ctx.log(f"  training {model} (no DVC repository yet: the trainer runs directly)")
         train(ctx.root, model)
         return
-    from mlopsctl.dvcrun import run_dvc
+    from mlopsctl.pipeline.run import run_dvc
 
     lock = Path(ctx.root) / "dvc.lock"
     saved = lock.read_bytes() if lock.is_file() else None
@@ -83,9 +99,9 @@ def _train_one(ctx: Context, stage: str, model: str) -> None:
         # they are not here (a fresh runner).
         run_dvc(ctx.root, ["repro", "--pull", stage], log=ctx.log, what=f"dvc repro {stage}")
     finally:
-        from mlopsctl.core.fsafe import write_atomic
+        from mlopsctl.workspace.fsafe import write_atomic
 
         if saved is None:
             lock.unlink(missing_ok=True)
         else:
-            write_atomic(lock, saved)
+            write_atomic(lock, saved, root=Path(ctx.root))

@@ -20,30 +20,9 @@ from typing import Any
 CURVE_POINTS = 201
 MAX_ROWS = 20_000
 
-Props = tuple[tuple[str, str], ...]
+from mlopsctl.pipeline.stages import plot_defs, plots_dir
 
-
-def plots_dir(model: str) -> str:
-    return f"reports/{model}/plots"
-
-
-def plot_defs(model: str, task: str) -> tuple[tuple[str, Props], ...]:
-    """(path, DVC plot properties) of each plot the built-in trainer writes for ``task``."""
-    d = plots_dir(model)
-    if task == "regression":
-        return (
-            (f"{d}/predicted_vs_actual.csv", (("template", "scatter"), ("x", "actual"), ("y", "predicted"),
-                                              ("title", f"{model}: predicted vs actual"))),
-            (f"{d}/residuals.csv", (("template", "scatter"), ("x", "predicted"), ("y", "residual"),
-                                    ("title", f"{model}: residuals"))),
-        )
-    return (
-        (f"{d}/confusion.csv", (("template", "confusion"), ("x", "actual"), ("y", "predicted"),
-                                ("title", f"{model}: confusion matrix"))),
-        (f"{d}/roc.csv", (("template", "simple"), ("x", "fpr"), ("y", "tpr"), ("title", f"{model}: ROC"))),
-        (f"{d}/precision_recall.csv", (("template", "simple"), ("x", "recall"), ("y", "precision"),
-                                       ("title", f"{model}: precision-recall"))),
-    )
+__all__ = ["plot_defs", "plots_dir", "summarize", "write_plots"]
 
 
 def _csv(rows: list[dict[str, Any]], fields: list[str]) -> str:
@@ -102,7 +81,7 @@ def write_plots(root: Path, model: str, task: str, y_true: Any, y_pred: Any, *, 
     """Write the task's plot files; returns their repository paths."""
     import numpy as np
 
-    from mlopsctl.core.fsafe import write_atomic
+    from mlopsctl.workspace.fsafe import write_atomic
 
     keep = _sample(len(y_true))
     t = np.asarray(y_true)
@@ -126,7 +105,7 @@ def write_plots(root: Path, model: str, task: str, y_true: Any, y_pred: Any, *, 
         files[f"{d}/precision_recall.csv"] = _csv(pr, ["recall", "precision", "threshold"])
     for rel, text in files.items():
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(root / rel, text)
+        write_atomic(root / rel, text, root=root)
     return list(files)
 
 

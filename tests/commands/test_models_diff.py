@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from builders import git, make_repo, model_spec, run_mlopsctl, sklearn_iris_csv, to_yaml
+
+from tests.builders import git, make_repo, model_spec, run_mlopsctl, sklearn_iris_csv, to_yaml
 
 
 def ok(proc: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str]:

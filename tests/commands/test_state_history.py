@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from builders import git, make_repo, model_spec, run_mlopsctl, to_yaml
-from files.workflow_checks import render_workflows, run_step  # the workflows are tests/files
+from tests.builders import git, make_repo, model_spec, run_mlopsctl, to_yaml
+from tests.ci.workflow_checks import render_workflows, run_step
 
 FILES = ("--target", "file.*")
 CI = {"GITHUB_ACTIONS": "true", "GITHUB_ACTOR": "octocat", "GITHUB_RUN_ID": "4242",

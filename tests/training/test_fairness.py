@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from builders import model_spec
-from dvcrepos import make_repo, to_yaml
 
 from mlopsctl.training.gates import check_gates
 from mlopsctl.training.train import train
+from tests.builders import model_spec
+from tests.pipeline.dvcrepos import make_repo, to_yaml
 
 FEATURES = ["age", "bmi", "bp", "s1", "s2", "s3", "s4", "s5", "s6"]
 
@@ -186,7 +186,7 @@ def test_gate_refuses_over_the_limit_naming_groups_and_values() -> None:
 
 
 def test_sensitive_column_is_not_a_feature_unless_the_spec_says_so(tmp_path: Path) -> None:
-    from mlopsctl.core.specs import collect_problems
+    from mlopsctl.specs.load import collect_problems
 
     features = {f: {"type": "float"} for f in [*FEATURES, "sex"]}
     root = diabetes_repo(tmp_path, features=features)

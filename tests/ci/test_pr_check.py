@@ -11,9 +11,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from builders import git, make_repo, model_spec, run_mlopsctl, sklearn_iris_csv, to_yaml
-from render.snapshot_files import assert_snapshot  # tests/render/snapshots holds every plan snapshot
-from workflow_checks import mlopsctl_path, render_workflows, run_step
+
+from tests.builders import git, make_repo, model_spec, run_mlopsctl, sklearn_iris_csv, to_yaml
+from tests.ci.workflow_checks import mlopsctl_path, render_workflows, run_step
+from tests.render.snapshot_files import assert_snapshot
 
 PLAN = ".github/workflows/mlops-plan.yml"
 NO_ENGINE = ("--exclude", "image.*", "--exclude", "deployment.*")

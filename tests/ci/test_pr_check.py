@@ -88,8 +88,8 @@ def _normalized(text: str) -> str:
 def test_failed_gate_fails_the_check_with_metrics_and_deltas(origin: tuple[Path, str]) -> None:
     bare, workflow = origin
     work = bare.parent
-    pr_branch(bare, work, "one-tree", estimator={"params": {"n_estimators": 1, "random_state": 0}},
-              gates={"accuracy": ">= 0.99"})
+    pr_branch(bare, work, "one-tree", estimator={"params": {"n_estimators": 1, "max_depth": 1, "random_state": 0}},
+              gates={"accuracy": ">= 0.9"})
     clone, env = runner(bare, work, "one-tree")
     tags_before = git(clone, "tag", "--list")
     proc = run_step(workflow, "plan", "Plan", clone, env)
@@ -98,7 +98,7 @@ def test_failed_gate_fails_the_check_with_metrics_and_deltas(origin: tuple[Path,
     assert "candidate only: nothing is registered" in proc.stderr
     comment = (clone / "plan.md").read_text()
     assert "planned=true" in (Path(env["GITHUB_OUTPUT"])).read_text()
-    assert "| ❌ | gate accuracy >= 0.99 not met by candidate" in comment
+    assert "| ❌ | gate accuracy >= 0.9 not met by candidate" in comment
     assert "| Metric | Candidate | staging (v2) | Δ |" in comment
     assert_snapshot("pr-check-failed-gate.md", _normalized(comment))
     # Nothing registered, nothing recorded: the tags and dvc.lock are as the pull request has them.

@@ -81,11 +81,15 @@ class Trail:
     def write(self, command: str) -> None:
         from mlopsctl.core import audit
         from mlopsctl.core.state import now_iso, read_history
+        from mlopsctl.errors import MlopsError
         from mlopsctl.workspace.git import head_commit
 
         apply_id = getattr(self.journal, "apply_id", "")
-        steps = [r for r in read_history(getattr(self.journal, "state_dir", self.root)) if r.get("apply") == apply_id
-                 and r.get("event") == "step"]
+        try:
+            steps = [r for r in read_history(getattr(self.journal, "state_dir", self.root))
+                     if r.get("apply") == apply_id and r.get("event") == "step"]
+        except MlopsError:
+            steps = []  # no readable local journal (the refusal says why): the record still goes to Git
         entry = {
             "apply": apply_id, "command": command, "time": now_iso(), "who": audit.who(self.root),
             "commit": head_commit(self.root), "status": self.status, "error": self.error,

@@ -52,6 +52,10 @@ def state_history(limit: int, fetch: bool, local: bool, fmt: str) -> None:
     if local:
         _local_history(find_state_dir(), limit)
         return
+    from mlopsctl.core.state import read_history
+
+    # The records are in Git, but a broken state folder breaks every apply: say so here too.
+    next(iter(read_history(find_state_dir())), None)
     from mlopsctl.commands._common import options
     from mlopsctl.commands.models import _root
     from mlopsctl.core import audit

@@ -30,6 +30,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "train": ("mlopsctl.commands.train:train", "Train one model (the command the DVC pipeline runs)."),
     "drift": ("mlopsctl.commands.drift:drift",
               "Compare current data with a version's training profile; exit 1 on drift with --fail-on-drift."),
+    "plots": ("mlopsctl.commands.plots:plots", "Evaluation plots as PNG files or Markdown text charts."),
     "lock": ("mlopsctl.commands.lock:lock", "Merge the stage records of other dvc.lock files into this one."),
     "retrain": ("mlopsctl.commands.retrain:retrain",
                 "Propose newer labelled data as a retraining pull request when it drifted."),

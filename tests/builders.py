@@ -272,3 +272,15 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def sklearn_iris_csv() -> str:
+    """scikit-learn's bundled iris data with the column names of :func:`model_spec` (real, and
+    hard enough that models differ in accuracy, unlike :func:`iris_like_csv`)."""
+    from sklearn.datasets import load_iris
+
+    ds = load_iris()
+    lines = [",".join((*FEATURES, "species"))]
+    lines += [",".join(f"{v:g}" for v in row) + f",{ds.target_names[t]}" for row, t in zip(ds.data, ds.target,
+                                                                                             strict=True)]
+    return "\n".join(lines) + "\n"

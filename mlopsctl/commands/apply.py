@@ -27,29 +27,80 @@ def run_apply(*, planfile_path: str | None, auto_approve: bool, targets: tuple[s
                        allow_no_models=allow_no_models)
     ctx.destroy_images = destroy_images
     command = "mlopsctl destroy" if destroy else "mlopsctl apply"
-    with ApplyLock(ctx.state_dir, command, timeout=lock_timeout):
-        if planfile_path:
-            # Never the file's changes: the plan computed now, and only if it equals the reviewed one.
-            saved, integrity = planfile.read(Path(planfile_path))
-            the_plan = check_fresh(ctx, saved, integrity=integrity)
-            ctx.force = ctx.force or force
-        else:
-            the_plan = compute_plan(ctx, targets=targets, excludes=excludes, destroy=destroy)
-        flush_caches(ctx)
-        emit(render(the_plan, "text"))
-        if not the_plan.has_changes:
-            return
-        blocked = blocked_changes(the_plan, force)
-        if blocked:
-            lines = "\n".join(f"  - {c.address}: {c.blocked}" for c in blocked)
-            raise MlopsError(f"{len(blocked)} change(s) are blocked, so nothing was applied:\n{lines}")
-        if not (auto_approve or planfile_path):
-            confirm("Do you want to perform these actions?")
-        result = execute(ctx, the_plan, Journal(ctx.state_dir, command=command.split()[1]))
-        flush_caches(ctx)
-        err("")
-        err(result.summary())
-        _remind_to_commit(ctx.root)
+    journal = Journal(ctx.state_dir, command=command.split()[1])
+    trail = Trail(ctx.root, journal)
+    try:
+        with ApplyLock(ctx.state_dir, command, timeout=lock_timeout):
+            if planfile_path:
+                # Never the file's changes: the plan computed now, and only if it equals the reviewed one.
+                saved, integrity = planfile.read(Path(planfile_path))
+                the_plan = check_fresh(ctx, saved, integrity=integrity)
+                ctx.force = ctx.force or force
+            else:
+                the_plan = compute_plan(ctx, targets=targets, excludes=excludes, destroy=destroy)
+            trail.plan = the_plan
+            flush_caches(ctx)
+            emit(render(the_plan, "text"))
+            if not the_plan.has_changes:
+                trail.status = "no changes"
+                return
+            blocked = blocked_changes(the_plan, force)
+            if blocked:
+                lines = "\n".join(f"  - {c.address}: {c.blocked}" for c in blocked)
+                raise MlopsError(f"{len(blocked)} change(s) are blocked, so nothing was applied:\n{lines}")
+            if not (auto_approve or planfile_path):
+                confirm("Do you want to perform these actions?")
+            trail.started = True
+            result = execute(ctx, the_plan, journal)
+            trail.status = "ok"
+            flush_caches(ctx)
+            err("")
+            err(result.summary())
+            _remind_to_commit(ctx.root)
+    except MlopsError as e:
+        trail.status, trail.error = ("failed" if trail.started else "refused"), e.message
+        raise
+    except BaseException as e:
+        trail.status, trail.error = "interrupted", type(e).__name__
+        raise
+    finally:
+        trail.write(command.split()[1])
+
+
+class Trail:
+    """What the durable audit record of this apply says (:mod:`mlopsctl.core.audit`)."""
+
+    def __init__(self, root: Path, journal: object) -> None:
+        self.root = root
+        self.journal = journal
+        self.plan: object | None = None
+        self.started = False
+        self.status = "refused"
+        self.error: str | None = None
+
+    def write(self, command: str) -> None:
+        from mlopsctl.core import audit
+        from mlopsctl.core.state import now_iso, read_history
+        from mlopsctl.errors import MlopsError
+        from mlopsctl.workspace.git import head_commit
+
+        apply_id = getattr(self.journal, "apply_id", "")
+        try:
+            steps = [r for r in read_history(getattr(self.journal, "state_dir", self.root))
+                     if r.get("apply") == apply_id and r.get("event") == "step"]
+        except MlopsError:
+            steps = []  # no readable local journal (the refusal says why): the record still goes to Git
+        entry = {
+            "apply": apply_id, "command": command, "time": now_iso(), "who": audit.who(self.root),
+            "commit": head_commit(self.root), "status": self.status, "error": self.error,
+            "plan_digest": audit.plan_digest(self.plan) if self.plan is not None else None,  # type: ignore[arg-type]
+            "changes": [{"address": s.get("address"), "action": s.get("action"), "status": s.get("status"),
+                         "error": s.get("error")} for s in steps],
+        }
+        why = audit.record(self.root, entry)
+        if why and entry["commit"]:
+            err(f"note: the audit record stays local (.mlopsctl/): {why}")
+
 
 
 def _remind_to_commit(root: Path) -> None:

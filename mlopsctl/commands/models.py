@@ -93,16 +93,33 @@ def _text(name: str, reg: Any, detailed: bool) -> list[str]:
 
 
 @click.command("models")
-@click.argument("name", required=False)
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.argument("args", nargs=-1, metavar="[NAME] | diff A B")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
 @click.option("--card", is_flag=True, help="Print the Markdown model card of a version of NAME.")
 @click.option("--version", "version", default="latest", show_default=True, help="Version for --card: N or latest.")
-def models(name: str | None, fmt: str, card: bool, version: str) -> None:
-    """List model versions, metrics, environment assignments and lineage (all models, or NAME)."""
+@click.option("--model", "model", default=None, help="diff: the model, when A or B is a branch, tag or commit.")
+@click.option("--all", "show_all", is_flag=True, help="diff: also list what is equal on both sides.")
+def models(args: tuple[str, ...], fmt: str, card: bool, version: str, model: str | None, show_all: bool) -> None:
+    """List model versions, metrics, environment assignments and lineage (all models, or NAME).
+
+    `mlopsctl models diff A B` compares two experiments: registered versions (iris@v1, or v1 with
+    --model), branches, tags or commits; params, metrics, data digests and code commit, with deltas.
+    """
     from mlopsctl.registry.card import render_card
     from mlopsctl.registry.state import RegistryState
 
     root = _root(options().cwd)
+    if args[:1] == ("diff",):
+        from mlopsctl.commands.models_diff import run_diff
+
+        click.echo(run_diff(root, args[1:], model, fmt, changed_only=not show_all), nl=False)
+        return
+    if len(args) > 1:
+        raise MlopsError(f"unexpected arguments {' '.join(args[1:])!r}: `mlopsctl models [NAME]` or "
+                         "`mlopsctl models diff A B`")
+    name = args[0] if args else None
+    if fmt == "markdown" and not card:
+        raise MlopsError("--format markdown is for `models diff`; the list is text or json")
     state = RegistryState.read(root)
     if card:
         if not name:

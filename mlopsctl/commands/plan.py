@@ -23,9 +23,12 @@ from mlopsctl.commands._planning import (
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes (0: none, 1: error).")
 @click.option("--destroy", is_flag=True, help="Plan removing everything mlopsctl created.")
 @click.option("--force", is_flag=True, help="Plan overwriting hand edits and unmanaged files (backups are kept).")
+@click.option("--train", "train_first", is_flag=True,
+              help="Train what the change retrains (registering nothing) and show the candidates' metrics, "
+                   "deltas and gate verdicts.")
 @target_options
 @allow_options
-def plan(out: str | None, fmt: str, detailed_exitcode: bool, destroy: bool, force: bool,
+def plan(out: str | None, fmt: str, detailed_exitcode: bool, destroy: bool, force: bool, train_first: bool,
          targets: tuple[str, ...], excludes: tuple[str, ...], allow_destroy_protected: bool,
          allow_no_models: bool) -> None:
     """Show what apply would change, and why."""
@@ -36,6 +39,17 @@ def plan(out: str | None, fmt: str, detailed_exitcode: bool, destroy: bool, forc
     ctx = make_context(load_project(), force=force, allow_destroy_protected=allow_destroy_protected,
                        allow_no_models=allow_no_models)
     the_plan = compute_plan(ctx, targets=targets, excludes=excludes, destroy=destroy)
+    if train_first and not destroy:
+        from mlopsctl.training.candidates import TrainedCandidates, stages_to_train, train_candidates
+
+        if stages_to_train(the_plan):
+            trained, notes = train_candidates(ctx, the_plan)
+            flush_caches(ctx)
+            # A new run: every fact (outputs, digests, registry) is read again after training.
+            ctx = make_context(load_project(), force=force, allow_destroy_protected=allow_destroy_protected,
+                               allow_no_models=allow_no_models)
+            ctx.memo(TrainedCandidates, lambda: TrainedCandidates(set(trained), notes))
+            the_plan = compute_plan(ctx, targets=targets, excludes=excludes, destroy=destroy)
     flush_caches(ctx)
     emit(render(the_plan, fmt))
     write_step_summary(the_plan)

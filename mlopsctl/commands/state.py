@@ -40,13 +40,71 @@ def state_list(fmt: str) -> None:
 
 @state.command("history")
 @click.option("-n", "limit", type=int, default=20, show_default=True, help="How many applies to show.")
-def state_history(limit: int) -> None:
-    """The apply history (audit log): who changed what, when, and how long it took."""
-    from mlopsctl.commands._common import find_state_dir
+@click.option("--fetch/--no-fetch", default=True, show_default=True,
+              help="First fetch the records from origin (refs/notes/mlopsctl).")
+@click.option("--local", is_flag=True, help="The step journal of this machine (.mlopsctl/) instead.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def state_history(limit: int, fetch: bool, local: bool, fmt: str) -> None:
+    """The audit log: every apply, refused or not; who, on which commit, the plan's digest, each
+    change's result and the error text. Kept in Git notes, so every clone reads the same."""
+    from mlopsctl.commands._common import err, find_state_dir
+
+    if local:
+        _local_history(find_state_dir(), limit)
+        return
+    from mlopsctl.core.state import read_history
+
+    # The records are in Git, but a broken state folder breaks every apply: say so here too.
+    next(iter(read_history(find_state_dir())), None)
+    from mlopsctl.commands._common import options
+    from mlopsctl.commands.models import _root
+    from mlopsctl.core import audit
+
+    root = _root(options().cwd)
+    if fetch:
+        why = audit.fetch(root)
+        if why and not why.startswith("no remote"):
+            err(f"note: could not fetch the audit records from origin: {why}")
+    records = list(audit.history(root))[-limit:] if limit > 0 else []
+    if fmt == "json":
+        emit(json.dumps(records, indent=2, sort_keys=True))
+        return
+    if not records:
+        emit("No applies recorded yet (refs/notes/mlopsctl is empty).")
+    for r in records:
+        emit(_headline(r))
+        if r.get("error"):
+            emit("    error: " + " ".join(str(r["error"]).split())[:500])
+        for c in r.get("changes") or []:
+            line = f"    {c.get('status')!s:6} {c.get('action')!s:7} {c.get('address')}"
+            if c.get("error"):
+                line += "  (" + " ".join(str(c["error"]).split())[:300] + ")"
+            emit(line)
+
+
+def _who(who: dict[str, object]) -> str:
+    text = str(who.get("actor") or who.get("name") or "unknown")
+    if who.get("email") and not who.get("actor"):
+        text += f" <{who['email']}>"
+    if who.get("run_url"):
+        text += f" ({who['run_url']})"
+    return text
+
+
+def _headline(r: dict[str, object]) -> str:
+    commit = str(r.get("commit") or "")[:12] or "no commit"
+    digest = str(r.get("plan_digest") or "")
+    plan = f" plan {digest.removeprefix('sha256:')[:12]}" if digest else ""
+    who = r.get("who") if isinstance(r.get("who"), dict) else {}
+    return (f"{r.get('time', '?')}  {r.get('command', 'apply')} {r.get('apply')}: {r.get('status')}  by "
+            f"{_who(who)}  on {commit}{plan}")  # type: ignore[arg-type]
+
+
+def _local_history(state_dir: object, limit: int) -> None:
     from mlopsctl.core.state import read_history
 
     runs: dict[str, list[dict[str, object]]] = {}
-    for rec in read_history(find_state_dir()):
+    for rec in read_history(state_dir):  # type: ignore[arg-type]
         runs.setdefault(str(rec.get("apply")), []).append(rec)
     for apply_id in list(runs)[-limit:]:
         recs = runs[apply_id]

@@ -22,7 +22,7 @@ from mlopsctl.specs.load import find_root
 @click.option("--quiet", "-q", is_flag=True, help="No progress lines on stderr.")
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON on stdout.")
 def train(model: str, quiet: bool, as_json: bool) -> None:
-    """Train MODEL and write artifacts/MODEL/ (model.joblib, metrics.json, lineage.json)."""
+    """Train MODEL and write artifacts/MODEL/ (model.joblib, lineage.json) and reports/MODEL/ (metrics, plots)."""
     from mlopsctl.training.train import train as run
 
     console: Any = None

@@ -64,6 +64,7 @@ PROVIDERS: dict[str, str] = {
 # engine from importing the capability packages above it.
 PLAN_WARNINGS: dict[str, str] = {
     "drift": "mlopsctl.monitoring.warnings:plan_warnings",
+    "candidates": "mlopsctl.training.candidates:plan_warnings",
 }
 
 _instances: dict[str, Provider] = {}

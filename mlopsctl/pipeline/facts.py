@@ -343,8 +343,7 @@ def stage_status(
     for dep in sdef.deps:
         d = cache.digest(dep, ignore)
         current["deps"][dep] = d.md5 if d else None
-    outs = list(sdef.outs) + ([] if sdef.metrics_in_out else [sdef.metrics])
-    for out in outs:
+    for out in sdef.written:
         d = cache.digest(out, ignore)
         current["outs"][out] = d.md5 if d else None
     if not lock_entry:
@@ -384,7 +383,8 @@ def stage_status(
             reasons.append(Reason("out", f"output {out} is missing"))
         elif entry.get("md5") != md5:
             reasons.append(Reason("out", f"output {out} was modified since the last run"))
-        elif entry.get("cache", True) and not in_store(store, md5):
+        elif out in sdef.outs and entry.get("cache", True) and not in_store(store, md5):
+            # Only the outs are cached; metrics, reports and plots are kept in Git (cache: false).
             reasons.append(Reason("out", f"output {out} is not in the DVC cache"))
     for out in locked_outs:
         if out not in current["outs"]:

@@ -7,6 +7,11 @@ from the committed ``dvc.lock`` (the one every job started from) and writes them
 is the ``dvc.lock`` one machine would have written after training every model, and the next run
 finds every stage done.
 
+Outputs kept in Git rather than the DVC cache (``cache: false``: the metrics, per-group report
+and plots under ``reports/``) do not travel through the DVC remote, so the job that trained them
+puts them next to its ``dvc.lock``; merging a stage copies each such file in when its content
+matches the record.
+
 Entries are copied as DVC wrote them and the file is dumped the way DVC dumps it (ruamel.yaml,
 round-trip, block style), so ``dvc status`` reads it and a later ``dvc repro`` rewrites it
 without noise. Stages are only added or replaced, never removed: removing a model's stage is
@@ -188,7 +193,9 @@ def merge(root: Path, files: Sequence[Path], *, target: Path | None = None) -> M
                     f"it, so neither can be taken without losing the other (nothing was written to {shown_target})"
                 )
             chosen.setdefault(stage, (shown, entry))
+    sources = {_shown(root, p): Path(os.path.abspath(p)).parent for p in files}
     for stage, (shown, entry) in chosen.items():
+        _copy_files(sources[shown], root, entry)
         if _plain(doc["stages"].get(stage)) == _plain(entry):
             continue
         doc["stages"][stage] = entry
@@ -198,6 +205,28 @@ def merge(root: Path, files: Sequence[Path], *, target: Path | None = None) -> M
         _yaml().dump(doc, out)
         write_atomic(target, out.getvalue(), root=root if target == root / LOCK_FILE else None)
     return result
+
+
+def _copy_files(src: Path, root: Path, entry: Any) -> None:
+    """Copy the stage's single-file outputs found next to the source lock whose md5 matches the
+    record (a directory output, or one absent there, comes from the DVC remote instead)."""
+    import hashlib
+    import shutil
+
+    if src == Path(os.path.abspath(root)):
+        return
+    for out in _plain(entry).get("outs") or ():
+        rel = str(out.get("path") or "") if isinstance(out, dict) else ""
+        if not rel or rel.startswith(("/", "..")) or ".." in Path(rel).parts:
+            continue
+        found = src / rel
+        if not found.is_file() or found.is_symlink():
+            continue
+        if hashlib.md5(found.read_bytes(), usedforsecurity=False).hexdigest() != out.get("md5"):
+            continue
+        dest = root / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(found, dest)
 
 
 def _shown(root: Path, path: Path) -> str:

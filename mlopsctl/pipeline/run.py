@@ -89,3 +89,20 @@ def run_dvc(
         tail = "\n".join(lines[-25:])
         raise MlopsError(f"`dvc {' '.join(args)}` failed (exit {rc}) after {time.monotonic() - started:.1f}s:\n{tail}")
     return out
+
+
+def push_objects(root: Path, md5s: Sequence[str]) -> int:
+    """Push these objects of the local DVC cache to the default remote; returns how many went.
+
+    ``dvc push --run-cache`` sends the run records but not the objects of outputs kept in Git
+    (``cache: false``: metrics, plots), which DVC committed to the cache when it recorded the run;
+    without them a runner elsewhere cannot restore the run and trains again.
+    """
+    from dvc.repo import Repo
+    from dvc_data.hashfile.hash_info import HashInfo
+
+    with Repo(str(root)) as repo:
+        present = [HashInfo("md5", m) for m in md5s if m and repo.cache.local.exists(m)]
+        if not present:
+            return 0
+        return len(repo.cloud.push(present).transferred)

@@ -26,6 +26,20 @@ def artifacts_dir(model: str) -> str:
     return f"artifacts/{model}"
 
 
+def reports_dir(model: str) -> str:
+    """Evaluation results kept in Git (DVC ``cache: false``), so ``dvc metrics diff`` and
+    ``dvc plots diff`` work on any two commits of a fresh clone."""
+    return f"reports/{model}"
+
+
+def metrics_file(model: str) -> str:
+    return f"{reports_dir(model)}/metrics.json"
+
+
+def fairness_file(model: str) -> str:
+    return f"{reports_dir(model)}/fairness.json"
+
+
 def training_params(model: str, data: dict[str, Any], spec_path: str = "", spec: ModelSpec | None = None) -> dict[str, Any]:
     """What training depends on, with defaults filled in (the content of ``params/<model>.yaml``).
 
@@ -43,6 +57,10 @@ def training_params(model: str, data: dict[str, Any], spec_path: str = "", spec:
         "preprocessing": spec.preprocessing,
         "metrics": list(spec.metrics),
     }
+    if spec.fairness is not None:
+        # Only what evaluation reads: the gate's limits (gates.fairness) do not retrain.
+        out["fairness"] = {"sensitive": list(spec.fairness.sensitive), "as_features": spec.fairness.as_features,
+                           "positive_label": spec.fairness.positive_label}
     if spec.cv is not None:
         out["cv"] = {"folds": spec.cv.folds, "random_state": spec.cv.random_state}
     elif spec.split is not None:
@@ -50,6 +68,32 @@ def training_params(model: str, data: dict[str, Any], spec_path: str = "", spec:
         out["split"] = {"test_size": spec.split.test_size, "random_state": spec.split.random_state,
                         "stratify": stratify}
     return out
+
+
+Props = tuple[tuple[str, str], ...]
+
+
+def plots_dir(model: str) -> str:
+    return f"reports/{model}/plots"
+
+
+def plot_defs(model: str, task: str) -> tuple[tuple[str, Props], ...]:
+    """(path, DVC plot properties) of each plot the built-in trainer writes for ``task``."""
+    d = plots_dir(model)
+    if task == "regression":
+        return (
+            (f"{d}/predicted_vs_actual.csv", (("template", "scatter"), ("x", "actual"), ("y", "predicted"),
+                                              ("title", f"{model}: predicted vs actual"))),
+            (f"{d}/residuals.csv", (("template", "scatter"), ("x", "predicted"), ("y", "residual"),
+                                    ("title", f"{model}: residuals"))),
+        )
+    return (
+        (f"{d}/confusion.csv", (("template", "confusion"), ("x", "actual"), ("y", "predicted"),
+                                ("title", f"{model}: confusion matrix"))),
+        (f"{d}/roc.csv", (("template", "simple"), ("x", "fpr"), ("y", "tpr"), ("title", f"{model}: ROC"))),
+        (f"{d}/precision_recall.csv", (("template", "simple"), ("x", "recall"), ("y", "precision"),
+                                       ("title", f"{model}: precision-recall"))),
+    )
 
 
 @dataclass(frozen=True)
@@ -67,6 +111,16 @@ class StageDef:
     metrics_in_out: bool
     """True when the metrics file lies inside an out (declared top-level in dvc.yaml)."""
     custom: bool = False
+    reports: tuple[str, ...] = ()
+    """Further metrics files the stage writes outside its outs (kept in Git, ``cache: false``)."""
+    plots: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
+    """Plot files (kept in Git) with their DVC plot properties (template, x, y, title...)."""
+
+    @property
+    def written(self) -> tuple[str, ...]:
+        """Every file or folder the stage records in dvc.lock as an output."""
+        own = () if self.metrics_in_out else (self.metrics,)
+        return self.outs + own + self.reports + tuple(p for p, _ in self.plots)
 
 
 def _norm(path: str) -> str:
@@ -89,16 +143,22 @@ def stage_def(model: str, data: dict[str, Any], spec_path: str = "", spec: Model
     cls = str(params["estimator"]["class"] or "")
     if cls.startswith("src."):
         deps.append("src")
+    custom = train is not None
     if train is not None:
         deps += [_norm(d) for d in train.deps]
         outs = [_norm(o) for o in train.outs] or [artifacts_dir(model)]
-        metrics = _norm(train.metrics or f"{artifacts_dir(model)}/metrics.json")
+        metrics = _norm(train.metrics or metrics_file(model))
         cmd = train.cmd.strip()
     else:
         outs = [artifacts_dir(model)]
-        metrics = f"{artifacts_dir(model)}/metrics.json"
+        metrics = metrics_file(model)
         cmd = f"mlopsctl train {model}"
     in_out = any(_under(metrics, o) for o in outs)
+    reports: tuple[str, ...] = ()
+    plots: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
+    if not custom:
+        reports = (fairness_file(model),) if "fairness" in params else ()
+        plots = plot_defs(model, params["task"])
     return StageDef(
         name=stage_name(model),
         model=model,
@@ -109,7 +169,9 @@ def stage_def(model: str, data: dict[str, Any], spec_path: str = "", spec: Model
         outs=tuple(dict.fromkeys(outs)),
         metrics=metrics,
         metrics_in_out=in_out,
-        custom=train is not None,
+        custom=custom,
+        reports=reports,
+        plots=plots,
     )
 
 
@@ -123,7 +185,11 @@ def dvc_yaml(stages: list[StageDef]) -> dict[str, Any]:
         if s.metrics_in_out:
             top_metrics.append(s.metrics)
         else:
-            entry["metrics"] = [{s.metrics: {"cache": False}}]
+            entry["metrics"] = [{s.metrics: {"cache": False}}] + [{r: {"cache": False}} for r in s.reports]
+        if s.plots:
+            # Plot outputs kept in Git, with how `dvc plots show/diff` draws them. Declared here
+            # rather than as plain outs: DVC's run cache skips stages with uncached plain outs.
+            entry["plots"] = [{path: {"cache": False, **dict(props)}} for path, props in s.plots]
         doc["stages"][s.name] = entry
     if top_metrics:
         doc["metrics"] = top_metrics

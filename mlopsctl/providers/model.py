@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from mlopsctl.core.model import Action, Address, Change, Resource
 from mlopsctl.errors import MlopsError
+from mlopsctl.registry.compare import delta_lines
 from mlopsctl.registry.fmt import metrics_text
 from mlopsctl.specs.model_spec import ModelSpec
 
@@ -38,15 +39,49 @@ def baseline_metrics(spec: ModelSpec, reg: ModelRegistry) -> dict[str, float] | 
     return dict(current.metrics) if current is not None else None
 
 
-def failed_gates(spec: ModelSpec, metrics: dict[str, float], reg: ModelRegistry) -> list[str]:
+def failed_gates(spec: ModelSpec, metrics: dict[str, float], reg: ModelRegistry,
+                 fairness: dict[str, Any] | None = None) -> list[str]:
     """Messages of the gates the metrics fail, e.g. "gate accuracy >= 0.9 not met by candidate (0.87)"."""
     from mlopsctl.training.gates import check_gates
 
     gates = spec.gates.written
     if not gates:
         return []
-    results = check_gates(gates, metrics, baseline_metrics(spec, reg))
+    results = check_gates(gates, metrics, baseline_metrics(spec, reg), fairness)
     return [r.message for r in results if not r.passed]
+
+
+def group_lines(spec: ModelSpec, fairness: dict[str, Any] | None) -> list[str]:
+    """The per-group gaps the plan shows next to a passing candidate (limited metrics first)."""
+    if not fairness:
+        return []
+    from mlopsctl.training.fairness import summary_lines
+
+    limited = list((spec.gates.fairness or {}).get("max_gap") or {})
+    return [f"per group: {line}" for line in summary_lines(fairness, limited or ["accuracy", "mean_absolute_error"])]
+
+
+def candidate_after(ctx: Context, spec: ModelSpec, reg: ModelRegistry, candidate: dict[str, Any],
+                    version: int) -> dict[str, Any]:
+    """What the plan records about a known candidate: its metrics, the deltas against the version
+    each environment serves, every gate's verdict, the per-group gaps and the plot summary."""
+    from mlopsctl.registry.compare import served_deltas
+    from mlopsctl.training.gates import check_gates
+
+    metrics = dict(candidate["metrics"])
+    fairness = candidate.get("fairness")
+    envs = list(ctx.project.environments)
+    results = check_gates(spec.gates.written, metrics, baseline_metrics(spec, reg), fairness)
+    after: dict[str, Any] = {
+        "version": version, "metrics": metrics, "sha256": candidate["sha256"],
+        "deltas": served_deltas(metrics, reg, envs),
+        "gates": [r.to_dict() for r in results],
+    }
+    if fairness:
+        after["fairness_gaps"] = {k: round(v["gap"], 6) for k, v in (fairness.get("gaps") or {}).items()}
+    if candidate.get("evaluation"):
+        after["evaluation"] = candidate["evaluation"]
+    return after
 
 
 @dataclass(frozen=True)
@@ -116,10 +151,15 @@ class ModelProvider:
         registered = reg.by_sha256(outputs.sha256) if outputs else None
         doc = self._doc(ctx, name)
         baseline = baseline_metrics(doc.model, reg) if doc else None
+        candidate = outputs.summary() if outputs else None
+        if candidate is not None and doc is not None and doc.model.train is None:
+            from mlopsctl.training.plotfiles import summarize
+
+            candidate["evaluation"] = summarize(ctx.root, name, doc.model.task)
         return {
             "versions": [mv.version for mv in reg.versions],
             "latest": reg.latest.version if reg.latest else None,
-            "candidate": outputs.summary() if outputs else None,
+            "candidate": candidate,
             "registered_as": registered.version if registered else None,
             "baseline": baseline,
         }
@@ -137,7 +177,10 @@ class ModelProvider:
         nxt = reg.next_version
         before = {"latest": actual["latest"]}
         stage = ctx.upstream.get(f"stage.{name}.train")
-        if stage is not None and stage.action is not Action.NOOP and stage.address not in ctx.applied:
+        from mlopsctl.training.candidates import trained as trained_here
+
+        trained = stage is not None and (stage.address in ctx.applied or stage.address in trained_here(ctx))
+        if stage is not None and stage.action is not Action.NOOP and not trained:
             return Change(
                 address=address,
                 action=Action.CREATE,
@@ -151,15 +194,17 @@ class ModelProvider:
         if candidate is None or actual["registered_as"] is not None:
             return Change(address=address, action=Action.NOOP, before=before, after=before, model=name)
         metrics = dict(candidate["metrics"])
-        failures = failed_gates(spec, metrics, reg)
-        after = {"version": nxt, "metrics": metrics, "sha256": candidate["sha256"]}
+        fairness = candidate.get("fairness")
+        failures = failed_gates(spec, metrics, reg, fairness)
+        after = candidate_after(ctx, spec, reg, candidate, nxt)
+        deltas = delta_lines(after["deltas"], order)
         if failures:
             return Change(
                 address=address,
                 action=Action.CREATE,
                 before=before,
                 after=after,
-                reasons=tuple(failures),
+                reasons=(*failures, *deltas),
                 blocked="; ".join(failures) + ": the candidate is not registered",
                 model=name,
             )
@@ -168,12 +213,13 @@ class ModelProvider:
             action=Action.CREATE,
             before=before,
             after=after,
-            reasons=(f"register v{nxt} ({metrics_text(metrics, order)})",),
+            reasons=(f"register v{nxt} ({metrics_text(metrics, order)})", *deltas, *group_lines(spec, fairness)),
             blocked=commit_conflict(name, reg, _head(ctx)),
             model=name,
         )
 
     def apply(self, change: Change, ctx: Context) -> dict[str, Any] | None:
+        from mlopsctl.core.audit import who
         from mlopsctl.registry.api import forget, model_registry
         from mlopsctl.registry.outputs import artifact_path, complete_lineage, metrics_path
         from mlopsctl.registry.tags import head_commit, is_valid_name, write_tag
@@ -193,7 +239,7 @@ class ModelProvider:
         known = reg.by_sha256(outputs.sha256)
         if known is not None:
             return {"version": known.version, "tag": known.tag, "registered": False}
-        failures = failed_gates(doc.model, outputs.metrics, reg)
+        failures = failed_gates(doc.model, outputs.metrics, reg, outputs.fairness)
         if failures:
             raise MlopsError(f"{name} ({doc.path}): " + "; ".join(failures) + ". Nothing was registered.")
         if not is_valid_name(name):
@@ -211,7 +257,10 @@ class ModelProvider:
             "lineage": complete_lineage(ctx, doc, outputs, head),
             "gates": dict(doc.model.gates.written),
             "by": "mlopsctl",
+            "registered_by": who(Path(ctx.root)),
         }
+        if outputs.fairness is not None:
+            payload["fairness"] = outputs.fairness
         write_tag(Path(ctx.root), tag, head, payload, not_before=reg.newest_time)
         forget(ctx)
         ctx.log(f"{name}: registered v{version} ({metrics_text(outputs.metrics, doc.model.listed_metrics)})")

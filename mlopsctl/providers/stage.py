@@ -31,6 +31,8 @@ would run anyway); bigger ones only at apply, before training."""
 def _def_from(desired: dict[str, Any]) -> StageDef:
     d = dict(desired)
     d["deps"], d["outs"] = tuple(d["deps"]), tuple(d["outs"])
+    d["reports"] = tuple(d.get("reports") or ())
+    d["plots"] = tuple((p, tuple(tuple(kv) for kv in props)) for p, props in d.get("plots") or ())
     return StageDef(**d)
 
 
@@ -38,7 +40,7 @@ def _as_dict(s: StageDef) -> dict[str, Any]:
     # dataclasses.asdict deep-copies params recursively: too slow for 1,000 models.
     return {"name": s.name, "model": s.model, "cmd": s.cmd, "deps": list(s.deps), "params_file": s.params_file,
             "params": s.params, "outs": list(s.outs), "metrics": s.metrics, "metrics_in_out": s.metrics_in_out,
-            "custom": s.custom}
+            "custom": s.custom, "reports": list(s.reports), "plots": [[p, [list(kv) for kv in props]] for p, props in s.plots]}
 
 
 class StageProvider:
@@ -83,8 +85,15 @@ class StageProvider:
         if desired is None or actual is None:
             return Change(address, Action.NOOP, before=actual)
         sdef = _def_from(desired.desired)
-        kinds = [k for k, _ in actual["reasons"]]
-        reasons = [text for _, text in actual["reasons"]]
+        found = [(k, text) for k, text in actual["reasons"]]
+        from mlopsctl.training.candidates import trained
+
+        if address in trained(ctx):
+            # plan --train just made these outputs (the candidate); the stage still runs at apply
+            # for the reasons it had before, which are what the plan explains.
+            found = [(k, text) for k, text in found if k != "out"] or found
+        kinds = [k for k, _ in found]
+        reasons = [text for _, text in found]
         # Upstream changes only explain a rerun the stage's own digests already call for: a
         # dataset that merely needs a push must not retrain the model.
         for dep in desired.depends_on if reasons else ():
@@ -158,7 +167,12 @@ class StageProvider:
             raise MlopsError(f"stage {sdef.name} is still out of date after `dvc repro`: "
                              + "; ".join(r.text for r in left))
         if facts.default_remote(root) is not None:
-            run_dvc(root, ["push", sdef.name], log=ctx.log, what=f"dvc push {sdef.name}")
+            # With the run cache, so a pull request's `plan --train` restores this run, not retrains it.
+            run_dvc(root, ["push", "--run-cache", sdef.name], log=ctx.log, what=f"dvc push {sdef.name}")
+            from mlopsctl.pipeline.run import push_objects
+
+            kept_in_git = [o.get("md5") for o in (entry or {}).get("outs") or () if o.get("path") not in sdef.outs]
+            push_objects(root, [str(m) for m in kept_in_git if m])
         cache.save()
         metrics = None
         try:

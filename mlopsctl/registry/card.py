@@ -56,7 +56,36 @@ def card_context(mv: ModelVersion, environments: list[str], description: str | N
         "artifact_path": mv.artifact_path or f"artifacts/{mv.model}/model.joblib",
         "artifact_md5": mv.artifact_md5,
         "artifact_sha256": mv.artifact_sha256,
+        "fairness": _fairness_rows(mv.fairness),
+        "registered_by": _who(mv.registered_by),
+        "trained_by": _who(lineage.get("trained_by") if isinstance(lineage.get("trained_by"), dict) else None),
     }
+
+
+def _who(who: dict[str, Any] | None) -> str | None:
+    """``Ada <ada@example.com>`` or ``octocat (CI run https://...)``."""
+    if not who:
+        return None
+    text = str(who.get("name") or who.get("actor") or "unknown")
+    if who.get("email"):
+        text += f" <{who['email']}>"
+    if who.get("actor") and who.get("name") and who.get("actor") != who.get("name"):
+        text += f", CI actor {who['actor']}"
+    if who.get("run_url"):
+        text += f" (run {who['run_url']})"
+    return _cell(text)
+
+
+def _fairness_rows(report: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The per-group table of the card: one row per group, one column per metric, and the gaps."""
+    if not report or not report.get("groups"):
+        return None
+    names = list((report["groups"][0].get("metrics") or {}).keys())
+    rows = [{"group": _cell(g["group"]), "count": g["count"],
+             "cells": ["{:.4f}".format(g["metrics"][n]) for n in names]} for g in report["groups"]]
+    gaps = ["{:.4f}".format((report.get("gaps") or {}).get(n, {}).get("gap", float("nan"))) for n in names]
+    return {"sensitive": ", ".join(report.get("sensitive") or []), "metrics": names, "rows": rows, "gaps": gaps,
+            "positive_label": report.get("positive_label")}
 
 
 def render_card(mv: ModelVersion, environments: list[str], description: str | None = None) -> str:

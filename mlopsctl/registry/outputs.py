@@ -26,11 +26,15 @@ def artifact_path(model: str) -> str:
 
 def metrics_path(model: str, spec: ModelSpec | None = None) -> str:
     custom = spec.train.metrics if spec is not None and spec.train is not None else None
-    return custom or f"artifacts/{model}/metrics.json"
+    return custom or f"reports/{model}/metrics.json"
 
 
 def lineage_path(model: str) -> str:
     return f"artifacts/{model}/lineage.json"
+
+
+def fairness_path(model: str) -> str:
+    return f"reports/{model}/fairness.json"
 
 
 @dataclass(frozen=True)
@@ -44,9 +48,14 @@ class Outputs:
     metrics: dict[str, float]
     lineage: dict[str, Any] | None
     """None when the run wrote no lineage.json (a custom train command may not)."""
+    fairness: dict[str, Any] | None = None
+    """The per-group report (``reports/<model>/fairness.json``), when the spec names sensitive columns."""
 
     def summary(self) -> dict[str, Any]:
-        return {"path": self.path, "md5": self.md5, "sha256": self.sha256, "metrics": self.metrics}
+        out: dict[str, Any] = {"path": self.path, "md5": self.md5, "sha256": self.sha256, "metrics": self.metrics}
+        if self.fairness is not None:
+            out["fairness"] = self.fairness
+        return out
 
 
 def _load_json(path: Path, what: str) -> Any:
@@ -74,6 +83,9 @@ def read_outputs(
         raise MlopsError(f"metrics file {met} must hold a JSON object of metric -> number")
     lin_file = root / lineage_path(model)
     lineage = _load_json(lin_file, "lineage file") if with_lineage and lin_file.is_file() else None
+    fair_file = root / fairness_path(model)
+    wants_fairness = spec is not None and spec.fairness is not None
+    fairness = _load_json(fair_file, "per-group report") if wants_fairness and fair_file.is_file() else None
     cache = ctx.digests
     return Outputs(
         model=model,
@@ -82,6 +94,7 @@ def read_outputs(
         sha256=cache.digest(art, "sha256"),
         metrics={k: float(v) for k, v in metrics.items() if isinstance(v, (int, float)) and not isinstance(v, bool)},
         lineage=lineage if isinstance(lineage, dict) else None,
+        fairness=fairness if isinstance(fairness, dict) else None,
     )
 
 

@@ -37,6 +37,10 @@ class ModelVersion:
     """Repository-relative path of the artifact when it was trained (``artifacts/<model>/model.joblib``)."""
     created_at: str = ""
     """When the version was registered (the tag's date, ISO 8601 UTC)."""
+    fairness: dict[str, Any] | None = None
+    """The per-group report the fairness gate judged (None when the spec names no sensitive columns)."""
+    registered_by: dict[str, Any] | None = None
+    """Who registered it: ``{"name", "email"}`` and, from CI, ``{"actor", "run_url"}``."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -47,6 +51,8 @@ class ModelVersion:
             "artifact": {"path": self.artifact_path, "md5": self.artifact_md5, "sha256": self.artifact_sha256},
             "metrics": dict(self.metrics),
             "lineage": dict(self.lineage),
+            "fairness": self.fairness,
+            "registered_by": self.registered_by,
         }
 
 
@@ -73,6 +79,8 @@ def _version_from(event: Event) -> ModelVersion | None:
         lineage=dict(payload.get("lineage") or {}),
         artifact_path=str(artifact.get("path") or ""),
         created_at=_iso(event.tag.time),
+        fairness=payload["fairness"] if isinstance(payload.get("fairness"), dict) else None,
+        registered_by=payload["registered_by"] if isinstance(payload.get("registered_by"), dict) else None,
     )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from mlopsctl.core.model import Action, Change, Plan
 
@@ -182,6 +183,47 @@ def _tables(changes: list[Change]) -> Iterable[str]:
         rows = ["| | Resource | Action | Why |", "|---|---|---|---|"]
         rows += [_row(c) for c in items]
         yield "\n".join(rows) + "\n"
+        for c in items:
+            if c.address.startswith("model.") and isinstance((c.after or {}).get("metrics"), dict):
+                yield candidate_block(c.after or {})
+
+
+def candidate_block(after: dict[str, Any]) -> str:
+    """The trained candidate: metrics beside what each environment serves, every gate's verdict,
+    and the plots as tables and text charts (folded)."""
+    from mlopsctl.render.charts import evaluation_markdown
+
+    metrics: dict[str, float] = after["metrics"]
+    served = [d for d in after.get("deltas") or [] if d.get("version") is not None]
+    head = "| Metric | Candidate |" + "".join(f" {d['environment']} (v{d['version']}) | Δ |" for d in served)
+    out = [f"**Candidate v{after.get('version')}** (trained in this run, not registered)\n", head,
+           "|---|---:|" + "---:|---:|" * len(served)]
+    for m, v in metrics.items():
+        cells = [f"| {_cell(m)} | {_num(v)} |"]
+        for d in served:
+            row = d["metrics"].get(m)
+            cells.append(f" {_num(row[0])} | {_signed(row[2])} |" if row else " — | — |")
+        out.append("".join(cells))
+    unserved = [d["environment"] for d in after.get("deltas") or [] if d.get("version") is None]
+    if unserved:
+        out.append(f"\n_{', '.join(unserved)} serve{'s' if len(unserved) == 1 else ''} no version yet._")
+    gates = after.get("gates") or []
+    if gates:
+        out += ["", "| | Gate |", "|---|---|"]
+        out += [f"| {'✅' if g['passed'] else '❌'} | {_cell(_inline(g['message'], _MAX_CELL))} |" for g in gates]
+    ev = after.get("evaluation")
+    if ev:
+        out += ["", "<details><summary>Plots (PNGs in the <code>mlops-plots</code> artifact)</summary>\n",
+                evaluation_markdown(ev), "</details>"]
+    return "\n".join(out) + "\n"
+
+
+def _num(x: float) -> str:
+    return f"{x:.4f}"
+
+
+def _signed(x: float) -> str:
+    return ("+" if x >= 0 else "−") + f"{abs(x):.4f}"
 
 
 def _row(c: Change) -> str:

@@ -322,7 +322,7 @@ def _check_model(root: Path, doc: SpecDoc, envs: list[str] | None, found: _Findi
     unknown_env("gates.no_worse_than.environment", nwt.get("environment"))
     metrics = data.get("metrics")
     if isinstance(metrics, list) and metrics and all(isinstance(m, str) for m in metrics):
-        named: list[tuple[str, Any]] = [(f"gates.{k}", k) for k in gates if k != "no_worse_than"]
+        named: list[tuple[str, Any]] = [(f"gates.{k}", k) for k in gates if k not in ("no_worse_than", "fairness")]
         named.append(("gates.no_worse_than.metric", nwt.get("metric")))
         for key, metric in named:
             if isinstance(metric, str) and metric not in metrics:
@@ -336,6 +336,7 @@ def _check_model(root: Path, doc: SpecDoc, envs: list[str] | None, found: _Findi
         lo, hi = _map(feat).get("min"), _map(feat).get("max")
         if _number(lo) and _number(hi) and lo > hi:
             found.add(doc, f"features.{fname}.min", f"min {lo} is greater than max {hi}")
+    _check_fairness(doc, features, target, found)
     data_path = _str(_map(data.get("data")).get("path"))
     why = _repo_path_problem(root, data_path, must_exist=True, memo=found.dirs) if data_path else None
     if why:
@@ -354,6 +355,40 @@ def _check_model(root: Path, doc: SpecDoc, envs: list[str] | None, found: _Findi
         why = _repo_path_problem(root, p, must_exist=False, memo=found.dirs) if isinstance(p, str) and p else None
         if why:
             found.add(doc, key, why)
+
+
+def _check_fairness(doc: SpecDoc, features: dict[str, Any], target: str | None, found: _Findings) -> None:
+    """Sensitive columns are evaluation-only unless the spec says otherwise, and the gate's
+    limits need the per-group evaluation they limit."""
+    data = doc.data
+    fairness = _map(data.get("fairness"))
+    sensitive = fairness.get("sensitive")
+    as_features = fairness.get("as_features") is True
+    for i, col in enumerate(sensitive if isinstance(sensitive, list) else []):
+        if not isinstance(col, str):
+            continue
+        if col == target:
+            found.add(doc, f"fairness.sensitive.{i}", f"'{col}' is the target (data.target); a sensitive column "
+                                                      "names groups of rows, it cannot be what the model predicts")
+        elif col in features and not as_features:
+            found.add(doc, f"features.{col}", f"'{col}' is a sensitive column (fairness.sensitive), so it is not a "
+                                              "model feature unless fairness.as_features is true",
+                      "remove it from features, or set fairness.as_features: true")
+        elif as_features and col not in features:
+            found.add(doc, f"fairness.sensitive.{i}", f"fairness.as_features is true but '{col}' is not listed "
+                                                      "under features (its type and rules are needed there)")
+    limits = _map(_map(data.get("gates")).get("fairness"))
+    if limits and not sensitive:
+        found.add(doc, "gates.fairness", "gates.fairness limits per-group metrics, but the model names no "
+                                         "sensitive columns (fairness.sensitive)")
+    task = data.get("task") or "classification"
+    allowed = ("mean_absolute_error", "mean_squared_error") if task == "regression" else (
+        "accuracy", "precision", "recall", "selection_rate", "false_positive_rate", "false_negative_rate")
+    for metric in _map(limits.get("max_gap")):
+        if metric not in allowed:
+            found.add(doc, f"gates.fairness.max_gap.{metric}", f"'{metric}' is not a per-group metric of a "
+                                                               f"{task} model (one of: {', '.join(allowed)})",
+                      _did_you_mean(str(metric), allowed))
 
 
 def _number(v: Any) -> TypeGuard[float]:

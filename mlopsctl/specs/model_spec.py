@@ -98,8 +98,21 @@ class GatesSpec:
 
     thresholds: dict[str, str] = field(default_factory=dict)
     no_worse_than: NoWorseThan | None = None
+    fairness: dict[str, Any] | None = None
+    """``gates.fairness`` as written: ``max_gap`` (metric -> largest gap between groups) and
+    ``min_group_size``; None when the spec sets no per-group limit."""
     written: dict[str, Any] = field(default_factory=dict)
     """The gates as the spec writes them, in spec order (what the plan shows and the registry records)."""
+
+
+@dataclass(frozen=True)
+class FairnessSpec:
+    """``fairness``: the sensitive columns evaluation reports per group."""
+
+    sensitive: tuple[str, ...]
+    as_features: bool = False
+    """The sensitive columns are model features too (never, unless the spec says so)."""
+    positive_label: Any = None
 
 
 @dataclass(frozen=True)
@@ -168,6 +181,8 @@ class ModelSpec:
     listed_metrics: tuple[str, ...] = ()
     """The metrics the spec lists (empty when it lists none)."""
     gates: GatesSpec = field(default_factory=GatesSpec)
+    fairness: FairnessSpec | None = None
+    """None when the spec names no sensitive column."""
     train: TrainSpec | None = None
     serve: dict[str, ServeSpec] = field(default_factory=dict)
     """Environment -> what it serves, in spec order; empty: the model is not served."""
@@ -191,6 +206,7 @@ class ModelSpec:
         gates = mapping(data.get("gates"))
         nwt = gates.get("no_worse_than")
         train = mapping(data.get("train"))
+        fair = mapping(data.get("fairness"))
         metrics = data.get("metrics")
         return cls(
             name=str(data.get("name") or ""),
@@ -209,10 +225,14 @@ class ModelSpec:
             if in_cv else None,
             listed_metrics=tuple(str(m) for m in metrics) if isinstance(metrics, list) else (),
             gates=GatesSpec(
-                thresholds={str(k): str(v) for k, v in gates.items() if k != "no_worse_than"},
+                thresholds={str(k): str(v) for k, v in gates.items() if k not in ("no_worse_than", "fairness")},
                 no_worse_than=NoWorseThan.from_data(nwt) if isinstance(nwt, dict) else None,
+                fairness=dict(gates["fairness"]) if isinstance(gates.get("fairness"), dict) else None,
                 written=dict(gates),
             ),
+            fairness=FairnessSpec(sensitive=tuple(str(c) for c in fair["sensitive"]),
+                                  as_features=bool(fair.get("as_features")),
+                                  positive_label=fair.get("positive_label")) if fair.get("sensitive") else None,
             train=TrainSpec(
                 cmd=str(train["cmd"]),
                 deps=tuple(str(p) for p in train.get("deps") or ()),

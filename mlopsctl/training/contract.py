@@ -70,6 +70,8 @@ class Checked:
     y: pd.Series
     rows: int
     columns: list[str] = field(default_factory=list)
+    sensitive: pd.DataFrame | None = None
+    """The sensitive columns (``fairness.sensitive``) as text, for per-group evaluation only."""
 
 
 def read_csv(root: Path, data_path: str, spec_path: str) -> pd.DataFrame:
@@ -203,9 +205,17 @@ def check(df: pd.DataFrame, params: dict[str, Any], data_path: str, spec_path: s
                 violations.append(v)
         else:
             y = raw.astype(object)
+    sensitive = None
+    wanted = list(((params.get("fairness") or {}).get("sensitive")) or [])
+    missing = [c for c in wanted if c not in df.columns]
+    for name in missing:
+        violations.append(Violation(name, f"sensitive column (fairness.sensitive) is missing "
+                                          f"(columns: {', '.join(columns)})", 0))
+    if wanted and not missing:
+        sensitive = df[wanted].copy()
     if violations:
         raise ContractError(data_path, spec_path, violations)
-    return Checked(X=X, y=y, rows=rows, columns=columns)
+    return Checked(X=X, y=y, rows=rows, columns=columns, sensitive=sensitive)
 
 
 def check_file(root: Path, params: dict[str, Any]) -> Checked:

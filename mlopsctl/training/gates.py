@@ -25,6 +25,7 @@ OPS: dict[str, Callable[[float, float], bool]] = {
     "<": operator.lt,
 }
 NO_WORSE_THAN = "no_worse_than"
+FAIRNESS = "fairness"
 _GATE = re.compile(r"^\s*(>=|<=|>|<)\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*$")
 
 
@@ -82,13 +83,18 @@ def check_gates(
     spec_gates: dict[str, Any] | None,
     metrics: dict[str, Any],
     baseline_metrics: dict[str, Any] | None,
+    fairness: dict[str, Any] | None = None,
 ) -> list[GateResult]:
     """Every gate's result, in spec order. ``baseline_metrics`` are the metrics of the version the
-    no-worse-than environment serves now (None when it serves nothing: that gate passes)."""
+    no-worse-than environment serves now (None when it serves nothing: that gate passes);
+    ``fairness`` is the candidate's per-group report (``reports/<model>/fairness.json``)."""
     results: list[GateResult] = []
     for name, expr in (spec_gates or {}).items():
         if name == NO_WORSE_THAN:
             results.append(_no_worse_than(expr or {}, metrics, baseline_metrics))
+            continue
+        if name == FAIRNESS:
+            results.extend(check_fairness(expr or {}, fairness))
             continue
         gate = parse_gate(expr)
         value = _value(metrics, name)
@@ -121,6 +127,48 @@ def _no_worse_than(rule: dict[str, Any], metrics: dict[str, Any], baseline: dict
     verdict = "met" if passed else "not met by candidate"
     return GateResult(NO_WORSE_THAN, metric, ">=", threshold, value, passed,
                       f"{label} {verdict} ({_fmt(value)} vs {env} {_fmt(base)}, needs >= {_fmt(threshold)})")
+
+
+def check_fairness(limits: dict[str, Any], report: dict[str, Any] | None) -> list[GateResult]:
+    """``gates.fairness``: each group's size, then each metric's gap between groups, against the
+    spec's limits; a refusal names the groups and their values."""
+    results: list[GateResult] = []
+    min_size = limits.get("min_group_size")
+    max_gap = dict(limits.get("max_gap") or {})
+    if not (min_size or max_gap):
+        return results
+    if report is None:
+        return [GateResult(FAIRNESS, "fairness", "<=", None, None, False,
+                           "gate fairness not met: the candidate has no per-group evaluation "
+                           "(fairness.json; the spec's fairness.sensitive names the columns)")]
+    groups = list(report.get("groups") or [])
+    if min_size:
+        small = [g for g in groups if int(g.get("count") or 0) < int(min_size)]
+        label = f"gate fairness min_group_size {int(min_size)}"
+        if small:
+            named = ", ".join(f"{g['group']} has {g['count']}" for g in small)
+            results.append(GateResult(f"{FAIRNESS}.min_group_size", "count", ">=", float(min_size),
+                                      float(min(g["count"] for g in small)), False,
+                                      f"{label} not met: {named} evaluation rows (too few to judge)"))
+        else:
+            smallest = min((int(g["count"]) for g in groups), default=0)
+            results.append(GateResult(f"{FAIRNESS}.min_group_size", "count", ">=", float(min_size), float(smallest),
+                                      True, f"{label} met (smallest group {smallest})"))
+    for metric, limit in max_gap.items():
+        gap = (report.get("gaps") or {}).get(metric)
+        label = f"gate fairness {metric} gap <= {float(limit):g}"
+        if not isinstance(gap, dict):
+            results.append(GateResult(f"{FAIRNESS}.{metric}", metric, "<=", float(limit), None, False,
+                                      f"{label} not met: no per-group {metric} was computed"))
+            continue
+        value = float(gap["gap"])
+        hi, lo = gap["highest"], gap["lowest"]
+        ends = f"{hi['group']} {_fmt(hi['value'])} vs {lo['group']} {_fmt(lo['value'])}"
+        passed = value <= float(limit) + 1e-12
+        verdict = "met" if passed else "not met by candidate"
+        results.append(GateResult(f"{FAIRNESS}.{metric}", metric, "<=", float(limit), value, passed,
+                                  f"{label} {verdict} ({_fmt(value)}: {ends})"))
+    return results
 
 
 def failed(results: list[GateResult]) -> list[GateResult]:

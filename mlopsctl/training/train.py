@@ -2,8 +2,9 @@
 
 Reads ``params/<model>.yaml`` (what the DVC stage depends on), checks the data contract,
 fits ``Pipeline(preprocess, estimator)``, scores it on a held-out split (or cross-validation)
-and writes ``artifacts/<model>/{model.joblib, metrics.json, lineage.json}``. Seeds are fixed,
-so the same inputs give the same metrics.
+and writes ``artifacts/<model>/{model.joblib, lineage.json, profile.json}`` (the DVC output)
+and ``reports/<model>/`` (kept in Git: ``metrics.json``, ``fairness.json`` when the spec names
+sensitive columns, and the plots). Seeds are fixed, so the same inputs give the same metrics.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Any
 
 from mlopsctl import __version__
 from mlopsctl.errors import MlopsError, Problem, SpecError
-from mlopsctl.pipeline.stages import artifacts_dir, params_path, training_params
+from mlopsctl.pipeline.stages import artifacts_dir, fairness_file, metrics_file, params_path, training_params
 from mlopsctl.specs.model_spec import (
     DEFAULT_FOLDS,
     DEFAULT_PREPROCESSING,
@@ -99,6 +100,12 @@ def load_params(root: Path, model: str) -> dict[str, Any]:
     return training_params(model, data, f"models/{model}.yaml")
 
 
+def _who(root: Path) -> dict[str, Any]:
+    from mlopsctl.core.audit import who
+
+    return who(root)
+
+
 def _scorers(metrics: list[str], doc: Any, spec_path: str) -> dict[str, Any]:
     from sklearn.metrics import get_scorer, get_scorer_names
 
@@ -167,6 +174,8 @@ def train(root: Path, model: str, *, progress: bool = True, console: Any = None)
     fit_at = at("estimator.params" if est_cfg.get("params") else "estimator.class")
     if cv:
         metrics = _cross_validate(pipe, X, y, scorers, cv, task, dotted, at("cv.folds"), prog, fit_at=fit_at)
+        with prog.phase("out-of-fold predictions for plots and groups"):
+            evaluated = _oof_predictions(pipe, X, y, cv, task)
         with prog.phase(f"fit on all {len(X)} rows"):
             _fit(pipe, X, y, dotted, fit_at, at)
         learned = X
@@ -177,6 +186,7 @@ def train(root: Path, model: str, *, progress: bool = True, console: Any = None)
         learned = X_tr
         with prog.phase(f"evaluate on {len(X_te)} held-out rows"):
             metrics = _score(pipe, X_te, y_te, scorers, at("metrics"))
+            evaluated = _predictions(pipe, X_te, y_te, task)
 
     data_path = str(params["data"]["path"])
     with prog.phase(f"write {artifacts_dir(model)}/"):
@@ -188,7 +198,9 @@ def train(root: Path, model: str, *, progress: bool = True, console: Any = None)
         tmp = out / ".model.joblib.tmp"
         joblib.dump(pipe, tmp)
         tmp.replace(out / "model.joblib")
-        _write_json(out / "metrics.json", metrics)
+        (root / metrics_file(model)).parent.mkdir(parents=True, exist_ok=True)
+        _write_json(root / metrics_file(model), metrics)
+        _write_evaluation(root, model, task, params, checked, evaluated, pipe)
         import sklearn
 
         spec_file = root / spec_path
@@ -211,6 +223,7 @@ def train(root: Path, model: str, *, progress: bool = True, console: Any = None)
             "target": params["data"]["target"],
             "task": task,
             "trained_at": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+            "trained_by": _who(root),
             "spec_digest": sha256_file(spec_file) if spec_file.is_file() else None,
         }
         if task == "classification":
@@ -227,6 +240,55 @@ def train(root: Path, model: str, *, progress: bool = True, console: Any = None)
     prog.line(f"[{model}] " + "  ".join(f"{k} {v:.4g}" for k, v in metrics.items())
               + f"  ({time.monotonic() - prog.started:.1f}s)")
     return metrics
+
+
+def _scores(pipe: Any, X: Any) -> Any:
+    for method in ("predict_proba", "decision_function"):
+        if hasattr(pipe, method):
+            try:
+                return getattr(pipe, method)(X)
+            except (AttributeError, NotImplementedError, ValueError):
+                continue
+    return None
+
+
+def _predictions(pipe: Any, X: Any, y: Any, task: str) -> dict[str, Any]:
+    """What evaluation saw: rows (their index in the data), truth, predictions, scores."""
+    return {"index": X.index, "y_true": y, "y_pred": pipe.predict(X),
+            "scores": None if task == "regression" else _scores(pipe, X)}
+
+
+def _oof_predictions(pipe: Any, X: Any, y: Any, cv: dict[str, Any], task: str) -> dict[str, Any]:
+    """Out-of-fold predictions on the same folds as the metrics (every row predicted by the
+    model that did not learn it). Classifiers with probabilities predict their most likely class."""
+    import numpy as np
+    from sklearn.model_selection import KFold, StratifiedKFold, cross_val_predict
+
+    splitter_cls = StratifiedKFold if task == "classification" else KFold
+    splitter = splitter_cls(n_splits=int(cv.get("folds", 5)), shuffle=True, random_state=cv.get("random_state", 0))
+    if task == "classification" and hasattr(pipe, "predict_proba"):
+        proba = cross_val_predict(pipe, X, y, cv=splitter, method="predict_proba")
+        classes = np.array(sorted(set(y.tolist()), key=str), dtype=object)
+        return {"index": X.index, "y_true": y, "y_pred": classes[proba.argmax(axis=1)], "scores": proba}
+    return {"index": X.index, "y_true": y, "y_pred": cross_val_predict(pipe, X, y, cv=splitter), "scores": None}
+
+
+def _write_evaluation(root: Path, model: str, task: str, params: dict[str, Any], checked: Any,
+                      evaluated: dict[str, Any], pipe: Any) -> None:
+    """The plots, and the per-group report when the spec names sensitive columns."""
+    from mlopsctl.training.fairness import evaluate, positive_label
+    from mlopsctl.training.plotfiles import write_plots
+
+    fair = params.get("fairness") or {}
+    classes = [c.item() if hasattr(c, "item") else c for c in getattr(pipe, "classes_", [])] \
+        if task == "classification" else []
+    pos = positive_label(classes, fair.get("positive_label")) if task == "classification" else None
+    write_plots(root, model, task, evaluated["y_true"], evaluated["y_pred"], scores=evaluated["scores"],
+                classes=classes or None, pos_label=pos)
+    if fair.get("sensitive") and checked.sensitive is not None:
+        groups = checked.sensitive.loc[evaluated["index"]]
+        report = evaluate(evaluated["y_true"], evaluated["y_pred"], groups, task, pos)
+        _write_json(root / fairness_file(model), report)
 
 
 def _fit(pipe: Any, X: Any, y: Any, dotted: str, spec_path: str, at: Any = None) -> None:

@@ -62,7 +62,7 @@ SCENARIOS = {
     "two-models-local-remote": lambda p: make_repo(p, models=("iris", "wine")),
 }
 RECORD = "Record training outputs"
-PUSH_STEPS = {"Publish the registry tags", RECORD}
+PUSH_STEPS = {"Publish the registry tags and the audit records", RECORD}
 
 
 @pytest.fixture(scope="module", params=sorted(SCENARIOS))
@@ -121,7 +121,8 @@ def test_plan_workflow_shape(rendered: tuple[str, Path, dict[str, str]]) -> None
     assert doc["on"]["pull_request"]["branches"] == [branch]
     plan_runs = "\n".join(s.get("run", "") for s in doc["jobs"]["plan"]["steps"])
     assert "mlopsctl validate" in plan_runs
-    assert "mlopsctl plan -o mlops.plan --format markdown > plan.md" in plan_runs
+    assert "mlopsctl plan --train -o mlops.plan --format markdown > plan.md" in plan_runs
+    assert "mlopsctl plots --out mlops-plots" in plan_runs
     uploads = [s for s in doc["jobs"]["plan"]["steps"] if s.get("uses", "").startswith("actions/upload-artifact@")]
     assert uploads and uploads[0]["with"]["name"] == "mlops-plan"
     comment = doc["jobs"]["comment"]
@@ -150,7 +151,7 @@ def test_apply_workflow_shape(rendered: tuple[str, Path, dict[str, str]]) -> Non
     for job_id, job in jobs.items():
         names = [s.get("name") for s in job["steps"]]
         assert names.index("Set the Git identity for registry tags and training records") < names.index("Apply")
-        assert names.index("Apply") < names.index("Publish the registry tags")
+        assert names.index("Apply") < names.index("Publish the registry tags and the audit records")
         for step in job["steps"]:
             # The token that can write reaches the two push steps and nothing else.
             if "github.token" in str(step):

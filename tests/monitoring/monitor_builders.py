@@ -45,7 +45,8 @@ def train_with_profile(root: Path, model: str = "iris") -> dict[str, Any]:
     out.mkdir(parents=True, exist_ok=True)
     joblib.dump(pipe, out / "model.joblib")
     metrics = {"accuracy": float((pipe.predict(X) == y).mean()), "f1_macro": 0.9}
-    (out / "metrics.json").write_text(json.dumps(metrics) + "\n", encoding="utf-8")
+    (root / "reports" / model).mkdir(parents=True, exist_ok=True)
+    (root / "reports" / model / "metrics.json").write_text(json.dumps(metrics) + "\n", encoding="utf-8")
     features = {f: {"type": "float", "min": 0, "max": 100} for f in FEATURES}
     record = write_profile(out, X, pipe.predict(X), features, "classification", model)
     raw = data.read_bytes()

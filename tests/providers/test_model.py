@@ -147,7 +147,7 @@ def test_no_worse_than_production(reg_repo: Path) -> None:
 
 def test_missing_outputs(reg_repo: Path) -> None:
     root = reg_repo
-    (root / "artifacts/iris/metrics.json").unlink()
+    (root / "reports/iris/metrics.json").unlink()
     ctx, change = _plan(root)
     assert change.action is Action.NOOP  # nothing to register until the stage produces a candidate
     with pytest.raises(MlopsError, match="no training output to register"):

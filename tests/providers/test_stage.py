@@ -153,7 +153,13 @@ def test_command_changed(trained: Path) -> None:
     _edit_spec(trained, "iris", train={"cmd": "mlopsctl train iris --quiet"})
     try:
         _agree(trained, {"train_iris"})
-        assert _reasons(trained, "iris") == ("command changed: 'mlopsctl train iris' -> 'mlopsctl train iris --quiet'",)
+        # A custom command writes no plots: the built-in trainer's plot outputs go with it.
+        assert _reasons(trained, "iris") == (
+            "command changed: 'mlopsctl train iris' -> 'mlopsctl train iris --quiet'",
+            "output reports/iris/plots/confusion.csv is no longer declared",
+            "output reports/iris/plots/precision_recall.csv is no longer declared",
+            "output reports/iris/plots/roc.csv is no longer declared",
+        )
     finally:
         write_tree(trained, {"models/iris.yaml": original})
         render_pipeline(trained)
@@ -166,7 +172,7 @@ def test_output_deleted_and_modified(trained: Path) -> None:
     assert _reasons(trained, "iris") == ("output artifacts/iris is missing",)
     dvc(trained, "checkout", "-q")
     _agree(trained, set())
-    with open(trained / "artifacts/knn/metrics.json", "a") as f:
+    with open(trained / "artifacts/knn/lineage.json", "a") as f:
         f.write("\n")
     _agree(trained, {"train_knn"})
     assert _reasons(trained, "knn") == ("output artifacts/knn was modified since the last run",)

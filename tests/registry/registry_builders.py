@@ -1,7 +1,7 @@
 """Builders for registry tests: real Git + DVC repositories with real training outputs.
 
 A candidate is made the way the training contract says (``artifacts/<model>/`` with
-``model.joblib``, ``metrics.json``, ``lineage.json``) by fitting a tiny scikit-learn model
+``model.joblib``, ``lineage.json``, and ``reports/<model>/metrics.json``) by fitting a tiny scikit-learn model
 directly, so these tests do not depend on the trainer; ``track`` puts it in the real DVC cache
 with ``dvc add`` and commits, as a pipeline run followed by a commit would.
 """
@@ -84,7 +84,8 @@ def train_candidate(
     out = root / "artifacts" / model
     out.mkdir(parents=True, exist_ok=True)
     joblib.dump(pipe, out / "model.joblib")
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+    (root / "reports" / model).mkdir(parents=True, exist_ok=True)
+    (root / "reports" / model / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
     import hashlib
 
     raw = data.read_bytes()

@@ -28,7 +28,7 @@ def _register(root: Path, n: int, *, commit: str | None = None, not_before: int 
         "version": n,
         "artifact": {"path": "artifacts/iris/model.joblib", "md5": hashlib.md5(raw).hexdigest(),
                      "sha256": hashlib.sha256(raw).hexdigest()},
-        "metrics": json.loads((root / "artifacts/iris/metrics.json").read_text()),
+        "metrics": json.loads((root / "reports/iris/metrics.json").read_text()),
         "lineage": json.loads((root / "artifacts/iris/lineage.json").read_text()),
     }
     rec = write_tag(root, f"iris@v{n}.0.0", commit or git(root, "rev-parse", "HEAD"), payload, not_before=not_before)

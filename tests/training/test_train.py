@@ -62,7 +62,7 @@ def test_trains_iris_and_writes_the_artifact_contract(tmp_path: Path) -> None:
     metrics = train(root, "iris", progress=False)
     out = root / "artifacts" / "iris"
     assert set(metrics) == {"accuracy", "f1_macro"} and metrics["accuracy"] >= 0.9
-    assert json.loads((out / "metrics.json").read_text()) == metrics
+    assert json.loads((root / "reports/iris/metrics.json").read_text()) == metrics
     lineage = json.loads((out / "lineage.json").read_text())
     assert lineage["data"]["path"] == "data/iris.csv" and lineage["data"]["rows"] == 150
     from mlopsctl.pipeline.facts import md5_file

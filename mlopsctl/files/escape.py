@@ -10,6 +10,7 @@ a workflow, a step to a job, an instruction to a Dockerfile or a word to a shell
 | --- | --- |
 | ``yaml_quote`` | a YAML scalar (double-quoted, JSON escapes) |
 | ``gha`` | a YAML value in a GitHub Actions workflow: ``yaml_quote`` that also refuses ``${{`` |
+| ``gh_branch`` | a branch in ``on.<event>.branches`` (a glob: ``*?+![\\`` escaped) |
 | ``gh_string`` | a string literal inside a GitHub expression (``'it''s'``) |
 | ``job_id`` | a workflow job id (letters, digits, ``-`` and ``_``, or refused) |
 | ``shell_quote`` | one POSIX shell word, on one line |
@@ -39,7 +40,8 @@ class UnsafeValue(MlopsError):
 _NOT_YAML_PRINTABLE = re.compile("[\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]")
 # Line breaks in any of the readers involved (YAML 1.1, Python's str.splitlines, Unicode), and the
 # other C0/C1 controls: never allowed inside a single line of a generated file.
-LINE_BREAKING = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+LINE_BREAKING = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _GH_EXPRESSION = "${{"
 
 
@@ -73,6 +75,9 @@ def yaml_quote(value: Any) -> str:
         return json.dumps(value)
     if not isinstance(value, str):
         raise MlopsError(f"yaml_quote: expected a string, number, boolean or null, got {type(value).__name__}")
+    m = _SURROGATE.search(value)
+    if m:  # no UTF-8 file can hold it, and YAML readers refuse its escape
+        raise UnsafeValue(f"{value[:60]!r} contains a lone surrogate (U+{ord(m.group()):04X}), which is not text")
     # JSON escapes control characters, quotes and backslashes; characters YAML does not allow
     # raw (or that readers strip, like U+FEFF) become \\uXXXX escapes, which YAML reads back.
     # Astral characters stay raw: YAML readers do not join JSON's surrogate-pair escapes.
@@ -98,6 +103,11 @@ def gha(value: Any) -> str:
     return yaml_quote(value)
 
 
+def gh_branch(value: Any) -> str:
+    """A branch name as a GitHub filter pattern (``on.push.branches``): ``[*?+!\\`` escaped (GitHub's glob)."""
+    return gha(re.sub(r"([*?+!\[\\])", r"\\\1", _text(value, "branch")))
+
+
 def gh_string(value: Any) -> str:
     """A string literal of GitHub's expression language: single quotes, ``'`` doubled, one line."""
     text = _one_line(_text(value, "expression string"), "expression string")
@@ -112,8 +122,9 @@ _JOB_ID = re.compile(r"[A-Za-z0-9_-]+")
 def job_id(value: Any) -> str:
     """Part of a workflow job id; nothing but letters, digits, ``-`` and ``_`` can be one."""
     text = _text(value, "job id")
-    if not _JOB_ID.fullmatch(text):
-        raise UnsafeValue(f"{text[:60]!r} cannot be part of a workflow job id (letters, digits, '-', '_')")
+    # YAML allows implicit keys of at most 1024 characters; ids are names, not text.
+    if not _JOB_ID.fullmatch(text) or len(text) > 100:
+        raise UnsafeValue(f"{text[:60]!r} cannot be part of a workflow job id (at most 100 letters, digits, '-', '_')")
     return text
 
 
@@ -123,8 +134,11 @@ def shell_quote(value: Any) -> str:
 
 
 def comment(value: Any) -> str:
-    """Text for a ``#`` comment: every line break and control character becomes a space."""
-    return LINE_BREAKING.sub(" ", _text(value, "comment"))
+    """Text for a ``#`` comment: every line break and control character becomes a space.
+
+    ``${{`` loses its meaning too (``${ {``): nothing reading the raw text should find an expression.
+    """
+    return LINE_BREAKING.sub(" ", _text(value, "comment")).replace(_GH_EXPRESSION, "${ {")
 
 
 def docker_string(value: Any) -> str:
@@ -182,6 +196,7 @@ def md_code(value: Any) -> str:
 FILTERS = {
     "yaml_quote": yaml_quote,
     "gha": gha,
+    "gh_branch": gh_branch,
     "gh_string": gh_string,
     "job_id": job_id,
     "shell_quote": shell_quote,

@@ -79,6 +79,9 @@ def read_csv(root: Path, data_path: str, spec_path: str) -> pd.DataFrame:
     full = root / data_path
     if not full.is_file():
         raise MlopsError(f"{spec_path}: data.path: data file {data_path} does not exist")
+    from mlopsctl.workspace.csvhead import check_header
+
+    check_header(full, data_path, spec_path)
     try:
         return pd.read_csv(full, dtype=str, keep_default_na=True, skipinitialspace=True)
     except pd.errors.EmptyDataError:

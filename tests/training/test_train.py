@@ -148,8 +148,10 @@ def test_misspelt_param_is_a_spec_error_with_location(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("estimator", "match"), [
     ("sklearn.ensemble.RandomForestClassifer", "has no class 'RandomForestClassifer'"),
-    ("nosuchpkg.Model", "cannot import module 'nosuchpkg'"),
-    ("json.JSONDecoder", "is not a scikit-learn estimator"),
+    ("sklearn.nosuchmodule.Model", "cannot import module 'sklearn.nosuchmodule'"),
+    ("nosuchpkg.Model", "'nosuchpkg.Model' is not from an allowed module"),
+    ("json.JSONDecoder", "'json.JSONDecoder' is not from an allowed module"),
+    ("sklearn.utils.Bunch", "is not a scikit-learn estimator"),
 ])
 def test_bad_estimator_class(tmp_path: Path, estimator: str, match: str) -> None:
     root = _iris_repo(tmp_path, estimator={"class": estimator, "params": {}})

@@ -165,6 +165,9 @@ def check(df: pd.DataFrame, params: dict[str, Any], data_path: str, spec_path: s
         if v:
             violations.append(v)
         if ftype in ("float", "int"):
+            v = _violation(name, "finite: inf is not a number a model can use", values.abs() == float("inf"), raw)
+            if v:
+                violations.append(v)
             for key, op in (("min", "lt"), ("max", "gt")):
                 if rule.get(key) is None:
                     continue
@@ -204,8 +207,15 @@ def check(df: pd.DataFrame, params: dict[str, Any], data_path: str, spec_path: s
             v = _violation(target, "target: not a number (task is regression)", bad, raw)
             if v:
                 violations.append(v)
+            v = _violation(target, "target: inf is not a number a model can learn", y.abs() == float("inf"), raw)
+            if v:
+                violations.append(v)
         else:
             y = raw.astype(object)
+        if not any(v.column == target for v in violations):
+            from mlopsctl.training.target import target_violations
+
+            violations += target_violations(target, y, raw, params)
     if violations:
         raise ContractError(data_path, spec_path, violations)
     return Checked(X=X, y=y, rows=rows, columns=columns)

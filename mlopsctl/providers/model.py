@@ -42,10 +42,7 @@ def failed_gates(spec: ModelSpec, metrics: dict[str, float], reg: ModelRegistry)
     """Messages of the gates the metrics fail, e.g. "gate accuracy >= 0.9 not met by candidate (0.87)"."""
     from mlopsctl.training.gates import check_gates
 
-    gates = spec.gates.written
-    if not gates:
-        return []
-    results = check_gates(gates, metrics, baseline_metrics(spec, reg))
+    results = check_gates(spec.gates.written, metrics, baseline_metrics(spec, reg), spec.task)
     return [r.message for r in results if not r.passed]
 
 

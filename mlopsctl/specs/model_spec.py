@@ -209,7 +209,7 @@ class ModelSpec:
             if in_cv else None,
             listed_metrics=tuple(str(m) for m in metrics) if isinstance(metrics, list) else (),
             gates=GatesSpec(
-                thresholds={str(k): str(v) for k, v in gates.items() if k != "no_worse_than"},
+                thresholds={str(k): str(v) for k, v in gates.items() if k not in ("no_worse_than", "baseline")},
                 no_worse_than=NoWorseThan.from_data(nwt) if isinstance(nwt, dict) else None,
                 written=dict(gates),
             ),

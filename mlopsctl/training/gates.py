@@ -25,6 +25,8 @@ OPS: dict[str, Callable[[float, float], bool]] = {
     "<": operator.lt,
 }
 NO_WORSE_THAN = "no_worse_than"
+BASELINE = "baseline"
+"""``gates: {baseline: false}`` turns off the implicit gate "beats the trivial baseline" (baseline.py)."""
 _GATE = re.compile(r"^\s*(>=|<=|>|<)\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*$")
 
 
@@ -82,11 +84,14 @@ def check_gates(
     spec_gates: dict[str, Any] | None,
     metrics: dict[str, Any],
     baseline_metrics: dict[str, Any] | None,
+    task: str = "classification",
 ) -> list[GateResult]:
     """Every gate's result, in spec order. ``baseline_metrics`` are the metrics of the version the
     no-worse-than environment serves now (None when it serves nothing: that gate passes)."""
     results: list[GateResult] = []
     for name, expr in (spec_gates or {}).items():
+        if name == BASELINE:
+            continue  # the implicit gate below
         if name == NO_WORSE_THAN:
             results.append(_no_worse_than(expr or {}, metrics, baseline_metrics))
             continue
@@ -101,6 +106,13 @@ def check_gates(
         passed = OPS[gate.op](value, gate.threshold)
         msg = f"{label} met ({_fmt(value)})" if passed else f"{label} not met by candidate ({_fmt(value)})"
         results.append(GateResult(name, name, gate.op, gate.threshold, value, passed, msg))
+    from mlopsctl.training.baseline import SUFFIX, gate
+
+    verdict = gate(spec_gates, metrics, task)
+    if verdict is not None:
+        primary = next(k for k in metrics if f"{k}{SUFFIX}" in metrics and not k.endswith(SUFFIX))
+        results.append(GateResult(BASELINE, primary, ">", float(metrics[f"{primary}{SUFFIX}"]),
+                                  float(metrics[primary]), verdict[0], verdict[1]))
     return results
 
 

@@ -21,8 +21,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from builders import make_repo, model_spec, run_mlopsctl, to_yaml
-from injection_corpus import (
+
+from mlopsctl.files.escape import UnsafeValue
+from mlopsctl.files.templating import render
+from mlopsctl.workspace import paths
+from tests.builders import deep_merge, make_repo, model_spec, run_mlopsctl, to_yaml
+from tests.ci.workflow_checks import lint, render_workflows
+from tests.files.injection_corpus import (
     ACCEPTED,
     GH_EXPRESSION,
     REFUSED,
@@ -35,10 +40,6 @@ from injection_corpus import (
     runs,
     shape,
 )
-
-from mlopsctl import paths
-from mlopsctl.core.templating import render
-from mlopsctl.files.escape import UnsafeValue
 
 CORPUS = {**ACCEPTED, **REFUSED, "github expression": GH_EXPRESSION}
 Path_ = tuple[Any, ...]
@@ -65,7 +66,7 @@ def _render_or_refuse(template: str, ctx: dict[str, Any]) -> str | None:
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """Two served models on a schedule, an S3 remote: every branch of every template taken."""
-    from mlopsctl.core.specs import load_project
+    from mlopsctl.specs.load import load_project
 
     tmp = tmp_path_factory.mktemp("inject")
     serve = {"serve": {"staging": {"version": "latest"}}}
@@ -88,7 +89,7 @@ WORKFLOW_LEAVES: list[Path_] = [
 
 
 def _workflow_ctx(project: Any, local: bool) -> dict[str, Any]:
-    from mlopsctl.files.workflows import remote_context, workflow_context
+    from mlopsctl.ci.workflows import remote_context, workflow_context
 
     ctx = copy.deepcopy(workflow_context(project))
     ctx["models"][0]["retrain"] = False
@@ -128,7 +129,7 @@ def test_workflow_templates_keep_their_structure(project: Any, template: str, lo
 
 
 def _docker_ctx(project: Any) -> dict[str, Any]:
-    from mlopsctl.files.serving import template_context
+    from mlopsctl.serving.files import template_context
 
     return copy.deepcopy(template_context(project, "iris"))
 
@@ -199,8 +200,8 @@ def _poison_strings(data: Any, value: str) -> Any:
 
 @pytest.mark.parametrize("template", ["pipeline/dvc.yaml.j2", "pipeline/params.yaml.j2"])
 def test_pipeline_files_read_back_exactly(project: Any, template: str) -> None:
-    from mlopsctl.files.pipeline import dump_yaml
-    from mlopsctl.training.pipeline import dvc_yaml, stage_def
+    from mlopsctl.pipeline.files import dump_yaml
+    from mlopsctl.pipeline.stages import dvc_yaml, stage_def
 
     defs = [stage_def(n, project.models[n].data, project.models[n].path) for n in sorted(project.models)]
     data = dvc_yaml(defs) if template.endswith("dvc.yaml.j2") else defs[0].params
@@ -242,7 +243,7 @@ def test_model_card_keeps_its_tables() -> None:
 
 @pytest.mark.parametrize("name", sorted(ACCEPTED))
 def test_scaffold_writes_hostile_folder_names_as_values(tmp_path: Path, name: str) -> None:
-    from mlopsctl.scaffold import render_files
+    from mlopsctl.scaffold.repo import render_files
 
     folder = ACCEPTED[name].replace("/", "_")[:200]
     clean = render_files(tmp_path / "plain")
@@ -297,8 +298,6 @@ MODEL_LISTS: dict[str, Callable[[str], dict[str, Any]]] = {
 
 
 def _merge(parts: list[dict[str, Any]]) -> dict[str, Any]:
-    from builders import deep_merge
-
     out: dict[str, Any] = {}
     for p in parts:
         out = deep_merge(out, p)
@@ -320,8 +319,6 @@ def test_validate_refuses_line_breaking_values_with_their_location(tmp_path: Pat
     # Two groups, so conflicting values (train.deps vs train.cmd) each get their own document.
     for group in (0, 1):
         fields = dict(list(MODEL_FIELDS.items()) if group == 0 else list(MODEL_LISTS.items()))
-        from builders import deep_merge
-
         spec = deep_merge(model_spec("iris"), _merge([f(value) for f in fields.values()]))
         root = make_repo(tmp_path / str(group), project=_merge([f(value) for f in PROJECT_FIELDS.values()]),
                          files={"models/iris.yaml": to_yaml(spec)})
@@ -352,11 +349,7 @@ def _branch(value: str) -> str:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("remote", ["s3://bucket/", "../"])
-def test_accepted_hostile_values_give_clean_linted_workflows(
-    tmp_path: Path, remote: str, lint_workflows: Any
-) -> None:
-    from workflow_checks import render_workflows
-
+def test_accepted_hostile_values_give_clean_linted_workflows(tmp_path: Path, remote: str) -> None:
     def repo(sub: str, value: str | None) -> tuple[Path, dict[str, str]]:
         project = {"data": {"remote": {"name": "r", "url": remote + "ml"}}, "ci": {"runs_on": ["lab", "linux"]}}
         if value is not None:
@@ -377,7 +370,7 @@ def test_accepted_hostile_values_give_clean_linted_workflows(
     for i, (name, value) in enumerate(ACCEPTED.items()):
         root, dirty = repo(f"v{i}", value)
         assert sorted(dirty) == sorted(clean)
-        lint_workflows(root, sorted(dirty))
+        lint(root, sorted(dirty))
         for path, text in dirty.items():
             a, b = load_yaml(clean[path]), load_yaml(text)
             assert shape(b) == shape(a), (name, path)

@@ -12,10 +12,10 @@ import random
 from typing import Any
 
 import pytest
-from tests.serving.serve_app import BAD_VALUES, MALFORMED, NON_FINITE, row
-from tests.serving.serving_repo import free_ports
 
 from mlopsctl.core.model import Action
+from tests.serving.serve_app import BAD_VALUES, MALFORMED, NON_FINITE, row
+from tests.serving.serving_repo import free_ports
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 

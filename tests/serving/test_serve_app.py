@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from tests.serving.serve_app import (
     BAD_VALUES,
     MALFORMED,

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tests.builders import make_repo, run_mlopsctl
 
-from mlopsctl.workspace.csvhead import MAX_COLUMNS, check_header
 from mlopsctl.errors import MlopsError
+from mlopsctl.workspace.csvhead import MAX_COLUMNS, check_header
+from tests.builders import make_repo, run_mlopsctl
 
 WIDE = 2_000_000  # a 4 MB first row of commas
 

@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
-from tests.builders import make_repo, run_mlopsctl
 
 from mlopsctl.errors import SpecError
 from mlopsctl.training.estimators import import_class
+from tests.builders import make_repo, run_mlopsctl
 
 # The standard library's ``this`` prints the Zen of Python when imported.
 ZEN = "Beautiful is better than ugly."

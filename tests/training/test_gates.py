@@ -57,9 +57,8 @@ def test_baseline_gate_can_be_turned_off_and_needs_a_recorded_baseline() -> None
 def test_a_model_that_learned_nothing_fails_the_baseline_gate(tmp_path: object) -> None:
     from pathlib import Path
 
-    from builders import make_repo, model_spec, to_yaml
-
     from mlopsctl.training.train import train
+    from tests.builders import make_repo, model_spec, to_yaml
 
     root = Path(str(tmp_path))
     # Constant features and 80% one class: the best any model can do is the majority class.

@@ -8,6 +8,7 @@ stricter gate) does not make the model retrain. Everything here is plain data: n
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -97,7 +98,7 @@ def stage_def(model: str, data: dict[str, Any], spec_path: str = "", spec: Model
     else:
         outs = [artifacts_dir(model)]
         metrics = f"{artifacts_dir(model)}/metrics.json"
-        cmd = f"mlopsctl train {model}"
+        cmd = f"mlopsctl train {shlex.quote(model)}"  # a shell line DVC runs
     in_out = any(_under(metrics, o) for o in outs)
     return StageDef(
         name=stage_name(model),

@@ -179,9 +179,9 @@ def py_text(value: Any) -> str:
 
 
 def md_cell(value: Any) -> str:
-    """Text for a Markdown table cell: one line, ``|`` and backticks escaped, HTML's ``<`` neutral."""
+    """Text for a Markdown table cell: one line, ``\\``, ``|`` and backticks escaped."""
     text = comment(value)
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("`", "\\`").replace("<", "&lt;")
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("`", "\\`")
 
 
 def md_code(value: Any) -> str:

@@ -95,7 +95,7 @@ def _workflow_ctx(project: Any, local: bool) -> dict[str, Any]:
     ctx["models"][0]["retrain"] = False
     ctx["models"][0]["drift_envs"] = ["staging"]
     if local:  # the local-remote variant writes the URL into a comment
-        ctx["remote"] = remote_context({"url": "../remote"})
+        ctx["remote"] = remote_context("../remote")
     return ctx
 
 

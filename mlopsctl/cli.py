@@ -71,6 +71,14 @@ def cli(ctx: click.Context, directory: str | None, no_color: bool, debug: bool) 
 
 
 def main(argv: list[str] | None = None) -> Any:
+    import sys
+
     from mlopsctl.commands._errors import run
 
+    # A message may quote a spec value that is not text (a lone surrogate from a YAML \\uD83D
+    # escape): it is printed escaped instead of failing the print.
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
     return run(cli, argv)

@@ -144,7 +144,7 @@ _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
 
 def _key(key: Any) -> str:
     text = str(key)
-    return text if _PLAIN_KEY.fullmatch(text) else json.dumps(text)
+    return text if _PLAIN_KEY.fullmatch(text) else _quoted(text)
 
 
 _PLAIN_STR = re.compile(r"[A-Za-z_][A-Za-z0-9_./-]*( [A-Za-z0-9_./-]+)*")
@@ -156,7 +156,16 @@ def _scalar(value: Any) -> str:
     # (JSON scalars are valid YAML: True -> true, None -> null, numbers as is).
     if isinstance(value, str) and _PLAIN_STR.fullmatch(value) and value.lower() not in _YAML_WORDS:
         return value
-    return json.dumps(value)
+    return _quoted(value) if isinstance(value, str) else json.dumps(value)
+
+
+def _quoted(text: str) -> str:
+    # Not json.dumps alone: YAML readers do not join its \ud83d\ude00 surrogate pairs, so astral
+    # characters stay raw; what YAML may not hold raw becomes a \uXXXX escape.
+    return _NOT_RAW.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(text, ensure_ascii=False))
+
+
+_NOT_RAW = re.compile("[\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]")
 
 
 def _emit(value: Any, indent: int, out: list[str]) -> None:

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import json
 import re
-import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlopsctl.errors import MlopsError
+from mlopsctl.files.escape import FILTERS, UnsafeValue, shell_quote, yaml_quote
+
+__all__ = ["RenderMemo", "environment", "render", "shell_quote", "tojson", "toyaml", "yaml_quote"]
 
 if TYPE_CHECKING:
     from jinja2.sandbox import SandboxedEnvironment
@@ -27,34 +29,6 @@ _ENVS: dict[str, SandboxedEnvironment] = {}
 def tojson(value: Any, indent: int | None = None) -> str:
     """JSON text of a value; unlike Jinja's built-in, no HTML escaping (these are not web pages)."""
     return json.dumps(value, indent=indent, ensure_ascii=False)
-
-
-_NOT_YAML_PRINTABLE = re.compile("[\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]")
-
-
-def yaml_quote(value: Any) -> str:
-    """A YAML scalar that reads back as exactly ``value``.
-
-    Strings become double-quoted (JSON escapes are valid YAML), so ``on``, ``3.10``, ``*x`` or
-    ``a: b`` stay strings; None, booleans and numbers keep their type.
-    """
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return json.dumps(value)
-    if not isinstance(value, str):
-        raise MlopsError(f"yaml_quote: expected a string, number, boolean or null, got {type(value).__name__}")
-    # JSON escapes control characters, quotes and backslashes; characters YAML does not allow
-    # raw (or that readers strip, like U+FEFF) become \\uXXXX escapes, which YAML reads back.
-    # Astral characters stay raw: YAML readers do not join JSON's surrogate-pair escapes.
-    return _NOT_YAML_PRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(value, ensure_ascii=False))
-
-
-def shell_quote(value: Any) -> str:
-    """One shell word, quoted for POSIX shells."""
-    return shlex.quote(str(value))
 
 
 _PLAIN = re.compile(r"^[A-Za-z_][A-Za-z0-9_./-]*$")
@@ -126,7 +100,7 @@ def environment(search_path: Path | str | None = None) -> SandboxedEnvironment:
             autoescape=False,
             auto_reload=False,  # templates ship with the package; skip a stat per render
         )
-        env.filters.update(tojson=tojson, yaml_quote=yaml_quote, shell_quote=shell_quote, toyaml=toyaml)
+        env.filters.update(FILTERS, tojson=tojson, toyaml=toyaml)
         _ENVS[key] = env
     return env
 
@@ -156,6 +130,10 @@ def render(template: str, context: dict[str, Any], *, search_path: Path | str | 
         raise MlopsError(
             f"{at}: undefined variable: {e.message}; the template needs a value the file set does not provide"
         ) from None
+    except UnsafeValue as e:
+        # A spec value the file's syntax cannot carry: the file provider adds where it came from.
+        line = _template_line(e, template)
+        raise UnsafeValue(f"{where}:{line}: {e}" if line else f"{where}: {e}") from None
     except SecurityError as e:
         raise MlopsError(f"{where}: not allowed in a template: {e}") from None
     except TemplateError as e:

@@ -48,6 +48,10 @@ def read_file(path: Path, shown: str | None = None) -> Current:
             return _from_records(_read_lines([path]), shown)
         if suffix == ".parquet":
             return Current(pd.read_parquet(path), shown)
+        from mlopsctl.workspace.csvhead import check_header
+
+        if not suffix.endswith(".gz"):  # a gzipped CSV is read by pandas alone
+            check_header(path, shown)
         frame = pd.read_csv(path, skipinitialspace=True, low_memory=False)
     except MlopsError:
         raise

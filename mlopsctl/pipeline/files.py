@@ -21,9 +21,14 @@ def dump_yaml(data: Any) -> str:
     """Block-style YAML, keys in the given order (the C dumper when PyYAML has it)."""
     import yaml
 
+    from mlopsctl.files.escape import UnsafeValue
+
     dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-    text: str = yaml.dump(data, Dumper=dumper, sort_keys=False, default_flow_style=False, width=4096,
-                          allow_unicode=True)
+    try:
+        text: str = yaml.dump(data, Dumper=dumper, sort_keys=False, default_flow_style=False, width=4096,
+                              allow_unicode=True)
+    except UnicodeEncodeError as e:  # a lone surrogate from a YAML escape: no file can hold it
+        raise UnsafeValue(f"{e.object[e.start:e.end]!r} is not text (a lone surrogate); no file can hold it") from None
     return text.rstrip("\n")
 
 

@@ -8,6 +8,7 @@ stricter gate) does not make the model retrain. Everything here is plain data: n
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -152,7 +153,7 @@ def stage_def(model: str, data: dict[str, Any], spec_path: str = "", spec: Model
     else:
         outs = [artifacts_dir(model)]
         metrics = metrics_file(model)
-        cmd = f"mlopsctl train {model}"
+        cmd = f"mlopsctl train {shlex.quote(model)}"  # a shell line DVC runs
     in_out = any(_under(metrics, o) for o in outs)
     reports: tuple[str, ...] = ()
     plots: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()

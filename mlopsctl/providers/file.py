@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlopsctl.core.model import Action, Change, Resource, split_address
-from mlopsctl.errors import MlopsError
+from mlopsctl.errors import MlopsError, Problem, SpecError
 from mlopsctl.files import file_sets, ownership
 from mlopsctl.workspace import fsafe, git
 
@@ -210,9 +210,15 @@ def _render_memo(ctx: Context) -> Any:
 
 def _render(ctx: Context, path: str, mf: ManagedFile) -> tuple[str, str]:
     """Render one managed file: (full text with header, body digest); kept for this run."""
+    from mlopsctl.files.escape import UnsafeValue
     from mlopsctl.files.templating import render
 
-    body = render(mf.template, mf.context)
+    try:
+        body = render(mf.template, mf.context)
+    except UnsafeValue as e:
+        if mf.source is None:
+            raise
+        raise SpecError([Problem(mf.source, f"a value here cannot be written into {path}: {e}")]) from None
     digest = ownership.body_digest(body.encode("utf-8"))
     text = ownership.compose(body, path, mf.template, digest)
     ctx.memo(_Files).rendered[path] = text

@@ -44,10 +44,7 @@ def failed_gates(spec: ModelSpec, metrics: dict[str, float], reg: ModelRegistry,
     """Messages of the gates the metrics fail, e.g. "gate accuracy >= 0.9 not met by candidate (0.87)"."""
     from mlopsctl.training.gates import check_gates
 
-    gates = spec.gates.written
-    if not gates:
-        return []
-    results = check_gates(gates, metrics, baseline_metrics(spec, reg), fairness)
+    results = check_gates(spec.gates.written, metrics, baseline_metrics(spec, reg), fairness, task=spec.task)
     return [r.message for r in results if not r.passed]
 
 
@@ -71,7 +68,7 @@ def candidate_after(ctx: Context, spec: ModelSpec, reg: ModelRegistry, candidate
     metrics = dict(candidate["metrics"])
     fairness = candidate.get("fairness")
     envs = list(ctx.project.environments)
-    results = check_gates(spec.gates.written, metrics, baseline_metrics(spec, reg), fairness)
+    results = check_gates(spec.gates.written, metrics, baseline_metrics(spec, reg), fairness, task=spec.task)
     after: dict[str, Any] = {
         "version": version, "metrics": metrics, "sha256": candidate["sha256"],
         "deltas": served_deltas(metrics, reg, envs),

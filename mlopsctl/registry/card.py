@@ -17,7 +17,9 @@ TEMPLATE = "model_card.md.j2"
 
 
 def _cell(value: Any) -> str:
-    return str(value).replace("|", "\\|").replace("\n", " ")
+    from mlopsctl.files.escape import md_cell
+
+    return md_cell(value)
 
 
 def _rule_text(rule: Any) -> str:
@@ -52,7 +54,7 @@ def card_context(mv: ModelVersion, environments: list[str], description: str | N
         "lineage": lineage,
         "data": lineage.get("data") if isinstance(lineage.get("data"), dict) else None,
         "features": lineage.get("features") if isinstance(lineage.get("features"), dict) else None,
-        "params": {k: _cell(v) for k, v in (lineage.get("params") or {}).items()},
+        "params": {k: str(v) for k, v in (lineage.get("params") or {}).items()},
         "artifact_path": mv.artifact_path or f"artifacts/{mv.model}/model.joblib",
         "artifact_md5": mv.artifact_md5,
         "artifact_sha256": mv.artifact_sha256,
@@ -101,7 +103,9 @@ def render_card(mv: ModelVersion, environments: list[str], description: str | No
         keep_trailing_newline=True,
         autoescape=False,
     )
-    env.filters["rule_text"] = _rule_text
+    from mlopsctl.files.escape import FILTERS
+
+    env.filters.update(FILTERS, rule_text=_rule_text)
     # StrictUndefined makes a missing lineage key an error; lineage from older or custom runs may
     # lack keys, so the template reads it through a dict that answers None for what is absent.
     ctx = card_context(mv, environments, description)

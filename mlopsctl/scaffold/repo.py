@@ -130,7 +130,7 @@ def flow(value: Any) -> str:
 def project_name_for(path: Path, model: str) -> str:
     """A valid project name from the directory name (``My Repo`` -> ``my-repo``)."""
     name = re.sub(r"[^a-z0-9]+", "-", path.name.lower()).strip("-")[:63].strip("-")
-    return name if PROJECT_NAME.match(name) else model.replace("_", "-")
+    return name if PROJECT_NAME.fullmatch(name) else model.replace("_", "-")
 
 
 
@@ -145,11 +145,16 @@ def render_files(
         raise MlopsError(f"unknown template {template!r}: expected one of {', '.join(sorted(TEMPLATES))}")
     tpl = TEMPLATES[template]
     model = tpl.default_model if name is None else name
-    if not MODEL_NAME.match(model):
+    if not MODEL_NAME.fullmatch(model):
         raise MlopsError(
             f"invalid model name {model!r}: expected lowercase letters, digits, '_' and '-', "
             "starting with a letter or digit (at most 63 characters)"
         )
+    if base_image is not None:
+        from mlopsctl.files.escape import IMAGE_REF
+
+        if not IMAGE_REF.fullmatch(base_image):
+            raise MlopsError(f"invalid base image {base_image!r}: expected an image reference such as python:3.11-slim")
     dataset = tpl.load()
     features = derive_features(dataset)
     project = project_name_for(path, model)

@@ -32,7 +32,9 @@ TEMPLATES: dict[str, str] = {
 }
 
 # The official Python images: python:<version><variant>, e.g. python:3.11-slim-bookworm.
-_OFFICIAL_PYTHON = re.compile(r"^(?:docker\.io/(?:library/)?)?python:(?P<version>\d+\.\d+(?:\.\d+)?)(?P<variant>-[\w.-]+)?$")
+_OFFICIAL_PYTHON = re.compile(
+    r"(?:docker\.io/(?:library/)?)?python:(?P<version>[0-9]+\.[0-9]+(?:\.[0-9]+)?)(?P<variant>-[A-Za-z0-9_.-]+)?"
+)
 
 
 def served_models(project: Project) -> list[str]:
@@ -48,7 +50,7 @@ def base_image(project: Project) -> dict[str, Any]:
     is used as is (the serving code warns at start when its Python differs).
     """
     base = project.settings.images.base
-    m = _OFFICIAL_PYTHON.match(base)
+    m = _OFFICIAL_PYTHON.fullmatch(base)
     return {
         "base": base,
         "python_default": m.group("version") if m else None,

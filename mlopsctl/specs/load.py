@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from pathlib import Path
 from typing import Any, TypeGuard
 
@@ -395,6 +396,9 @@ def _number(v: Any) -> TypeGuard[float]:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+
+
 def _repo_path_problem(root: Path, p: str, *, must_exist: bool, memo: dict[str, str] | None = None) -> str | None:
     """Why ``p`` is not a usable repository-relative path (None when it is).
 
@@ -403,6 +407,8 @@ def _repo_path_problem(root: Path, p: str, *, must_exist: bool, memo: dict[str, 
     """
     import posixpath
 
+    if _CONTROL.search(p):
+        return None  # the schema refuses it at the same place; the file system cannot even look it up
     if p.startswith(("/", "~", "\\")) or (len(p) > 1 and p[1] == ":"):
         return f"expected a path relative to the repository root, got {p!r}"
     norm = posixpath.normpath(p)

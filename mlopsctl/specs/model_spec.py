@@ -225,7 +225,8 @@ class ModelSpec:
             if in_cv else None,
             listed_metrics=tuple(str(m) for m in metrics) if isinstance(metrics, list) else (),
             gates=GatesSpec(
-                thresholds={str(k): str(v) for k, v in gates.items() if k not in ("no_worse_than", "fairness")},
+                thresholds={str(k): str(v) for k, v in gates.items()
+                            if k not in ("no_worse_than", "fairness", "baseline")},
                 no_worse_than=NoWorseThan.from_data(nwt) if isinstance(nwt, dict) else None,
                 fairness=dict(gates["fairness"]) if isinstance(gates.get("fairness"), dict) else None,
                 written=dict(gates),

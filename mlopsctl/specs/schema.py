@@ -102,6 +102,25 @@ def _expected(schema: Any) -> str | None:
 Explained = list[tuple[str, str, "str | None"]]
 
 
+_CHAR_NAMES = {"\n": "a line break (\\n)", "\r": "a carriage return (\\r)", "\t": "a tab (\\t)"}
+
+
+def _not_message(error: Any) -> str:
+    """For ``not: {pattern: ...}`` rules: the schema's x-message plus what was found, and where."""
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    msg = str(schema.get("x-message") or "this value is not allowed")
+    inst = error.instance
+    m = re.search(error.validator_value["pattern"], inst) if isinstance(inst, str) else None
+    if m is None:
+        return msg
+    found = m.group()
+    if len(found) == 1 and not found.isprintable():
+        what = _CHAR_NAMES.get(found, f"the control character U+{ord(found):04X}")
+    else:
+        what = repr(found)
+    return f"{msg}; found {what} at character {m.start() + 1}"
+
+
 def _explain(error: Any) -> Explained:
     """(dotted key path, message, hint) for one jsonschema error; some errors name several keys."""
     path = dotted(error.absolute_path)
@@ -110,6 +129,8 @@ def _explain(error: Any) -> Explained:
         # jsonschema reports the bad key name as the instance, at the mapping's path.
         key = f"{path}.{inst}" if path else str(inst)
         name_rule = _expected(schema) or "a different name"
+        if v == "not" and isinstance(schema, dict) and schema.get("x-message"):
+            return [(key, f"invalid name {inst!r}: {_not_message(error)}", None)]
         return [(key, f"invalid name {inst!r}: expected {name_rule}", None)]
     if v == "additionalProperties" and isinstance(inst, dict):
         allowed = sorted(schema.get("properties", {}))
@@ -169,9 +190,13 @@ def _explain(error: Any) -> Explained:
             return [(path, f"expected {want}, got {got}", None)]
         from jsonschema.exceptions import best_match
 
-        best = best_match(error.context or [])
+        # The alternative whose type fits the value says more than "expected a string, got a list".
+        fitting = [e for e in error.context or [] if e.validator != "type"]
+        best = best_match(fitting or error.context or [])
         return _explain(best) if best is not None else [(path, error.message, None)]
     if v == "not":
+        if isinstance(error.validator_value, dict) and "pattern" in error.validator_value:
+            return [(path, _not_message(error), None)]
         msg = schema.get("x-message") if isinstance(schema, dict) else None
         # Point at the last of the clashing keys rather than at the mapping holding them.
         clash = [k for k in (error.validator_value or {}).get("required", []) if isinstance(inst, dict) and k in inst]

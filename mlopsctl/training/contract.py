@@ -81,6 +81,9 @@ def read_csv(root: Path, data_path: str, spec_path: str) -> pd.DataFrame:
     full = root / data_path
     if not full.is_file():
         raise MlopsError(f"{spec_path}: data.path: data file {data_path} does not exist")
+    from mlopsctl.workspace.csvhead import check_header
+
+    check_header(full, data_path, spec_path)
     try:
         return pd.read_csv(full, dtype=str, keep_default_na=True, skipinitialspace=True)
     except pd.errors.EmptyDataError:
@@ -164,6 +167,9 @@ def check(df: pd.DataFrame, params: dict[str, Any], data_path: str, spec_path: s
         if v:
             violations.append(v)
         if ftype in ("float", "int"):
+            v = _violation(name, "finite: inf is not a number a model can use", values.abs() == float("inf"), raw)
+            if v:
+                violations.append(v)
             for key, op in (("min", "lt"), ("max", "gt")):
                 if rule.get(key) is None:
                     continue
@@ -203,8 +209,15 @@ def check(df: pd.DataFrame, params: dict[str, Any], data_path: str, spec_path: s
             v = _violation(target, "target: not a number (task is regression)", bad, raw)
             if v:
                 violations.append(v)
+            v = _violation(target, "target: inf is not a number a model can learn", y.abs() == float("inf"), raw)
+            if v:
+                violations.append(v)
         else:
             y = raw.astype(object)
+        if not any(v.column == target for v in violations):
+            from mlopsctl.training.target import target_violations
+
+            violations += target_violations(target, y, raw, params)
     sensitive = None
     wanted = list(((params.get("fairness") or {}).get("sensitive")) or [])
     missing = [c for c in wanted if c not in df.columns]

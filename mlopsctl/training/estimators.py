@@ -6,9 +6,12 @@ minute into training; so the class is imported and its params compared before an
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import importlib
+import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,12 +37,47 @@ def _problem(doc: SpecDoc | None, path: str, message: str, hint: str | None = No
     return Problem(location=loc, message=message, path=path, hint=hint)
 
 
+ALWAYS_ALLOWED = ("sklearn", "src")
+"""Module prefixes estimators may come from without saying so: scikit-learn and the repository's src/."""
+
+
+def allowed_prefixes(root: Path) -> tuple[str, ...]:
+    """``ALWAYS_ALLOWED`` plus ``estimators.allow`` of the project's mlops.yaml (read without importing)."""
+    from mlopsctl.specs.yamlio import parse
+
+    try:
+        parsed = parse("mlops.yaml", (root / "mlops.yaml").read_bytes())
+    except (OSError, MlopsError):
+        return ALWAYS_ALLOWED
+    data = parsed.data if isinstance(parsed.data, dict) else {}
+    extra = (data.get("estimators") or {}).get("allow") if isinstance(data.get("estimators"), dict) else None
+    return ALWAYS_ALLOWED + tuple(str(p) for p in extra or () if isinstance(p, str))
+
+
+def is_allowed(module_name: str, prefixes: tuple[str, ...]) -> bool:
+    return any(module_name == p or module_name.startswith(p + ".") for p in prefixes)
+
+
 def import_class(root: Path, dotted: str, doc: SpecDoc | None = None, spec_path: str = "") -> type:
-    """Import ``pkg.module.Class``; classes under ``src.`` are the user's, next to the specs."""
+    """Import ``pkg.module.Class``; classes under ``src.`` are the user's, next to the specs.
+
+    Only from an allowed module (:func:`allowed_prefixes`), checked before anything is imported:
+    importing runs the module's code, in the pull-request check too. What the import prints goes
+    to stderr, never to stdout (which may carry ``plan --format json``).
+    """
     if not dotted or "." not in dotted:
         raise SpecError([_problem(doc, "estimator.class", f"expected a dotted class path like "
                                   f"'sklearn.ensemble.RandomForestClassifier', got {dotted!r}", spec_path=spec_path)])
     module_name, _, cls_name = dotted.rpartition(".")
+    prefixes = allowed_prefixes(root)
+    if not is_allowed(module_name, prefixes):
+        extra = [p for p in prefixes if p not in ALWAYS_ALLOWED]
+        raise SpecError([_problem(
+            doc, "estimator.class",
+            f"{dotted!r} is not from an allowed module: estimators come from scikit-learn (sklearn.*), this "
+            f"repository's src/ (src.*)" + (f" or {', '.join(p + '.*' for p in extra)}" if extra else ""),
+            hint=f"to allow it, list its module under estimators.allow in mlops.yaml (e.g. allow: [{module_name}])",
+            spec_path=spec_path)])
     if module_name == "src" or module_name.startswith("src."):
         sys.dont_write_bytecode = True  # keep src/ (a DVC dep) free of __pycache__
         if str(root) not in sys.path:
@@ -53,7 +91,8 @@ def import_class(root: Path, dotted: str, doc: SpecDoc | None = None, spec_path:
                 del sys.modules[name]
             importlib.invalidate_caches()
     try:
-        module = importlib.import_module(module_name)
+        with _stdout_to_stderr():
+            module = importlib.import_module(module_name)
     except ImportError as e:
         raise SpecError([_problem(doc, "estimator.class", f"cannot import module {module_name!r} of estimator "
                                   f"{dotted!r}: {e}", spec_path=spec_path)]) from None
@@ -71,6 +110,26 @@ def import_class(root: Path, dotted: str, doc: SpecDoc | None = None, spec_path:
         raise SpecError([_problem(doc, "estimator.class", f"{dotted!r} is not a scikit-learn estimator "
                                   "(a class with fit and get_params)", spec_path=spec_path)])
     return cls
+
+
+@contextlib.contextmanager
+def _stdout_to_stderr() -> Iterator[None]:
+    """Send what runs inside to stderr, Python prints and writes to file descriptor 1 alike."""
+    sys.stdout.flush()
+    try:
+        saved = os.dup(1)
+    except OSError:  # no descriptor 1 (a closed stdout): Python-level redirection only
+        saved = None
+    try:
+        if saved is not None:
+            os.dup2(2, 1)
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+    finally:
+        sys.stdout.flush()
+        if saved is not None:
+            os.dup2(saved, 1)
+            os.close(saved)
 
 
 def make_estimator(

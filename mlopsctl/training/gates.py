@@ -26,6 +26,8 @@ OPS: dict[str, Callable[[float, float], bool]] = {
 }
 NO_WORSE_THAN = "no_worse_than"
 FAIRNESS = "fairness"
+BASELINE = "baseline"
+"""``gates: {baseline: false}`` turns off the implicit gate "beats the trivial baseline" (baseline.py)."""
 _GATE = re.compile(r"^\s*(>=|<=|>|<)\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*$")
 
 
@@ -84,12 +86,15 @@ def check_gates(
     metrics: dict[str, Any],
     baseline_metrics: dict[str, Any] | None,
     fairness: dict[str, Any] | None = None,
+    task: str = "classification",
 ) -> list[GateResult]:
     """Every gate's result, in spec order. ``baseline_metrics`` are the metrics of the version the
     no-worse-than environment serves now (None when it serves nothing: that gate passes);
     ``fairness`` is the candidate's per-group report (``reports/<model>/fairness.json``)."""
     results: list[GateResult] = []
     for name, expr in (spec_gates or {}).items():
+        if name == BASELINE:
+            continue  # the implicit gate below
         if name == NO_WORSE_THAN:
             results.append(_no_worse_than(expr or {}, metrics, baseline_metrics))
             continue
@@ -107,6 +112,14 @@ def check_gates(
         passed = OPS[gate.op](value, gate.threshold)
         msg = f"{label} met ({_fmt(value)})" if passed else f"{label} not met by candidate ({_fmt(value)})"
         results.append(GateResult(name, name, gate.op, gate.threshold, value, passed, msg))
+    from mlopsctl.training.baseline import SUFFIX
+    from mlopsctl.training.baseline import gate as baseline_gate
+
+    verdict = baseline_gate(spec_gates, metrics, task)
+    if verdict is not None:
+        primary = next(k for k in metrics if f"{k}{SUFFIX}" in metrics and not k.endswith(SUFFIX))
+        results.append(GateResult(BASELINE, primary, ">", float(metrics[f"{primary}{SUFFIX}"]),
+                                  float(metrics[primary]), verdict[0], verdict[1]))
     return results
 
 

@@ -171,11 +171,15 @@ def train(root: Path, model: str, *, progress: bool = True, console: Any = None)
         """Errors found only while training still name the spec line they come from."""
         return str(doc.loc(key)) if doc.lines else spec_path
 
+    from mlopsctl.training import baseline
+
     fit_at = at("estimator.params" if est_cfg.get("params") else "estimator.class")
+    primary = next(iter(scorers), None)
     if cv:
         metrics = _cross_validate(pipe, X, y, scorers, cv, task, dotted, at("cv.folds"), prog, fit_at=fit_at)
         with prog.phase("out-of-fold predictions for plots and groups"):
             evaluated = _oof_predictions(pipe, X, y, cv, task)
+        base = baseline.cross_validated(task, scorers[primary], X, y, _splitter(cv, task)) if primary else None
         with prog.phase(f"fit on all {len(X)} rows"):
             _fit(pipe, X, y, dotted, fit_at, at)
         learned = X
@@ -187,6 +191,9 @@ def train(root: Path, model: str, *, progress: bool = True, console: Any = None)
         with prog.phase(f"evaluate on {len(X_te)} held-out rows"):
             metrics = _score(pipe, X_te, y_te, scorers, at("metrics"))
             evaluated = _predictions(pipe, X_te, y_te, task)
+        base = baseline.held_out(task, scorers[primary], X_tr, y_tr, X_te, y_te) if primary else None
+    if base is not None:
+        metrics[f"{primary}{baseline.SUFFIX}"] = base
 
     data_path = str(params["data"]["path"])
     with prog.phase(f"write {artifacts_dir(model)}/"):
@@ -336,11 +343,10 @@ def _score(pipe: Any, X: Any, y: Any, scorers: dict[str, Any], spec_path: str) -
 
 def _cross_validate(pipe: Any, X: Any, y: Any, scorers: dict[str, Any], cv: dict[str, Any], task: str,
                     dotted: str, spec_path: str, prog: Progress, *, fit_at: str) -> dict[str, float]:
-    from sklearn.model_selection import KFold, StratifiedKFold, cross_validate
+    from sklearn.model_selection import cross_validate
 
     folds = int(cv.get("folds", DEFAULT_FOLDS))
-    splitter_cls = StratifiedKFold if task == "classification" else KFold
-    splitter = splitter_cls(n_splits=folds, shuffle=True, random_state=cv.get("random_state", DEFAULT_SEED))
+    splitter = _splitter(cv, task)
     with prog.phase(f"{folds}-fold cross-validation"):
         try:
             res = cross_validate(pipe, X, y, cv=splitter, scoring=scorers, error_score="raise")
@@ -350,6 +356,14 @@ def _cross_validate(pipe: Any, X: Any, y: Any, scorers: dict[str, Any], cv: dict
             raise MlopsError(f"{fit_at}: estimator {dotted} failed during cross-validation: "
                              f"{type(e).__name__}: {e}") from None
     return {name: float(res[f"test_{name}"].mean()) for name in scorers}
+
+
+def _splitter(cv: dict[str, Any], task: str) -> Any:
+    from sklearn.model_selection import KFold, StratifiedKFold
+
+    splitter_cls = StratifiedKFold if task == "classification" else KFold
+    return splitter_cls(n_splits=int(cv.get("folds", DEFAULT_FOLDS)), shuffle=True,
+                        random_state=cv.get("random_state", DEFAULT_SEED))
 
 
 def _library_versions() -> dict[str, str]:

@@ -38,3 +38,35 @@ def test_no_worse_than_production() -> None:
     assert not bad.passed and "not met by candidate (0.85" in bad.message and "production 0.9" in bad.message
     (first,) = check_gates(gates, {"accuracy": 0.1}, None)
     assert first.passed and "serves no version yet" in first.message
+
+
+def test_baseline_gate_refuses_a_candidate_no_better_than_a_constant_answer() -> None:
+    (r,) = check_gates({}, {"accuracy": 0.9, "accuracy_baseline": 0.9}, None)
+    assert (r.name, r.passed) == ("baseline", False)
+    assert "gate baseline (accuracy above always answering the majority class, 0.9) not met by candidate (0.9)" \
+        in r.message
+    (ok,) = check_gates({}, {"r2": 0.4, "r2_baseline": -0.01}, None, "regression")
+    assert ok.passed and "the mean of the target" in ok.message
+
+
+def test_baseline_gate_can_be_turned_off_and_needs_a_recorded_baseline() -> None:
+    assert check_gates({"baseline": False}, {"accuracy": 0.5, "accuracy_baseline": 0.9}, None) == []
+    assert check_gates({}, {"accuracy": 0.5}, None) == []  # a custom train command records none
+
+
+def test_a_model_that_learned_nothing_fails_the_baseline_gate(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from mlopsctl.training.train import train
+    from tests.builders import make_repo, model_spec, to_yaml
+
+    root = Path(str(tmp_path))
+    # Constant features and 80% one class: the best any model can do is the majority class.
+    header = "sepal_length,sepal_width,petal_length,petal_width,species"
+    rows = [f"1,1,1,1,{'a' if i % 5 else 'b'}" for i in range(40)]
+    repo = make_repo(root, files={"data/iris.csv": "\n".join([header, *rows]) + "\n",
+                                  "models/iris.yaml": to_yaml(model_spec("iris", gates={"accuracy": ">= 0.5"}))})
+    metrics = train(repo, "iris", progress=False)
+    assert metrics["accuracy"] == metrics["accuracy_baseline"] == 0.8
+    results = check_gates({"accuracy": ">= 0.5"}, metrics, None)
+    assert [r.name for r in failed(results)] == ["baseline"]

@@ -61,7 +61,9 @@ def test_trains_iris_and_writes_the_artifact_contract(tmp_path: Path) -> None:
     root = _iris_repo(tmp_path)
     metrics = train(root, "iris", progress=False)
     out = root / "artifacts" / "iris"
-    assert set(metrics) == {"accuracy", "f1_macro"} and metrics["accuracy"] >= 0.9
+    # The spec's metrics, plus the trivial baseline of the primary one (the baseline gate reads it).
+    assert set(metrics) == {"accuracy", "f1_macro", "accuracy_baseline"} and metrics["accuracy"] >= 0.9
+    assert metrics["accuracy_baseline"] < 0.5  # three balanced classes: the majority class is right 1 time in 3
     assert json.loads((root / "reports/iris/metrics.json").read_text()) == metrics
     lineage = json.loads((out / "lineage.json").read_text())
     assert lineage["data"]["path"] == "data/iris.csv" and lineage["data"]["rows"] == 150
@@ -148,8 +150,10 @@ def test_misspelt_param_is_a_spec_error_with_location(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("estimator", "match"), [
     ("sklearn.ensemble.RandomForestClassifer", "has no class 'RandomForestClassifer'"),
-    ("nosuchpkg.Model", "cannot import module 'nosuchpkg'"),
-    ("json.JSONDecoder", "is not a scikit-learn estimator"),
+    ("sklearn.nosuchmodule.Model", "cannot import module 'sklearn.nosuchmodule'"),
+    ("nosuchpkg.Model", "'nosuchpkg.Model' is not from an allowed module"),
+    ("json.JSONDecoder", "'json.JSONDecoder' is not from an allowed module"),
+    ("sklearn.utils.Bunch", "is not a scikit-learn estimator"),
 ])
 def test_bad_estimator_class(tmp_path: Path, estimator: str, match: str) -> None:
     root = _iris_repo(tmp_path, estimator={"class": estimator, "params": {}})
@@ -172,7 +176,9 @@ def test_unknown_metric_and_fit_failure(tmp_path: Path) -> None:
 def test_too_small_to_split_and_contract_violation(tmp_path: Path) -> None:
     root = make_repo(tmp_path, files={"data/iris.csv": _iris_csv().splitlines()[0] + "\n5,3,1,0.2,setosa\n"
                                                        "6,3,4,1.3,versicolor\n"})
-    with pytest.raises(MlopsError, match=r"models/iris.yaml:\d+:\d+: split: cannot split 2 rows"):
+    # One row per class: the data contract refuses it before scikit-learn's split would fail.
+    with pytest.raises(ContractError, match=r"column 'species': split: class 'setosa' has 1 row; a stratified "
+                                            r"split needs at least 2 per class .*line 2: 'setosa'"):
         train(root, "iris", progress=False)
     lines = _iris_csv().splitlines()
     lines[57] = lines[57].replace(lines[57].split(",")[0], "x", 1)

@@ -52,7 +52,7 @@ class ImageProvider:
         for model in served_models(ctx.project):
             doc = ctx.project.models[model]
             serve = bctx.serve_refs(ctx, model)
-            deps = [f"model.{model}", *(f"registry.{model}.{env}" for env in serve)]
+            deps = [f"model.{model}"]
             deps += [f"file.docker/{model}/{name}" for name in TEMPLATES]
             yield Resource(
                 kind=self.kind,

@@ -291,6 +291,8 @@ def _cross_check(root: Path, project: _Loaded | None, items: list[_Loaded]) -> t
                           f"give it one in mlops.yaml: environments.{env}.port")
         if item.valid:
             models.setdefault(str(item.doc.data["name"]), item.doc)
+    if project is not None:
+        _check_bindings(project.doc, [item.doc for item in items], found)
     return models, found.problems
 
 
@@ -305,6 +307,36 @@ def _check_ports(project: SpecDoc, found: _Findings) -> None:
                       f"port {port} is also used by environment '{seen[port]}'; each environment needs its own port")
         else:
             seen[port] = env
+
+
+def _check_bindings(project: SpecDoc, docs: list[SpecDoc], found: _Findings) -> None:
+    """Two deployments must not publish on the same 127.0.0.1 port; each is told where the other is.
+
+    A clash of two environment ports is reported once, by :func:`_check_ports`.
+    """
+    envs = _map(project.data.get("environments"))
+    seen: dict[int, tuple[str, SpecDoc, str, str]] = {}  # port -> (address, doc, key, where the port is set)
+    for doc in docs:
+        name = _str(doc.data.get("name"))
+        for env, entry in _map(doc.data.get("serve")).items():
+            port, key = _map(entry).get("port"), f"serve.{env}.port"
+            if not isinstance(port, int) or isinstance(port, bool):
+                port, key = _map(envs.get(env)).get("port"), f"serve.{env}"
+            if not isinstance(port, int) or isinstance(port, bool) or name is None:
+                continue
+            setting = str(doc.loc(key)) if key.endswith(".port") else f"environments.{env}.port"
+            what = f"deployment.{name}.{env}"
+            if port not in seen:
+                seen[port] = (what, doc, key, setting)
+                continue
+            other, odoc, okey, osetting = seen[port]
+            if not key.endswith(".port") and not okey.endswith(".port") and okey.split(".")[1] != env:
+                continue  # two environments on one port: already reported
+            hint = f"give one of them its own port: serve.{env}.port in {doc.path}"
+            found.add(doc, key, f"{what} would bind 127.0.0.1:{port} ({setting}), which {other} binds too "
+                                f"({odoc.loc(okey)})", hint)
+            found.add(odoc, okey, f"{other} would bind 127.0.0.1:{port} ({osetting}), which {what} binds too "
+                                  f"({doc.loc(key)})", hint)
 
 
 def _check_model(root: Path, doc: SpecDoc, envs: list[str] | None, found: _Findings) -> None:

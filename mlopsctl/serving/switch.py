@@ -124,6 +124,9 @@ def converge(client: DockerClient, state_dir: Path, w: Wanted, log: Callable[[st
     for c in found.others:  # a switch interrupted before (or after) the front moved
         ct.remove(client, c.name)
     live = found.live
+    fresh_front = not front.usable(found.front, w.port, state_dir, w.model, w.env)
+    if fresh_front:
+        _check_port(client, w)  # before starting anything: a port held elsewhere is the user's to free
     if live is not None and w.same(live) and live.status != "running":
         live.start()  # stopped by hand: the same server again
     if live is not None and w.same(live) and ct.wait_healthy(live, ct.health_timeout()) is None:
@@ -141,10 +144,9 @@ def converge(client: DockerClient, state_dir: Path, w: Wanted, log: Callable[[st
         old = live
     front.prepare(state_dir, w.model, w.env)
     front.write_upstream(state_dir, w.model, w.env, server.name)
-    if not front.usable(found.front, w.port, state_dir, w.model, w.env):
+    if fresh_front:
         if found.front is not None:
             ct.remove(client, name)  # a stopped or moved front, or a server of the layout before fronts
-        _check_port(client, w)
         labels = {k: v for k, v in w.labels.items() if k in ("mlopsctl.project", "mlopsctl.model", "mlopsctl.env")}
         f = front.start(client, name, w.image, labels, w.port, network, state_dir, w.model, w.env)
         problem = ct.wait_healthy(f, ct.health_timeout())

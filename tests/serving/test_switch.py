@@ -184,6 +184,15 @@ def test_assignment_moves_only_once_the_deployment_is_healthy(serving: Any) -> N
     forget(ctx)
     assert model_registry(ctx, "iris").assignments["truth"].version == 1
     assert health(port)["version"] == 1  # type: ignore[index]
+    # `models` shows what is assigned and what serves, with the engine's health verdict.
+    import re
+
+    from builders import run_mlopsctl
+
+    out = run_mlopsctl(["models", "iris"], serving.root)
+    assert out.returncode == 0, out.stderr
+    assert re.search(rf"^  truth: assigned v1, serving v1 \((healthy|starting)\) on 127.0.0.1:{port}$",
+                     out.stdout, re.MULTILINE), out.stdout
 
 
 def _resource(ctx: Any, address: str) -> Any:

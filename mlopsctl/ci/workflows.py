@@ -96,6 +96,8 @@ def workflow_context(project: Project) -> dict[str, Any]:
             "runs_on": _runs_on(ci.get("runs_on")),
         },
         "remote": remote_context((data.get("data") or {}).get("remote") or {}),
+        # Images pushed to GitHub's registry: the apply jobs log in with the repository's token.
+        "ghcr": str((data.get("images") or {}).get("repository") or "").split("/", 1)[0] == "ghcr.io",
         "models": models,
         "scheduled_models": [m for m in models if m["schedule"]],
         "schedules": [{"cron": cron, "models": names} for cron, names in crons.items()],

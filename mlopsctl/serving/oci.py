@@ -21,12 +21,12 @@ from typing import Any
 
 from mlopsctl.errors import MlopsError
 
-MANIFEST_TYPES = ", ".join([
+MANIFEST_TYPES = (
     "application/vnd.docker.distribution.manifest.v2+json",
     "application/vnd.docker.distribution.manifest.list.v2+json",
     "application/vnd.oci.image.manifest.v1+json",
     "application/vnd.oci.image.index.v1+json",
-])
+)
 
 
 class RegistryUnreachable(MlopsError):
@@ -91,7 +91,7 @@ def manifest_digest(repository: str, tag: str, timeout: float = 10) -> str | Non
     if host is None:
         raise MlopsError(f"{repository} names no registry host (expected e.g. ghcr.io/team or 127.0.0.1:5000/team)")
     url = f"{_scheme(host)}://{host}/v2/{name}/manifests/{tag}"
-    headers = {"Accept": MANIFEST_TYPES}
+    headers = {"Accept": ", ".join(MANIFEST_TYPES)}
     creds = credentials(host)
     for attempt in range(2):
         req = urllib.request.Request(url, method="HEAD", headers=headers)

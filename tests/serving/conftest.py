@@ -18,6 +18,7 @@ import pytest
 from mlopsctl.core.context import Context
 from mlopsctl.core.model import Action, Change
 from mlopsctl.core.plan import diff_one
+from tests.serving.image_registry import image_registry  # noqa: F401 - a fixture of the engine tests
 from tests.serving.serving_repo import Unloadable, base_image, cleanup, context, fit, new_repo, register, unique_project
 
 

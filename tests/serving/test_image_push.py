@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from tests.serving.image_registry import ImageRegistry, image_registry  # noqa: F401 - the fixture
+from tests.serving.image_registry import ImageRegistry
 from tests.serving.serving_repo import context, free_ports
 
 from mlopsctl.core.model import Action

@@ -6,11 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from tests.serving.image_registry import ImageRegistry
-from tests.serving.serving_repo import context, free_ports
 
 from mlopsctl.core.model import Action
 from mlopsctl.providers.deployment import container_name
+from tests.serving.image_registry import ImageRegistry
+from tests.serving.serving_repo import context, free_ports
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 

@@ -6,12 +6,9 @@ Uses the session's ``serving`` repository (v1 and v2 serve; v3 never gets health
 from __future__ import annotations
 
 import socket
-import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -22,6 +19,7 @@ from mlopsctl.core.state import Journal
 from mlopsctl.errors import ApplyError, MlopsError
 from mlopsctl.providers.deployment import DeploymentProvider, container_name
 from tests.serving.serving_repo import free_ports
+from tests.serving.switch_client import Client
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
@@ -34,46 +32,6 @@ def health(port: int) -> dict[str, Any] | None:
             return dict(json.loads(resp.read()))
     except (urllib.error.URLError, OSError):
         return None
-
-
-class Client:
-    """One request at a time to the environment's address, new connection each, until stopped."""
-
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.sent = 0
-        self.failed: list[str] = []
-        self.latencies: list[float] = []
-        self.versions: set[int] = set()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        import json
-
-        body = json.dumps({"rows": [{"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4,
-                                     "petal_width": 0.2}]}).encode()
-        while not self._stop.is_set():
-            req = urllib.request.Request(f"http://127.0.0.1:{self.port}/predict", data=body, method="POST",
-                                         headers={"Content-Type": "application/json"})
-            start = time.perf_counter()
-            self.sent += 1
-            try:
-                with urllib.request.urlopen(req, timeout=10) as resp:
-                    self.versions.add(json.loads(resp.read())["version"])
-            except (urllib.error.URLError, OSError, ValueError) as e:
-                self.failed.append(repr(e))
-            self.latencies.append(time.perf_counter() - start)
-            time.sleep(0.005)
-
-    @contextmanager
-    def running(self) -> Iterator[Client]:
-        self._thread.start()
-        try:
-            yield self
-        finally:
-            self._stop.set()
-            self._thread.join(timeout=30)
 
 
 def test_promotion_rollback_and_new_version_refuse_no_request(serving: Any) -> None:

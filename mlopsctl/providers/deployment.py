@@ -24,7 +24,8 @@ from mlopsctl.monitoring.serving import container_options as capture_options
 from mlopsctl.monitoring.serving import describe as describe_capture
 from mlopsctl.serving import buildctx as bctx
 from mlopsctl.serving import containers as ct
-from mlopsctl.serving import engine, front, ports, switch
+from mlopsctl.serving import engine, front, oci, ports, switch
+from mlopsctl.serving import kubernetes as k8s
 from mlopsctl.serving.images import find_image, forget_images
 
 if TYPE_CHECKING:
@@ -110,6 +111,15 @@ class DeploymentProvider:
                         f"{doc.loc(f'serve.{env}')}: serve.{env}: no environment {env!r} in mlops.yaml "
                         f"(environments: {', '.join(envs) or 'none'})"
                     )
+                if k8s.is_kubernetes(envs[env]):
+                    settings = k8s.Settings.of(envs[env])
+                    yield Resource(
+                        kind=self.kind, name=f"{model}.{env}",
+                        desired={"model": model, "env": env, "version": ref, "target": "kubernetes",
+                                 "folder": k8s.folder(settings, model, env)},
+                        depends_on=(f"image.{model}", f"model.{model}"), source=doc.loc(f"serve.{env}"), model=model,
+                    )
+                    continue
                 port = ctx.project.deployment_port(model, env)
                 if port is None:
                     raise MlopsError(f"{doc.loc(f'serve.{env}')}: serve.{env}: no port to serve on: set "
@@ -126,8 +136,9 @@ class DeploymentProvider:
                 )
 
     def existing(self, ctx: Context) -> Iterable[str]:
+        found = set(_k8s_existing(ctx))
         if not engine.available():
-            return []
+            return sorted(found)
         import json
         import urllib.parse
 
@@ -140,7 +151,6 @@ class DeploymentProvider:
                 {"Names": ["/" + c.name], "Labels": c.labels}
                 for c in engine.client().containers.list(all=True, filters={"label": label})
             ]
-        found = set()
         for c in listed:
             labels = c.get("Labels") or {}
             model, env = labels.get(bctx.LABEL_MODEL, ""), labels.get(bctx.LABEL_ENV, "")
@@ -153,12 +163,20 @@ class DeploymentProvider:
     def read(self, address: str, desired: Resource | None, ctx: Context) -> dict[str, Any] | None:
         addr = Address.parse(address)
         model, env = addr.model, addr.part
+        rel = _k8s_folder(ctx, address, desired)
+        if rel is not None:
+            texts = k8s.read(ctx.root, rel)
+            return {"target": "kubernetes", "folder": rel, "files": {n: _sha(t) for n, t in texts.items()}} \
+                if texts else None
         if not engine.available():
             return {"engine": "unreachable"}
         return read_serving(ctx, model, env)
 
     def diff(self, address: str, desired: Resource | None, actual: dict[str, Any] | None, ctx: Context) -> Change:
         model = Address.parse(address).model
+        if (desired is not None and desired.desired.get("target") == "kubernetes") or (
+                actual is not None and actual.get("target") == "kubernetes"):
+            return _k8s_diff(ctx, address, desired, actual)
         unknown = actual is not None and actual.get("engine") == "unreachable"
         if desired is None:
             if actual is None or unknown:
@@ -225,8 +243,10 @@ class DeploymentProvider:
                       blocked=blocked, requires=engine.REQUIRES if action is not Action.NOOP else None)
 
     def apply(self, change: Change, ctx: Context) -> dict[str, Any] | None:
-        client = engine.client()
         d = change.payload.get("desired") or {}
+        if d.get("target") == "kubernetes":
+            return _k8s_apply(ctx, change, d)
+        client = engine.client()
         model, env, port = d["model"], d["env"], int(d["port"])
         mv, _ = bctx.target_version(ctx, model, env, d["version"])
         if mv is None:
@@ -270,6 +290,11 @@ class DeploymentProvider:
     def delete(self, change: Change, ctx: Context) -> None:
         import shutil
 
+        if (change.before or {}).get("target") == "kubernetes":
+            k8s.remove(ctx.root, change.before["folder"])  # type: ignore[index]
+            ctx.log(f"{change.address}: removed the manifests in {change.before['folder']}/")  # type: ignore[index]
+            return
+
         client = engine.client()
         model, env = change.addr.model, change.addr.part
         name = container_name(ctx, model, env)
@@ -279,3 +304,83 @@ class DeploymentProvider:
                 ctx.log(f"{change.address}: removed container {name + suffix}")
         shutil.rmtree(front.folder(ctx.state_dir, model, env), ignore_errors=True)
         ct.remove_network_if_unused(client, switch.network_name(ctx.project.name))
+
+
+# --------------------------------------------------------------------------- target: kubernetes
+
+
+def _sha(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def _k8s_existing(ctx: Context) -> Iterable[str]:
+    """Model folders with managed manifests under each kubernetes environment's path."""
+    found: dict[str, str] = ctx.cache.setdefault("k8s.existing", {})
+    for env, conf in ctx.project.environments.items():
+        if not k8s.is_kubernetes(conf):
+            continue
+        base = ctx.root / k8s.Settings.of(conf).path / env
+        for d in sorted(base.glob("*/")) if base.is_dir() else []:
+            rel = d.relative_to(ctx.root).as_posix()
+            if k8s.read(ctx.root, rel):
+                found[f"deployment.{d.name}.{env}"] = rel
+    return sorted(found)
+
+
+def _k8s_folder(ctx: Context, address: str, desired: Resource | None) -> str | None:
+    if desired is not None:
+        return desired.desired.get("folder") if desired.desired.get("target") == "kubernetes" else None
+    return (ctx.cache.get("k8s.existing") or {}).get(address)
+
+
+def _k8s_render(ctx: Context, d: dict[str, Any]) -> tuple[dict[str, str] | None, str | None, Any]:
+    """(manifests, why they cannot be rendered yet, the version) for a desired kubernetes deployment."""
+    model, env = d["model"], d["env"]
+    mv, note = bctx.target_version(ctx, model, env, d["version"])
+    if mv is None:
+        return None, note or f"{env} serves version {d['version']}, which is not registered", None
+    repo = bctx.repository(ctx, model)
+    tag = f"ctx-{bctx.short(bctx.build_context(ctx, model, mv).digest)}"
+    try:
+        digest = oci.manifest_digest(repo, tag)
+    except oci.RegistryUnreachable as e:
+        return None, f"v{mv.version}: the image digest is unknown: {e.message}", mv
+    if digest is None:
+        return None, f"v{mv.version}: the manifests name the image by digest once it is pushed (known after apply)", mv
+    settings = k8s.Settings.of(ctx.project.environments[env])
+    return k8s.render(ctx.project.name, model, env, mv.version, f"{repo}@{digest}", settings), note, mv
+
+
+def _k8s_diff(ctx: Context, address: str, desired: Resource | None, actual: dict[str, Any] | None) -> Change:
+    model = Address.parse(address).model
+    if desired is None:
+        why = "destroy" if ctx.destroy else "environment no longer served by the specs"
+        text = f"remove the manifests in {(actual or {}).get('folder')}/ ({why}); Argo CD or Flux prunes the objects"
+        return Change(address, Action.DELETE, before=actual, model=model, reasons=(text,))
+    d = desired.desired
+    texts, note, mv = _k8s_render(ctx, d)
+    grow = Action.CREATE if actual is None else Action.UPDATE
+    if texts is None:
+        return Change(address, grow, before=actual, after={"folder": d["folder"]}, reasons=(str(note),), model=model)
+    before = k8s.read(ctx.root, d["folder"])
+    after = {"target": "kubernetes", "folder": d["folder"], "files": {n: _sha(t) for n, t in texts.items()}}
+    if before == texts:
+        return Change(address, Action.NOOP, before=actual, after=after, model=model)
+    reasons = [f"render v{mv.version} into {d['folder']}/ for Argo CD or Flux to sync"
+               if actual is None else f"manifests in {d['folder']}/ change (v{mv.version})"]
+    if note:
+        reasons.append(note)
+    return Change(address, grow, before=actual, after=after, reasons=tuple(reasons), model=model,
+                  diff=k8s.diff(before, texts, d["folder"]))
+
+
+def _k8s_apply(ctx: Context, change: Change, d: dict[str, Any]) -> dict[str, Any]:
+    texts, note, mv = _k8s_render(ctx, d)
+    if texts is None:
+        raise MlopsError(f"{change.address}: cannot render the manifests: {note}")
+    k8s.write(ctx.root, d["folder"], texts)
+    ctx.log(f"{change.address}: v{mv.version} manifests written to {d['folder']}/ (commit them; Argo CD or Flux "
+            "syncs the cluster)")
+    return {"version": mv.version, "folder": d["folder"], "files": sorted(texts)}

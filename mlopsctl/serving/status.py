@@ -12,9 +12,8 @@ import urllib.parse
 from pathlib import Path
 from typing import Any
 
-from mlopsctl.serving import engine
 from mlopsctl.errors import UnavailableError
-from mlopsctl.serving import front
+from mlopsctl.serving import engine, front
 
 ENGINE_DOWN = "unknown (no Docker engine)"
 

@@ -293,6 +293,7 @@ def _cross_check(root: Path, project: _Loaded | None, items: list[_Loaded]) -> t
             models.setdefault(str(item.doc.data["name"]), item.doc)
     if project is not None:
         _check_bindings(project.doc, [item.doc for item in items], found)
+        _check_kubernetes(project.doc, found)
     return models, found.problems
 
 
@@ -319,6 +320,8 @@ def _check_bindings(project: SpecDoc, docs: list[SpecDoc], found: _Findings) -> 
     for doc in docs:
         name = _str(doc.data.get("name"))
         for env, entry in _map(doc.data.get("serve")).items():
+            if _map(envs.get(env)).get("target") == "kubernetes":
+                continue  # a Service in the cluster, no address on this machine
             port, key = _map(entry).get("port"), f"serve.{env}.port"
             if not isinstance(port, int) or isinstance(port, bool):
                 port, key = _map(envs.get(env)).get("port"), f"serve.{env}"
@@ -337,6 +340,18 @@ def _check_bindings(project: SpecDoc, docs: list[SpecDoc], found: _Findings) -> 
                                 f"({odoc.loc(okey)})", hint)
             found.add(odoc, okey, f"{other} would bind 127.0.0.1:{port} ({osetting}), which {what} binds too "
                                   f"({doc.loc(key)})", hint)
+
+
+def _check_kubernetes(project: SpecDoc, found: _Findings) -> None:
+    """A cluster pulls images from a registry: a kubernetes environment needs images.repository."""
+    repo = _str(_map(project.data.get("images")).get("repository")) or ""
+    first, sep, _ = repo.partition("/")
+    has_registry = bool(sep) and ("." in first or ":" in first or first == "localhost")
+    for env, conf in _map(project.data.get("environments")).items():
+        if _map(conf).get("target") == "kubernetes" and not has_registry:
+            found.add(project, f"environments.{env}.target",
+                      f"environment '{env}' deploys to Kubernetes, which pulls images from a registry: set "
+                      "images.repository to one the cluster can reach (e.g. ghcr.io/<owner>)")
 
 
 def _check_model(root: Path, doc: SpecDoc, envs: list[str] | None, found: _Findings) -> None:

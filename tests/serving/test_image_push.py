@@ -56,3 +56,39 @@ def test_an_unreachable_registry_is_said_so(serving: Any) -> None:
     [change] = serving.plan(ctx, "image")
     assert any(r.startswith(f"v1 (reg): cannot tell whether it is pushed: the registry 127.0.0.1:{dead} is not "
                             "reachable") for r in change.reasons), change.reasons
+
+
+def test_kubernetes_manifests_name_the_pushed_digest(serving: Any, image_registry: ImageRegistry) -> None:
+    """target: kubernetes renders manifests into the repository (nothing applied to a cluster)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    images = dict(context(serving.root).project.spec.data.get("images") or {})
+    images["repository"] = f"{image_registry.host}/team"
+
+    def ctx(version: int) -> Any:
+        return context(serving.root, serve={"kube": {"version": version}}, project={"images": images, "environments": {
+            "kube": {"target": "kubernetes", "kubernetes": {"namespace": "ml", "version": "1.30"}}}})
+
+    [change] = serving.plan(ctx(1), "deployment")
+    assert change.action is Action.CREATE and change.requires is None  # no engine needed to render
+    serving.converge(ctx(1), "image")
+    [change] = serving.converge(ctx(1), "deployment")
+    assert change.reasons == ("render v1 into deploy/kubernetes/kube/iris/ for Argo CD or Flux to sync",)
+    digest = serving.plan(ctx(1), "image")[0].after["images"]["v1"]["pushed"]
+    folder = serving.root / "deploy/kubernetes/kube/iris"
+    assert f"image: \"{image_registry.host}/team/mlopsctl/{serving.project}-iris@{digest}\"" in (
+        folder / "deployment.yaml").read_text()
+    files = [str(p) for p in folder.glob("*.yaml") if p.name != "kustomization.yaml"]
+    tool = str(Path(sys.executable).parent / "kubernetes-validate")
+    proc = subprocess.run([tool, "--strict", "-k", "1.30.0", *files], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert serving.plan(ctx(1), "deployment")[0].action is Action.NOOP
+    serving.converge(ctx(2), "image")
+    [change] = serving.plan(ctx(2), "deployment")
+    assert change.action is Action.UPDATE and change.reasons == ("manifests in deploy/kubernetes/kube/iris/ change (v2)",)
+    lines = str(change.diff).splitlines()
+    assert any(line.startswith("-") and line.endswith("app.kubernetes.io/version: v1") for line in lines)
+    assert any(line.startswith("+") and line.endswith("app.kubernetes.io/version: v2") for line in lines)
+    assert any(line.startswith("+") and "image:" in line and "@sha256:" in line for line in lines)

@@ -145,7 +145,7 @@ def test_assignment_moves_only_once_the_deployment_is_healthy(serving: Any) -> N
     # `models` shows what is assigned and what serves, with the engine's health verdict.
     import re
 
-    from builders import run_mlopsctl
+    from tests.builders import run_mlopsctl
 
     out = run_mlopsctl(["models", "iris"], serving.root)
     assert out.returncode == 0, out.stderr

@@ -14,6 +14,7 @@ old one keeps serving and apply fails with the new container's log.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from mlopsctl.core.model import Action, Address, Change, Resource
@@ -309,6 +310,13 @@ class DeploymentProvider:
 # --------------------------------------------------------------------------- target: kubernetes
 
 
+@dataclass
+class _Manifests:
+    """The run's memo: address -> folder of the managed manifests found on disk."""
+
+    folders: dict[str, str] = field(default_factory=dict)
+
+
 def _sha(text: str) -> str:
     import hashlib
 
@@ -317,7 +325,7 @@ def _sha(text: str) -> str:
 
 def _k8s_existing(ctx: Context) -> Iterable[str]:
     """Model folders with managed manifests under each kubernetes environment's path."""
-    found: dict[str, str] = ctx.cache.setdefault("k8s.existing", {})
+    found = ctx.memo(_Manifests).folders
     for env, conf in ctx.project.environments.items():
         if not k8s.is_kubernetes(conf):
             continue
@@ -332,7 +340,7 @@ def _k8s_existing(ctx: Context) -> Iterable[str]:
 def _k8s_folder(ctx: Context, address: str, desired: Resource | None) -> str | None:
     if desired is not None:
         return desired.desired.get("folder") if desired.desired.get("target") == "kubernetes" else None
-    return (ctx.cache.get("k8s.existing") or {}).get(address)
+    return ctx.memo(_Manifests).folders.get(address)
 
 
 def _k8s_render(ctx: Context, d: dict[str, Any]) -> tuple[dict[str, str] | None, str | None, Any]:

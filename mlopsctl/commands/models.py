@@ -148,9 +148,9 @@ def models(name: str | None, fmt: str, card: bool, version: str) -> None:
     from mlopsctl.serving.status import serving
 
     now = serving(root, _project_name(root)) if names else {}
-    known = now is not None
+    engine_known = now is not None
     if fmt == "json":
-        doc = {"models": {n: _model_json(state.model(n), _serving(n, now), known) for n in names}}
+        doc = {"models": {n: _model_json(state.model(n), _serving(n, now), engine_known) for n in names}}
         click.echo(json.dumps(doc, indent=2, sort_keys=True))
         return
     if not names:
@@ -160,5 +160,5 @@ def models(name: str | None, fmt: str, card: bool, version: str) -> None:
     for n in names:
         if out:
             out.append("")
-        out.extend(_text(n, state.model(n), bool(name), _serving(n, now), known))
+        out.extend(_text(n, state.model(n), bool(name), _serving(n, now), engine_known))
     click.echo("\n".join(out))

@@ -83,3 +83,11 @@ def serving(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serving]:
         yield s
     finally:
         cleanup(project)
+
+
+@pytest.fixture(scope="module")
+def images(serving: Serving) -> Serving:
+    """The session's images of v1, v2 and v3, built again if an earlier module destroyed them."""
+    for version in (1, 2, 3):
+        serving.converge(serving.ctx({"e": version}, {"e": 8101}), "image")
+    return serving

@@ -15,7 +15,7 @@ from tests.serving.serving_repo import context, free_ports
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
 
-def _ctx(serving: Any, reg: ImageRegistry | str, port: int) -> Any:
+def _ctx(images: Any, serving: Any, reg: ImageRegistry | str, port: int) -> Any:
     images = dict(context(serving.root).project.spec.data.get("images") or {})
     images["repository"] = f"{reg.host}/team" if isinstance(reg, ImageRegistry) else reg
     return context(serving.root, serve={"reg": {"version": 1}},
@@ -23,7 +23,7 @@ def _ctx(serving: Any, reg: ImageRegistry | str, port: int) -> Any:
 
 
 def test_images_are_pushed_recorded_by_digest_and_a_wiped_registry_converges(
-        serving: Any, image_registry: ImageRegistry, docker_client: Any) -> None:
+        images: Any, serving: Any, image_registry: ImageRegistry, docker_client: Any) -> None:
     [port] = free_ports(1)
     repo = f"{image_registry.host}/team/mlopsctl/{serving.project}-iris"
     [change] = serving.plan(_ctx(serving, image_registry, port), "image")
@@ -50,7 +50,7 @@ def test_images_are_pushed_recorded_by_digest_and_a_wiped_registry_converges(
     assert dep.action is Action.NOOP  # the same image: nothing to switch
 
 
-def test_an_unreachable_registry_is_said_so(serving: Any) -> None:
+def test_an_unreachable_registry_is_said_so(images: Any, serving: Any) -> None:
     [port, dead] = free_ports(2)
     ctx = _ctx(serving, f"127.0.0.1:{dead}/x", port)
     [change] = serving.plan(ctx, "image")
@@ -58,7 +58,7 @@ def test_an_unreachable_registry_is_said_so(serving: Any) -> None:
                             "reachable") for r in change.reasons), change.reasons
 
 
-def test_kubernetes_manifests_name_the_pushed_digest(serving: Any, image_registry: ImageRegistry) -> None:
+def test_kubernetes_manifests_name_the_pushed_digest(images: Any, serving: Any, image_registry: ImageRegistry) -> None:
     """target: kubernetes renders manifests into the repository (nothing applied to a cluster)."""
     import subprocess
     import sys

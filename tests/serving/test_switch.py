@@ -34,7 +34,7 @@ def health(port: int) -> dict[str, Any] | None:
         return None
 
 
-def test_promotion_rollback_and_new_version_refuse_no_request(serving: Any) -> None:
+def test_promotion_rollback_and_new_version_refuse_no_request(images: Any, serving: Any) -> None:
     [port] = free_ports(1)
     envs = {"zd": port}
     serving.converge(serving.ctx({"zd": 1}, envs), "deployment")
@@ -50,7 +50,7 @@ def test_promotion_rollback_and_new_version_refuse_no_request(serving: Any) -> N
     assert client.versions == {1, 2}
 
 
-def test_port_held_by_another_process_is_named_and_the_next_apply_converges(serving: Any,
+def test_port_held_by_another_process_is_named_and_the_next_apply_converges(images: Any, serving: Any,
                                                                            docker_client: Any) -> None:
     [port] = free_ports(1)
     ctx = serving.ctx({"held": 1}, {"held": port})
@@ -74,7 +74,7 @@ def test_port_held_by_another_process_is_named_and_the_next_apply_converges(serv
     assert health(port) == {"status": "ok", "model": "iris", "version": 1}
 
 
-def test_a_container_left_in_state_created_does_not_break_the_next_apply(serving: Any, docker_client: Any) -> None:
+def test_a_container_left_in_state_created_does_not_break_the_next_apply(images: Any, serving: Any, docker_client: Any) -> None:
     [port] = free_ports(1)
     ctx = serving.ctx({"created": 1}, {"created": port})
     name = container_name(ctx, "iris", "created")
@@ -88,7 +88,7 @@ def test_a_container_left_in_state_created_does_not_break_the_next_apply(serving
     assert again.action is Action.NOOP, again.reasons
 
 
-def test_an_interrupted_switch_converges(serving: Any, docker_client: Any) -> None:
+def test_an_interrupted_switch_converges(images: Any, serving: Any, docker_client: Any) -> None:
     """The states kill -9 can leave: a new server started but not yet live, or live with the old one still up."""
     from mlopsctl.serving import front
 
@@ -119,7 +119,7 @@ def test_an_interrupted_switch_converges(serving: Any, docker_client: Any) -> No
     assert len(docker_client.containers.list(all=True, filters={"name": name})) == 2
 
 
-def test_assignment_moves_only_once_the_deployment_is_healthy(serving: Any) -> None:
+def test_assignment_moves_only_once_the_deployment_is_healthy(images: Any, serving: Any) -> None:
     from mlopsctl.registry.api import forget, model_registry
 
     [port] = free_ports(1)

@@ -15,7 +15,7 @@ from tests.serving.serving_repo import context, free_ports
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
 
-def _ctx(images: Any, serving: Any, reg: ImageRegistry | str, port: int) -> Any:
+def _ctx(serving: Any, reg: ImageRegistry | str, port: int) -> Any:
     images = dict(context(serving.root).project.spec.data.get("images") or {})
     images["repository"] = f"{reg.host}/team" if isinstance(reg, ImageRegistry) else reg
     return context(serving.root, serve={"reg": {"version": 1}},

@@ -95,4 +95,17 @@ if ! command -v dot >/dev/null 2>&1; then
     fi
 fi
 
+# 6. A container registry (Debian's docker-registry, the distribution registry), so the tests can push
+#    images to a real one; they start it themselves on 127.0.0.1 with a free port (never as a service).
+if ! command -v docker-registry >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        step "installing docker-registry (apt-get install docker-registry) for the image push tests"
+        { apt-get install -y -qq --no-install-recommends docker-registry >/dev/null 2>&1 \
+            || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq --no-install-recommends docker-registry >/dev/null 2>&1; }; } \
+            || warn "could not install docker-registry; the image push tests will be skipped"
+    else
+        warn "docker-registry is not installed; the image push tests will be skipped"
+    fi
+fi
+
 step "ready: $("$VENV/bin/mlopsctl" --version) in $VENV (activate: source ${VENV#"$ROOT"/}/bin/activate)"

@@ -224,8 +224,15 @@ def make_repo(
     }
     if not models:
         tree["models/.gitkeep"] = ""  # a missing models/ folder is an error, an empty one is not
+    envs = project_spec(**dict(project or {})).get("environments") or {}
     for i, model_name in enumerate(models):
-        tree[f"models/{model_name}.yaml"] = to_yaml(model_spec(model_name, **dict(model or {})))
+        spec = copy.deepcopy(model_spec(model_name, **dict(model or {})))
+        for env, entry in (spec.get("serve") or {}).items() if i else ():
+            # Every model after the first serves on its own port: two deployments on one address are invalid.
+            port = (envs.get(env) or {}).get("port")
+            if isinstance(entry, dict) and "port" not in entry and isinstance(port, int):
+                entry["port"] = port + 100 * i
+        tree[f"models/{model_name}.yaml"] = to_yaml(spec)
         tree[f"data/{model_name}.csv"] = iris_like_csv(seed=i)
     tree.update(files or {})
     write_tree(root, tree)

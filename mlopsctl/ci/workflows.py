@@ -95,6 +95,8 @@ def workflow_context(project: Project) -> dict[str, Any]:
             "runs_on": list(ci.runs_on) if isinstance(ci.runs_on, tuple) else ci.runs_on,
         },
         "remote": remote_context(project.settings.remote.url),
+        # Images pushed to GitHub's registry: the apply jobs log in with the repository's token.
+        "ghcr": str(project.settings.images.repository or "").split("/", 1)[0] == "ghcr.io",
         "models": models,
         "scheduled_models": [m for m in models if m["schedule"]],
         "schedules": [{"cron": cron, "models": names} for cron, names in crons.items()],

@@ -1,5 +1,8 @@
 """``mlopsctl models [NAME]``: versions, metrics, environment assignments and lineage, from Git tags.
 
+Per environment, the version assigned (the registry) and the version serving with its health
+(the engine) are shown apart: they differ while a switch is pending or after one failed.
+
 Reads the registry only (one ``git for-each-ref``); it does not need valid specs, so it also
 works on a checkout whose specs are broken or gone. ``--card`` renders a version's Markdown
 model card from its tag record.
@@ -41,12 +44,40 @@ def _description(root: Path, model: str) -> str | None:
     return doc.model.description if doc else None
 
 
-def _model_json(reg: Any) -> dict[str, Any]:
-    return {
+def _project_name(root: Path) -> str | None:
+    try:
+        from mlopsctl.specs.load import load_project
+
+        return load_project(root).name
+    except MlopsError:
+        return None
+
+
+def _serving(name: str, now: dict[tuple[str, str], dict[str, Any]] | None) -> dict[str, dict[str, Any]]:
+    return {env: facts for (model, env), facts in sorted((now or {}).items()) if model == name}
+
+
+def _model_json(reg: Any, serving: dict[str, dict[str, Any]], engine_known: bool) -> dict[str, Any]:
+    out = {
         "latest": reg.latest.version if reg.latest else None,
         "environments": {env: mv.version for env, mv in sorted(reg.assignments.items())},
         "versions": [{**mv.to_dict(), "environments": reg.environments_of(mv.version)} for mv in reg.versions],
     }
+    # What runs, apart from what is assigned (null: no engine to ask).
+    out["serving"] = {env: {k: v for k, v in f.items() if k != "container"} for env, f in serving.items()} \
+        if engine_known else None
+    return out
+
+
+def _env_lines(reg: Any, serving: dict[str, dict[str, Any]], engine_known: bool) -> list[str]:
+    from mlopsctl.serving.status import describe
+
+    envs = sorted(set(reg.assignments) | set(serving))
+    lines = []
+    for env in envs:
+        mv = reg.assignments.get(env)
+        lines.append(f"  {env}: {describe(mv.version if mv else None, serving.get(env), engine_known)}")
+    return lines
 
 
 def _short(value: Any, n: int = 12) -> str:
@@ -67,14 +98,13 @@ def _lineage_line(mv: Any) -> str:
     return "; ".join(parts)
 
 
-def _text(name: str, reg: Any, detailed: bool) -> list[str]:
+def _text(name: str, reg: Any, detailed: bool, serving: dict[str, dict[str, Any]], engine_known: bool) -> list[str]:
     from mlopsctl.registry.fmt import fmt_number
 
     if not reg.versions:
         return [f"{name}: no registered versions yet"]
     lines = [f"{name}: {len(reg.versions)} version{'s' if len(reg.versions) != 1 else ''}, latest v{reg.latest.version}"]
-    if reg.assignments:
-        lines.append("  serving: " + ", ".join(f"{env} v{mv.version}" for env, mv in sorted(reg.assignments.items())))
+    lines += _env_lines(reg, serving, engine_known)
     metric_names = sorted({m for mv in reg.versions for m in mv.metrics})
     header = ["VERSION", "REGISTERED", "COMMIT", *metric_names, "ENVIRONMENTS"]
     rows = [
@@ -132,8 +162,12 @@ def models(args: tuple[str, ...], fmt: str, card: bool, version: str, model: str
         click.echo(render_card(mv, reg.environments_of(mv.version), _description(root, name)), nl=False)
         return
     names = [name] if name else sorted(n for n, r in state.models.items() if r.versions)
+    from mlopsctl.serving.status import serving
+
+    now = serving(root, _project_name(root)) if names else {}
+    engine_known = now is not None
     if fmt == "json":
-        doc = {"models": {n: _model_json(state.model(n)) for n in names}}
+        doc = {"models": {n: _model_json(state.model(n), _serving(n, now), engine_known) for n in names}}
         click.echo(json.dumps(doc, indent=2, sort_keys=True))
         return
     if not names:
@@ -143,5 +177,5 @@ def models(args: tuple[str, ...], fmt: str, card: bool, version: str, model: str
     for n in names:
         if out:
             out.append("")
-        out.extend(_text(n, state.model(n), detailed=bool(name)))
+        out.extend(_text(n, state.model(n), bool(name), _serving(n, now), engine_known))
     click.echo("\n".join(out))

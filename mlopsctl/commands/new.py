@@ -25,15 +25,19 @@ def new(path: Path, template: str, name: str | None, base_image: str | None) -> 
     Offline: the data is one of scikit-learn's bundled datasets. The repository gets a first
     commit on main; the CSV is left to DVC (git-ignored), as `dvc add` would.
     """
-    from mlopsctl.scaffold.repo import scaffold
+    from mlopsctl.scaffold.repo import DEFAULT_PORTS, scaffold
+    from mlopsctl.serving.ports import free_ports
 
     target = path if path.is_absolute() else options().cwd / path
-    done = scaffold(target, template, name, base_image)
+    # Ports nothing listens on now, so two scaffolded repositories on one machine do not collide.
+    picked = free_ports(2, DEFAULT_PORTS[0])
+    done = scaffold(target, template, name, base_image, (picked[0], picked[1]))
     click.echo(f"Created {template} repository {path} (project {done.project}, model {done.model}):")
     for rel in done.files:
         note = "  (git-ignored: DVC tracks it on apply)" if rel == f"data/{done.model}.csv" else ""
         click.echo(f"  {rel}{note}")
     click.echo(f"First commit {done.commit[:12]} on main.")
+    click.echo(f"Environments: staging on 127.0.0.1:{picked[0]}, production on 127.0.0.1:{picked[1]} (free now).")
     click.echo("")
     click.echo("Next:")
     click.echo(f"  cd {click.format_filename(path)}")

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import click
 
@@ -28,14 +29,36 @@ def state_list(fmt: str) -> None:
     steps = last_steps(ctx.state_dir)
     rows = [{"address": a, "last_apply": steps.get(a, {}).get("time"), "last_action": steps.get(a, {}).get("action")}
             for a in found]
+    _add_serving(ctx, rows)
     if fmt == "json":
         emit(json.dumps(rows, indent=2))
         return
     for r in rows:
         when = f"  (last {r['last_action']} {r['last_apply']})" if r["last_apply"] else ""
-        emit(f"{r['address']}{when}")
+        emit(f"{r['address']}{when}" + (f"\n    {r['status']}" if r.get("status") else ""))
     if not rows:
         emit("Nothing managed yet: run `mlopsctl apply`.")
+
+
+def _add_serving(ctx: Any, rows: list[dict[str, Any]]) -> None:
+    """Deployments and assignments get "assigned vN, serving vM (health)": sync and health apart."""
+    if not any(r["address"].startswith(("registry.", "deployment.")) for r in rows):
+        return
+    from mlopsctl.registry.api import state_for
+    from mlopsctl.serving.status import describe, serving
+
+    now = serving(ctx.root, ctx.project.name)
+    registry = state_for(ctx)
+    for r in rows:
+        kind, _, name = r["address"].partition(".")
+        if kind not in ("registry", "deployment"):
+            continue
+        model, _, env = name.partition(".")
+        mv = registry.model(model).assignments.get(env)
+        facts = (now or {}).get((model, env))
+        r["assigned"] = mv.version if mv else None
+        r["serving"] = {k: v for k, v in facts.items() if k != "container"} if facts else None
+        r["status"] = describe(r["assigned"], facts, now is not None)
 
 
 @state.command("history")

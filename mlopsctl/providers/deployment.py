@@ -1,23 +1,20 @@
-"""Deployments: one serving container per model and environment, on the local Docker engine.
+"""Deployments: one model version served per environment, on the local Docker engine.
 
-Address ``deployment.<model>.<env>``. The container is named ``mlopsctl-<project>-<model>-<env>``,
-labelled with project, model, environment, version and image context digest, and published on
-127.0.0.1:<environment port>. Everything is read back from the engine, so a container stopped
+Address ``deployment.<model>.<env>``. A front container ``mlopsctl-<project>-<model>-<env>``
+holds ``127.0.0.1:<port>`` (``serve.<env>.port``, else the environment's) and relays to the live
+server container beside it, labelled with project, model, environment, version and image context
+digest (``serving/switch.py``). Everything is read back from the engine, so a container stopped
 or removed by hand is drift that plan shows and apply repairs.
 
-Replacing never leaves the environment without a working server: the new version first starts
-on a spare port and must answer /health; only then is the old container stopped and the new
-one started on the environment's port. If the new version never gets healthy, the old one keeps
-serving and apply fails with the new container's log.
+A new version starts beside the old one and must answer /health before the front moves to it;
+the port never closes, so a switch refuses no request. If the new version never gets healthy, the
+old one keeps serving and apply fails with the new container's log.
 """
 
 from __future__ import annotations
 
-import os
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from mlopsctl.core.model import Action, Address, Change, Resource
@@ -27,75 +24,77 @@ from mlopsctl.monitoring.serving import capture_label
 from mlopsctl.monitoring.serving import container_options as capture_options
 from mlopsctl.monitoring.serving import describe as describe_capture
 from mlopsctl.serving import buildctx as bctx
-from mlopsctl.serving import engine
+from mlopsctl.serving import containers as ct
+from mlopsctl.serving import engine, front, oci, ports, switch
+from mlopsctl.serving import kubernetes as k8s
 from mlopsctl.serving.images import find_image, forget_images
 
 if TYPE_CHECKING:
-    from docker import DockerClient
     from docker.models.containers import Container
 
     from mlopsctl.core.context import Context
 
-HOST = "127.0.0.1"
-PORT_IN_CONTAINER = "8080/tcp"
+HOST = ct.HOST
 _STOPPED_BY_SIGNAL = {0, 137, 143}  # `docker stop`: SIGTERM handled (0, 143) or SIGKILL (137)
 
 
-def health_timeout() -> float:
-    return float(os.environ.get("MLOPSCTL_HEALTH_TIMEOUT", "90"))
-
-
 def container_name(ctx: Context, model: str, env: str) -> str:
-    return f"mlopsctl-{ctx.project.name}-{model}-{env}"
+    """The front's name; the servers are this name with ``-a`` or ``-b``."""
+    return switch.front_name(ctx.project.name, model, env)
 
 
-def _get(client: DockerClient, name: str) -> Container | None:
-    from docker.errors import NotFound
+def _version(c: Container | None) -> int:
+    labels = (c.labels or {}) if c is not None else {}
+    raw = str(labels.get(bctx.LABEL_VERSION, "0") or 0)
+    return int(raw) if raw.isdigit() else 0
 
-    try:
-        return client.containers.get(name)
-    except NotFound:
+
+def read_serving(ctx: Context, model: str, env: str) -> dict[str, Any] | None:
+    """What serves ``model`` in ``env`` now, read from the engine (None: nothing)."""
+    client = engine.client()
+    found = switch.find(client, ctx.state_dir, ctx.project.name, model, env)
+    live, fr = found.live, found.front
+    if live is None and fr is not None and not front.is_front(fr):
+        live, fr = fr, None  # a server started before deployments had fronts
+    if live is None and fr is None:
         return None
+    labels = (live.labels or {}) if live is not None else {}
+    state = (live.attrs.get("State") or {}) if live is not None else {}
+    actual: dict[str, Any] = {
+        "container": live.name if live is not None else None,
+        "status": live.status if live is not None else "missing",
+        "version": _version(live),
+        "context": bctx.short(labels.get(bctx.LABEL_DIGEST, "")),
+        "port": ct.wanted_port(fr) if fr is not None else None,
+        "capture": labels.get(CAPTURE_LABEL),
+        "front": "ok" if fr is not None and front.usable(fr, ct.wanted_port(fr) or 0, ctx.state_dir, model, env)
+        else ("missing" if fr is None else fr.status),
+    }
+    if live is not None and live.status != "running":
+        actual["exit_code"] = state.get("ExitCode")
+    # Only a verdict worth acting on: "starting" -> "healthy" must not make a saved plan stale.
+    if live is not None and live.status == "running" and (state.get("Health") or {}).get("Status") == "unhealthy":
+        actual["health"] = "unhealthy"
+    return actual
 
 
-def _host_port(c: Container) -> tuple[str, int] | None:
-    bindings = ((c.attrs.get("NetworkSettings") or {}).get("Ports") or {}).get(PORT_IN_CONTAINER) or []
-    if not bindings:
-        bindings = ((c.attrs.get("HostConfig") or {}).get("PortBindings") or {}).get(PORT_IN_CONTAINER) or []
-    for b in bindings:
-        if b.get("HostPort"):
-            return b.get("HostIp") or HOST, int(b["HostPort"])
-    return None
+def _port_holder(ctx: Context, port: int) -> str | None:
+    import json
+    import urllib.parse
 
+    from mlopsctl.errors import UnavailableError
 
-def _logs(c: Container, lines: int = 30) -> str:
+    query = urllib.parse.quote(json.dumps({"status": ["running"]}))
     try:
-        text = c.logs(tail=lines).decode(errors="replace").rstrip()
-    except Exception:  # noqa: BLE001 - logs are a courtesy in an error message
-        return "  (no log)"
-    return "\n".join(f"  | {line}" for line in text.splitlines()) or "  (empty log)"
-
-
-def wait_healthy(c: Container, timeout: float) -> str | None:
-    """None once /health answers 200 on the published port; otherwise why not."""
-    deadline = time.monotonic() + timeout
-    while True:
-        c.reload()
-        state = c.attrs.get("State") or {}
-        # The restart policy brings a crashed server back: a restart already means it crashed.
-        if c.status in ("exited", "dead", "restarting") or int(c.attrs.get("RestartCount") or 0) > 0:
-            return f"the container exited with code {state.get('ExitCode')}"
-        hp = _host_port(c)
-        if hp is not None and c.status == "running":
-            try:
-                with urllib.request.urlopen(f"http://{hp[0]}:{hp[1]}/health", timeout=2) as resp:
-                    if resp.status == 200:
-                        return None
-            except (urllib.error.URLError, OSError):
-                pass
-        if time.monotonic() > deadline:
-            return f"/health did not answer 200 within {timeout:.0f}s"
-        time.sleep(0.2)
+        listed = engine.get_json(f"/containers/json?filters={query}") if engine.available() else []
+    except UnavailableError:
+        listed = []
+    if listed is None:  # not a unix socket: ask docker-py
+        listed = [{"Names": ["/" + c.name], "Labels": c.labels, "Ports": [
+            {"IP": b.get("HostIp"), "PublicPort": int(b["HostPort"])}
+            for binds in (c.attrs.get("NetworkSettings") or {}).get("Ports", {}).values() for b in binds or []
+            if b.get("HostPort")]} for c in engine.client().containers.list()]
+    return ports.describe_holder(port, listed, f"{bctx.LABEL_PROJECT}={ctx.project.name}")
 
 
 class DeploymentProvider:
@@ -113,18 +112,34 @@ class DeploymentProvider:
                         f"{doc.loc(f'serve.{env}')}: serve.{env}: no environment {env!r} in mlops.yaml "
                         f"(environments: {', '.join(envs) or 'none'})"
                     )
+                if k8s.is_kubernetes(envs[env]):
+                    settings = k8s.Settings.of(envs[env])
+                    yield Resource(
+                        kind=self.kind, name=f"{model}.{env}",
+                        desired={"model": model, "env": env, "version": ref, "target": "kubernetes",
+                                 "folder": k8s.folder(settings, model, env)},
+                        depends_on=(f"image.{model}", f"model.{model}"), source=doc.loc(f"serve.{env}"), model=model,
+                    )
+                    continue
+                port = ctx.project.deployment_port(model, env)
+                if port is None:
+                    raise MlopsError(f"{doc.loc(f'serve.{env}')}: serve.{env}: no port to serve on: set "
+                                     f"environments.{env}.port in mlops.yaml or serve.{env}.port here")
                 yield Resource(
                     kind=self.kind,
                     name=f"{model}.{env}",
-                    desired={"model": model, "env": env, "version": ref, "port": ctx.project.settings.environments[env].port},
-                    depends_on=(f"image.{model}", f"registry.{model}.{env}"),
+                    desired={"model": model, "env": env, "version": ref, "port": port},
+                    # The registry's assignment depends on this deployment, not the other way round:
+                    # the tag moves only once the new version serves and is healthy.
+                    depends_on=(f"image.{model}", f"model.{model}"),
                     source=doc.loc(f"serve.{env}"),
                     model=model,
                 )
 
     def existing(self, ctx: Context) -> Iterable[str]:
+        found = set(_k8s_existing(ctx))
         if not engine.available():
-            return []
+            return sorted(found)
         import json
         import urllib.parse
 
@@ -137,42 +152,32 @@ class DeploymentProvider:
                 {"Names": ["/" + c.name], "Labels": c.labels}
                 for c in engine.client().containers.list(all=True, filters={"label": label})
             ]
-        found = set()
         for c in listed:
             labels = c.get("Labels") or {}
             model, env = labels.get(bctx.LABEL_MODEL, ""), labels.get(bctx.LABEL_ENV, "")
-            if "/" + container_name(ctx, model, env) in (c.get("Names") or []):
+            name = container_name(ctx, model, env)
+            names = {"/" + name + suffix for suffix in ("", "-a", "-b")}
+            if names & set(c.get("Names") or []):
                 found.add(f"{self.kind}.{model}.{env}")
         return sorted(found)
 
     def read(self, address: str, desired: Resource | None, ctx: Context) -> dict[str, Any] | None:
         addr = Address.parse(address)
         model, env = addr.model, addr.part
+        rel = _k8s_folder(ctx, address, desired)
+        if rel is not None:
+            texts = k8s.read(ctx.root, rel)
+            return {"target": "kubernetes", "folder": rel, "files": {n: _sha(t) for n, t in texts.items()}} \
+                if texts else None
         if not engine.available():
             return {"engine": "unreachable"}
-        c = _get(engine.client(), container_name(ctx, model, env))
-        if c is None:
-            return None
-        labels = c.labels or {}
-        state = c.attrs.get("State") or {}
-        hp = _host_port(c)
-        actual: dict[str, Any] = {
-            "container": c.name,
-            "status": c.status,
-            "version": int(labels.get(bctx.LABEL_VERSION, "0") or 0),
-            "context": bctx.short(labels.get(bctx.LABEL_DIGEST, "")),
-            "port": hp[1] if hp else None,
-            "capture": labels.get(CAPTURE_LABEL),
-        }
-        if c.status != "running":
-            actual["exit_code"] = state.get("ExitCode")
-        # Only a verdict worth acting on: "starting" -> "healthy" must not make a saved plan stale.
-        if c.status == "running" and (state.get("Health") or {}).get("Status") == "unhealthy":
-            actual["health"] = "unhealthy"
-        return actual
+        return read_serving(ctx, model, env)
 
     def diff(self, address: str, desired: Resource | None, actual: dict[str, Any] | None, ctx: Context) -> Change:
         model = Address.parse(address).model
+        if (desired is not None and desired.desired.get("target") == "kubernetes") or (
+                actual is not None and actual.get("target") == "kubernetes"):
+            return _k8s_diff(ctx, address, desired, actual)
         unknown = actual is not None and actual.get("engine") == "unreachable"
         if desired is None:
             if actual is None or unknown:
@@ -210,8 +215,15 @@ class DeploymentProvider:
                                f"{describe_capture(capture)}")
             if actual.get("health") == "unhealthy":
                 replace.append("container unhealthy")
+            if actual.get("front") == "missing" and actual.get("container") and actual.get("port") is None:
+                replace.append("put a front on the port so that later switches refuse no request")
             if replace:
                 action, reasons = Action.REPLACE, replace
+            elif actual["status"] == "missing":
+                action, reasons = Action.UPDATE, [f"no server behind the front: start v{mv.version}"]
+            elif actual.get("front") != "ok":
+                how = "stopped by hand" if actual.get("front") == "exited" else actual.get("front")
+                action, reasons = Action.UPDATE, [f"the front container on {where} {how}: start it again"]
             elif actual["status"] != "running":
                 code = actual.get("exit_code")
                 how = "stopped by hand" if code in _STOPPED_BY_SIGNAL else f"exited with code {code}"
@@ -222,12 +234,20 @@ class DeploymentProvider:
             reasons.append(note)
             if action is Action.NOOP:
                 action = Action.UPDATE
+        blocked = None
+        if action is not Action.NOOP and not unknown and (actual is None or actual.get("port") != d["port"]):
+            holder = _port_holder(ctx, d["port"])
+            if holder is not None:
+                blocked = f"{where} is already in use by {holder}"
+                reasons.append(blocked)
         return Change(address, action, before=actual, after=after, reasons=tuple(reasons), model=model,
-                      requires=engine.REQUIRES if action is not Action.NOOP else None)
+                      blocked=blocked, requires=engine.REQUIRES if action is not Action.NOOP else None)
 
     def apply(self, change: Change, ctx: Context) -> dict[str, Any] | None:
-        client = engine.client()
         d = change.payload.get("desired") or {}
+        if d.get("target") == "kubernetes":
+            return _k8s_apply(ctx, change, d)
+        client = engine.client()
         model, env, port = d["model"], d["env"], int(d["port"])
         mv, _ = bctx.target_version(ctx, model, env, d["version"])
         if mv is None:
@@ -240,19 +260,8 @@ class DeploymentProvider:
                 f"{change.address}: no image of {model} v{mv.version} with context {bctx.short(bc.digest)}; "
                 f"apply image.{model} first (`mlopsctl apply --target image.{model}`)"
             )
-        name = container_name(ctx, model, env)
         doc = ctx.project.models.get(model)
         capture = capture_label(doc)
-        current = self._recover(client, name)
-        if current is not None and current.labels.get(bctx.LABEL_DIGEST) == bc.digest and _host_port(current) == (
-            HOST, port
-        ) and (current.labels.get(CAPTURE_LABEL) or "off") == capture:
-            if current.status != "running":  # stopped by hand: same version, same port -> start it again
-                current.start()
-            problem = wait_healthy(current, health_timeout())
-            if problem:
-                raise MlopsError(f"{change.address}: v{mv.version} is not healthy: {problem}\n{_logs(current)}")
-            return {"container": current.short_id, "version": mv.version, "url": f"http://{HOST}:{port}"}
         labels = {
             bctx.LABEL_PROJECT: ctx.project.name,
             bctx.LABEL_MODEL: model,
@@ -260,89 +269,126 @@ class DeploymentProvider:
             bctx.LABEL_VERSION: str(mv.version),
             bctx.LABEL_DIGEST: bc.digest,
             CAPTURE_LABEL: capture,
+            ct.LABEL_ROLE: "server",
         }
-        if current is not None and current.status == "running":
-            # Prove the new version on a spare port while the old one keeps serving.
-            trial = self._run(client, image["id"], f"{name}-next", labels, None)
-            problem = wait_healthy(trial, health_timeout())
-            log = _logs(trial)
-            trial.remove(force=True)
-            if problem:
-                serving = _host_port(current)
-                raise MlopsError(
-                    f"{change.address}: v{mv.version} never became healthy ({problem}); "
-                    f"v{current.labels.get(bctx.LABEL_VERSION)} keeps serving on "
-                    f"{HOST}:{serving[1] if serving else '?'}.\nContainer log:\n{log}"
-                )
-        if current is not None:
-            current.rename(f"{name}-prev")
-            current.stop(timeout=10)
-        new = self._run(client, image["id"], name, labels, port,
-                        capture_options(ctx.root, model, env, doc))
-        problem = wait_healthy(new, health_timeout())
-        if problem:
-            log = _logs(new)
-            new.remove(force=True)
-            restored = ""
-            if current is not None:
-                current.rename(name)
-                current.start()
-                restored = f"; v{current.labels.get(bctx.LABEL_VERSION)} restored"
-            raise MlopsError(f"{change.address}: v{mv.version} never became healthy ({problem}){restored}.\n"
-                             f"Container log:\n{log}")
-        if current is not None:
-            current.remove(force=True)
+
+        def same(c: Container) -> bool:
+            return (c.labels or {}).get(bctx.LABEL_DIGEST) == bc.digest and (
+                (c.labels or {}).get(CAPTURE_LABEL) or "off") == capture
+
+        wanted = switch.Wanted(
+            project=ctx.project.name, model=model, env=env, port=port,
+            image=image.get("ref") or image["id"], labels=labels, same=same,
+            describe=lambda c: f"v{_version(c)}", extra=capture_options(ctx.root, model, env, doc),
+        )
+        try:
+            server = switch.converge(client, ctx.state_dir, wanted, lambda m: ctx.log(f"{change.address}: {m}"))
+        except MlopsError as e:
+            raise MlopsError(f"{change.address}: {e.message}") from None
         ctx.log(f"{change.address}: v{mv.version} serving on http://{HOST}:{port}")
-        return {"container": new.short_id, "version": mv.version, "url": f"http://{HOST}:{port}"}
+        return {"container": server.short_id, "version": mv.version, "url": f"http://{HOST}:{port}"}
 
     def delete(self, change: Change, ctx: Context) -> None:
+        import shutil
+
+        if (change.before or {}).get("target") == "kubernetes":
+            k8s.remove(ctx.root, change.before["folder"])  # type: ignore[index]
+            ctx.log(f"{change.address}: removed the manifests in {change.before['folder']}/")  # type: ignore[index]
+            return
+
         client = engine.client()
         model, env = change.addr.model, change.addr.part
         name = container_name(ctx, model, env)
-        for suffix in ("", "-next", "-prev"):
-            c = _get(client, name + suffix)
-            if c is not None:
-                c.remove(force=True)
-                ctx.log(f"{change.address}: removed container {c.name}")
+        # The front first: nothing is relayed to a server being removed.
+        for suffix in ("", "-a", "-b", "-next", "-prev"):
+            if ct.remove(client, name + suffix):
+                ctx.log(f"{change.address}: removed container {name + suffix}")
+        shutil.rmtree(front.folder(ctx.state_dir, model, env), ignore_errors=True)
+        ct.remove_network_if_unused(client, switch.network_name(ctx.project.name))
 
-    @staticmethod
-    def _recover(client: DockerClient, name: str) -> Container | None:
-        """Clean up after an apply that died mid-swap; returns the container serving now, if any."""
-        from docker.errors import NotFound
 
-        for leftover in (f"{name}-next",):
-            c = _get(client, leftover)
-            if c is not None:
-                c.remove(force=True)
-        current, prev = _get(client, name), _get(client, f"{name}-prev")
-        if prev is not None:
-            if current is None:  # died between stopping the old and starting the new: put the old back
-                prev.rename(name)
-                if prev.status != "running":
-                    try:
-                        prev.start()
-                    except NotFound:
-                        return None
-                return prev
-            prev.remove(force=True)
-        return current
+# --------------------------------------------------------------------------- target: kubernetes
 
-    @staticmethod
-    def _run(client: DockerClient, image: str, name: str, labels: dict[str, str], port: int | None,
-             extra: dict[str, Any] | None = None) -> Container:
-        """``extra``: request capture's mount and environment (the trial container records nothing)."""
-        from docker.errors import APIError
 
-        try:
-            return client.containers.run(
-                image,
-                name=name,
-                detach=True,
-                labels=labels,
-                ports={PORT_IN_CONTAINER: (HOST, port)},
-                # Survives an engine restart, but a container stopped by hand stays stopped (drift).
-                restart_policy={"Name": "unless-stopped"},
-                **(extra or {}),
-            )
-        except APIError as e:
-            raise MlopsError(f"cannot start container {name}: {e.explanation or e}") from None
+@dataclass
+class _Manifests:
+    """The run's memo: address -> folder of the managed manifests found on disk."""
+
+    folders: dict[str, str] = field(default_factory=dict)
+
+
+def _sha(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def _k8s_existing(ctx: Context) -> Iterable[str]:
+    """Model folders with managed manifests under each kubernetes environment's path."""
+    found = ctx.memo(_Manifests).folders
+    for env, conf in ctx.project.environments.items():
+        if not k8s.is_kubernetes(conf):
+            continue
+        base = ctx.root / k8s.Settings.of(conf).path / env
+        for d in sorted(base.glob("*/")) if base.is_dir() else []:
+            rel = d.relative_to(ctx.root).as_posix()
+            if k8s.read(ctx.root, rel):
+                found[f"deployment.{d.name}.{env}"] = rel
+    return sorted(found)
+
+
+def _k8s_folder(ctx: Context, address: str, desired: Resource | None) -> str | None:
+    if desired is not None:
+        return desired.desired.get("folder") if desired.desired.get("target") == "kubernetes" else None
+    return ctx.memo(_Manifests).folders.get(address)
+
+
+def _k8s_render(ctx: Context, d: dict[str, Any]) -> tuple[dict[str, str] | None, str | None, Any]:
+    """(manifests, why they cannot be rendered yet, the version) for a desired kubernetes deployment."""
+    model, env = d["model"], d["env"]
+    mv, note = bctx.target_version(ctx, model, env, d["version"])
+    if mv is None:
+        return None, note or f"{env} serves version {d['version']}, which is not registered", None
+    repo = bctx.repository(ctx, model)
+    tag = f"ctx-{bctx.short(bctx.build_context(ctx, model, mv).digest)}"
+    try:
+        digest = oci.manifest_digest(repo, tag)
+    except oci.RegistryUnreachable as e:
+        return None, f"v{mv.version}: the image digest is unknown: {e.message}", mv
+    if digest is None:
+        return None, f"v{mv.version}: the manifests name the image by digest once it is pushed (known after apply)", mv
+    settings = k8s.Settings.of(ctx.project.environments[env])
+    return k8s.render(ctx.project.name, model, env, mv.version, f"{repo}@{digest}", settings), note, mv
+
+
+def _k8s_diff(ctx: Context, address: str, desired: Resource | None, actual: dict[str, Any] | None) -> Change:
+    model = Address.parse(address).model
+    if desired is None:
+        why = "destroy" if ctx.destroy else "environment no longer served by the specs"
+        text = f"remove the manifests in {(actual or {}).get('folder')}/ ({why}); Argo CD or Flux prunes the objects"
+        return Change(address, Action.DELETE, before=actual, model=model, reasons=(text,))
+    d = desired.desired
+    texts, note, mv = _k8s_render(ctx, d)
+    grow = Action.CREATE if actual is None else Action.UPDATE
+    if texts is None:
+        return Change(address, grow, before=actual, after={"folder": d["folder"]}, reasons=(str(note),), model=model)
+    before = k8s.read(ctx.root, d["folder"])
+    after = {"target": "kubernetes", "folder": d["folder"], "files": {n: _sha(t) for n, t in texts.items()}}
+    if before == texts:
+        return Change(address, Action.NOOP, before=actual, after=after, model=model)
+    reasons = [f"render v{mv.version} into {d['folder']}/ for Argo CD or Flux to sync"
+               if actual is None else f"manifests in {d['folder']}/ change (v{mv.version})"]
+    if note:
+        reasons.append(note)
+    return Change(address, grow, before=actual, after=after, reasons=tuple(reasons), model=model,
+                  diff=k8s.diff(before, texts, d["folder"]))
+
+
+def _k8s_apply(ctx: Context, change: Change, d: dict[str, Any]) -> dict[str, Any]:
+    texts, note, mv = _k8s_render(ctx, d)
+    if texts is None:
+        raise MlopsError(f"{change.address}: cannot render the manifests: {note}")
+    k8s.write(ctx.root, d["folder"], texts)
+    ctx.log(f"{change.address}: v{mv.version} manifests written to {d['folder']}/ (commit them; Argo CD or Flux "
+            "syncs the cluster)")
+    return {"version": mv.version, "folder": d["folder"], "files": sorted(texts)}

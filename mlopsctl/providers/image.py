@@ -6,6 +6,10 @@ built in the same run. The actual state is the engine's images labelled with pro
 version and the build context's digest; a build happens only when no image carries the
 wanted digest. Images are tagged ``mlopsctl/<project>-<model>:v<N>`` and ``:ctx-<digest>``
 and kept when no longer served (rollback needs no rebuild); ``destroy --images`` removes them.
+
+With ``images.repository`` naming a registry (``ghcr.io/team``, ``127.0.0.1:5000/team``), each
+served version is also pushed (both tags) and deployments run it by its registry digest. The
+registry is read back at plan time: an image missing there (a wiped registry) is a change.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from mlopsctl.core.model import Action, Address, Change, Resource
 from mlopsctl.errors import MlopsError, UnavailableError
 from mlopsctl.serving import buildctx as bctx
-from mlopsctl.serving import engine
+from mlopsctl.serving import engine, oci
 from mlopsctl.serving.images import find_image, forget_images, list_images
 
 if TYPE_CHECKING:
@@ -52,7 +56,7 @@ class ImageProvider:
         for model in served_models(ctx.project):
             doc = ctx.project.models[model]
             serve = bctx.serve_refs(ctx, model)
-            deps = [f"model.{model}", *(f"registry.{model}.{env}" for env in serve)]
+            deps = [f"model.{model}"]
             deps += [f"file.docker/{model}/{name}" for name in TEMPLATES]
             yield Resource(
                 kind=self.kind,
@@ -94,9 +98,13 @@ class ImageProvider:
         reasons: list[str] = []
         after: dict[str, Any] = {}
         existing = [] if unknown else [i for i in list_images(ctx) if i["model"] == model]
+        repo = desired.desired["repository"]
+        host = oci.split(repo)[0]
         for version, (envs, bc) in wanted.items():
-            tag = f"{desired.desired['repository']}:v{version}"
+            tag = f"{repo}:v{version}"
             after[f"v{version}"] = {"tag": tag, "context": bctx.short(bc.digest), "environments": envs}
+            if host is not None:
+                after[f"v{version}"]["pushed"] = _pushed(repo, bc, after[f"v{version}"], reasons, envs, host)
             if unknown:
                 reasons.append(f"v{version} ({', '.join(envs)}): cannot tell whether it is built: no Docker engine")
                 continue
@@ -122,12 +130,21 @@ class ImageProvider:
         forget_images(ctx)
         wanted, _ = _wanted(ctx, model, desired.get("serve") or bctx.serve_refs(ctx, model))
         built: dict[str, Any] = {}
+        pushed: dict[str, Any] = {}
+        repo = bctx.repository(ctx, model)
         for version, (_envs, bc) in wanted.items():
-            if find_image(ctx, model, bc.digest) is not None:
-                continue
-            built[f"v{version}"] = build(ctx, client, bc)
-            forget_images(ctx)
-        return {"built": built}
+            if find_image(ctx, model, bc.digest) is None:
+                built[f"v{version}"] = build(ctx, client, bc)
+                forget_images(ctx)
+            if oci.split(repo)[0] is not None and oci.manifest_digest(repo, _ctx_tag(bc)) is None:
+                found = find_image(ctx, model, bc.digest)
+                img = client.images.get(found["id"] if found else f"{repo}:{_ctx_tag(bc)}")
+                img.tag(repo, _ctx_tag(bc))  # built under another repository name: same content
+                img.tag(repo, f"v{version}")
+                pushed[f"v{version}"] = oci.push(client, repo, [_ctx_tag(bc), f"v{version}"],
+                                                 lambda m: ctx.log(f"image.{model}: {m}"))
+                forget_images(ctx)
+        return {"built": built, "pushed": pushed} if pushed else {"built": built}
 
     def delete(self, change: Change, ctx: Context) -> None:
         client = engine.client()
@@ -148,6 +165,24 @@ class ImageProvider:
         forget_images(ctx)
 
 
+def _ctx_tag(bc: bctx.BuildContext) -> str:
+    return f"ctx-{bctx.short(bc.digest)}"
+
+
+def _pushed(repo: str, bc: bctx.BuildContext, after: dict[str, Any], reasons: list[str], envs: list[str],
+            host: str) -> str | None:
+    """The registry's digest of this version's image (None: not there, and a reason to push says so)."""
+    version = f"v{bc.version} ({', '.join(envs)})"
+    try:
+        digest = oci.manifest_digest(repo, _ctx_tag(bc))
+    except oci.RegistryUnreachable as e:
+        reasons.append(f"{version}: cannot tell whether it is pushed: {e.message}")
+        return None
+    if digest is None:
+        reasons.append(f"{version}: not in the registry {host}: push")
+    return digest
+
+
 def build(ctx: Context, client: DockerClient, bc: bctx.BuildContext, *, nocache: bool = False) -> dict[str, Any]:
     """Build one version's image, streaming the log; MlopsError with the failing step's log.
 
@@ -156,7 +191,7 @@ def build(ctx: Context, client: DockerClient, bc: bctx.BuildContext, *, nocache:
     from docker.errors import APIError, DockerException
 
     repo = bctx.repository(ctx, bc.model)
-    ctx_tag = f"ctx-{bctx.short(bc.digest)}"
+    ctx_tag = _ctx_tag(bc)
     prefix = f"image.{bc.model}"
     ctx.log(f"{prefix}: building {repo}:v{bc.version} (context {bctx.short(bc.digest)})")
     step, step_log = "", deque[str](maxlen=60)

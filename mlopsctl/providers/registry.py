@@ -69,7 +69,9 @@ class RegistryProvider:
                     kind=self.kind,
                     name=f"{name}.{env}",
                     desired={"version": entry.version},
-                    depends_on=(f"model.{name}",),
+                    # After the deployment: an assignment names what serves, so it moves only
+                    # once the new version is up and healthy there.
+                    depends_on=(f"model.{name}", f"deployment.{name}.{env}"),
                     source=doc.loc(f"serve.{env}.version"),
                     model=name,
                 )

@@ -133,11 +133,17 @@ def project_name_for(path: Path, model: str) -> str:
     return name if PROJECT_NAME.fullmatch(name) else model.replace("_", "-")
 
 
+DEFAULT_PORTS = (8101, 8102)
+
 
 def render_files(
-    path: Path, template: str = "classifier", name: str | None = None, base_image: str | None = None
+    path: Path, template: str = "classifier", name: str | None = None, base_image: str | None = None,
+    ports: tuple[int, int] = DEFAULT_PORTS,
 ) -> dict[str, str]:
-    """Every file ``new`` writes (repository-relative path -> text), without touching the disk."""
+    """Every file ``new`` writes (repository-relative path -> text), without touching the disk.
+
+    ``ports``: the staging and production ports (``mlopsctl new`` picks ones free on the machine).
+    """
     from mlopsctl import __version__
     from mlopsctl.files.templating import render
 
@@ -174,6 +180,7 @@ def render_files(
         "remote_url": f"../{path.name}-dvc-remote",
         "version": __version__,
         "base_image": flow(base_image or DEFAULT_BASE_IMAGE),
+        "ports": {"staging": ports[0], "production": ports[1]},
     }
     files = {
         ".gitignore": render("scaffold/_common/gitignore.j2", context),
@@ -196,14 +203,15 @@ class Scaffolded:
 
 
 def scaffold(
-    path: Path, template: str = "classifier", name: str | None = None, base_image: str | None = None
+    path: Path, template: str = "classifier", name: str | None = None, base_image: str | None = None,
+    ports: tuple[int, int] = DEFAULT_PORTS,
 ) -> Scaffolded:
     """Create the repository at ``path`` (new or empty directory) with a first commit on ``main``."""
     path = Path(path)
     _check_target(path)
     if shutil.which("git") is None:
         raise UnavailableError("mlopsctl new needs git, which is not installed (or not on PATH)")
-    files = render_files(path.resolve(), template, name, base_image)  # all checks and rendering before any write
+    files = render_files(path.resolve(), template, name, base_image, ports)  # all checks and rendering before any write
     model = next(p for p in files if p.startswith("models/"))[len("models/") : -len(".yaml")]
     existed = path.exists()
     try:

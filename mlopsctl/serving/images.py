@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from mlopsctl.serving import buildctx as bctx
-from mlopsctl.serving import engine
+from mlopsctl.serving import engine, oci
 
 if TYPE_CHECKING:
     from mlopsctl.core.context import Context
@@ -29,9 +29,13 @@ def list_images(ctx: Context) -> list[dict[str, Any]]:
     for img in client.images.list(filters={"label": f"{bctx.LABEL_PROJECT}={ctx.project.name}"}):
         labels = img.labels or {}
         parts = bctx.parse_parts(labels.get(bctx.LABEL_PARTS) or "")
+        repo = bctx.repository(ctx, labels.get(bctx.LABEL_MODEL, ""))
+        pushed = [d for d in img.attrs.get("RepoDigests") or [] if d.startswith(f"{repo}@")]
         out.append(
             {
                 "id": img.id,
+                # What deployments run: the registry digest once pushed, else the local image id.
+                "ref": pushed[0] if pushed and oci.split(repo)[0] else img.id,
                 "model": labels.get(bctx.LABEL_MODEL, ""),
                 "version": int(labels[bctx.LABEL_VERSION]) if str(labels.get(bctx.LABEL_VERSION, "")).isdigit() else 0,
                 "digest": labels.get(bctx.LABEL_DIGEST, ""),

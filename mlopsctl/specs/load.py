@@ -292,6 +292,9 @@ def _cross_check(root: Path, project: _Loaded | None, items: list[_Loaded]) -> t
                           f"give it one in mlops.yaml: environments.{env}.port")
         if item.valid:
             models.setdefault(str(item.doc.data["name"]), item.doc)
+    if project is not None:
+        _check_bindings(project.doc, [item.doc for item in items], found)
+        _check_kubernetes(project.doc, found)
     return models, found.problems
 
 
@@ -306,6 +309,50 @@ def _check_ports(project: SpecDoc, found: _Findings) -> None:
                       f"port {port} is also used by environment '{seen[port]}'; each environment needs its own port")
         else:
             seen[port] = env
+
+
+def _check_bindings(project: SpecDoc, docs: list[SpecDoc], found: _Findings) -> None:
+    """Two deployments must not publish on the same 127.0.0.1 port; each is told where the other is.
+
+    A clash of two environment ports is reported once, by :func:`_check_ports`.
+    """
+    envs = _map(project.data.get("environments"))
+    seen: dict[int, tuple[str, SpecDoc, str, str]] = {}  # port -> (address, doc, key, where the port is set)
+    for doc in docs:
+        name = _str(doc.data.get("name"))
+        for env, entry in _map(doc.data.get("serve")).items():
+            if _map(envs.get(env)).get("target") == "kubernetes":
+                continue  # a Service in the cluster, no address on this machine
+            port, key = _map(entry).get("port"), f"serve.{env}.port"
+            if not isinstance(port, int) or isinstance(port, bool):
+                port, key = _map(envs.get(env)).get("port"), f"serve.{env}"
+            if not isinstance(port, int) or isinstance(port, bool) or name is None:
+                continue
+            setting = str(doc.loc(key)) if key.endswith(".port") else f"environments.{env}.port"
+            what = f"deployment.{name}.{env}"
+            if port not in seen:
+                seen[port] = (what, doc, key, setting)
+                continue
+            other, odoc, okey, osetting = seen[port]
+            if not key.endswith(".port") and not okey.endswith(".port") and okey.split(".")[1] != env:
+                continue  # two environments on one port: already reported
+            hint = f"give one of them its own port: serve.{env}.port in {doc.path}"
+            found.add(doc, key, f"{what} would bind 127.0.0.1:{port} ({setting}), which {other} binds too "
+                                f"({odoc.loc(okey)})", hint)
+            found.add(odoc, okey, f"{other} would bind 127.0.0.1:{port} ({osetting}), which {what} binds too "
+                                  f"({doc.loc(key)})", hint)
+
+
+def _check_kubernetes(project: SpecDoc, found: _Findings) -> None:
+    """A cluster pulls images from a registry: a kubernetes environment needs images.repository."""
+    repo = _str(_map(project.data.get("images")).get("repository")) or ""
+    first, sep, _ = repo.partition("/")
+    has_registry = bool(sep) and ("." in first or ":" in first or first == "localhost")
+    for env, conf in _map(project.data.get("environments")).items():
+        if _map(conf).get("target") == "kubernetes" and not has_registry:
+            found.add(project, f"environments.{env}.target",
+                      f"environment '{env}' deploys to Kubernetes, which pulls images from a registry: set "
+                      "images.repository to one the cluster can reach (e.g. ghcr.io/<owner>)")
 
 
 def _check_model(root: Path, doc: SpecDoc, envs: list[str] | None, found: _Findings) -> None:

@@ -70,6 +70,15 @@ class Project:
         envs = self.spec.data.get("environments") or {}
         return {k: dict(v or {}) for k, v in envs.items()}
 
+    def deployment_port(self, model: str, env: str) -> int | None:
+        """The 127.0.0.1 port ``model`` is served on in ``env``: ``serve.<env>.port``, else the environment's."""
+        doc = self.models.get(model)
+        entry = ((doc.data.get("serve") if doc else None) or {}).get(env)
+        port = entry.get("port") if isinstance(entry, dict) else None
+        if port is None:
+            port = self.environments.get(env, {}).get("port")
+        return int(port) if isinstance(port, int) and not isinstance(port, bool) else None
+
     @property
     def spec_digests(self) -> dict[str, str]:
         out = {self.spec.path: self.spec.digest}

@@ -60,9 +60,11 @@ SCENARIOS = {
     "multi-model-unscheduled-gs": lambda p: multi_model(p, schedules=False, remote="gs://bucket/ml"),
     "one-model-options-azure": options_repo,
     "two-models-local-remote": lambda p: make_repo(p, models=("iris", "wine")),
+    "two-models-ghcr-images": lambda p: make_repo(p, models=("iris", "wine"),
+                                                  project={"images": {"repository": "ghcr.io/example"}}),
 }
 RECORD = "Record training outputs"
-PUSH_STEPS = {"Publish the registry tags and the audit records", RECORD}
+PUSH_STEPS = {"Publish the registry tags and the audit records", RECORD, "Log in to ghcr.io (images are pushed there)"}
 
 
 @pytest.fixture(scope="module", params=sorted(SCENARIOS))
@@ -81,7 +83,7 @@ def test_checkers_find_nothing(rendered: tuple[str, Path, dict[str, str]], lint_
 
 
 def test_safe_by_construction(rendered: tuple[str, Path, dict[str, str]]) -> None:
-    _, _, files = rendered
+    _name, _, files = rendered
     for path, text in files.items():
         assert text.startswith("# Managed by mlopsctl"), path
         for line in text.splitlines():
@@ -98,7 +100,8 @@ def test_safe_by_construction(rendered: tuple[str, Path, dict[str, str]]) -> Non
             if job_id == "comment":
                 assert writes == {"pull-requests"}, where
             elif path == APPLY:
-                assert writes == {"contents"}, where  # the registry's tags
+                # The registry's tags; images too when they go to GitHub's registry.
+                assert writes == ({"contents", "packages"} if "ghcr" in _name else {"contents"}), where
             else:
                 assert writes == set(), where
             for step in job["steps"]:
@@ -153,7 +156,7 @@ def test_apply_workflow_shape(rendered: tuple[str, Path, dict[str, str]]) -> Non
         assert names.index("Set the Git identity for registry tags and training records") < names.index("Apply")
         assert names.index("Apply") < names.index("Publish the registry tags and the audit records")
         for step in job["steps"]:
-            # The token that can write reaches the two push steps and nothing else.
+            # The token that can write reaches the push steps (and the ghcr.io login) and nothing else.
             if "github.token" in str(step):
                 assert step["name"] in PUSH_STEPS, (job_id, step["name"])
         if job_id == "model":
@@ -441,3 +444,17 @@ def test_model_jobs_hand_their_records_to_the_project_job(tmp_path: Path) -> Non
                     {"RUNNER_TEMP": str(flat), "PATH": env["PATH"]})
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert (clone / "dvc.lock").read_text() == lock_text(iris="1" * 32, wine="0" * 32)
+
+
+def test_apply_logs_in_to_ghcr_with_the_repository_token(rendered: tuple[str, Path, dict[str, str]]) -> None:
+    name, _, texts = rendered
+    apply = load_yaml(texts[APPLY])
+    for job in apply["jobs"].values():
+        login = [s for s in job["steps"] if str(s.get("name", "")).startswith("Log in to ghcr.io")]
+        if name != "two-models-ghcr-images":
+            assert login == [] and "packages" not in job["permissions"]
+            continue
+        assert job["permissions"]["packages"] == "write"
+        [step] = login
+        assert step["env"] == {"GITHUB_TOKEN": "${{ github.token }}"}
+        assert "--password-stdin" in step["run"] and "$GITHUB_TOKEN" in step["run"]

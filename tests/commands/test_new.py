@@ -26,6 +26,28 @@ def test_new_in_process(cli: Any, tmp_path: Path) -> None:
     assert "  cd demo\n  mlopsctl plan\n" in result.stdout
 
 
+def test_new_picks_ports_nothing_listens_on(cli: Any, tmp_path: Path) -> None:
+    import socket
+
+    import yaml
+
+    from mlopsctl.serving.ports import free_ports
+
+    first = free_ports(1, 8101)[0]
+    holder = socket.socket()
+    holder.bind(("127.0.0.1", first))
+    holder.listen()
+    try:
+        result = cli("new", "busy", repo=tmp_path)
+    finally:
+        holder.close()
+    assert result.exit_code == 0, result.output
+    envs = yaml.safe_load((tmp_path / "busy/mlops.yaml").read_text())["environments"]
+    ports = [envs["staging"]["port"], envs["production"]["port"]]
+    assert first not in ports and ports[0] != ports[1] and min(ports) > first
+    assert f"staging on 127.0.0.1:{ports[0]}, production on 127.0.0.1:{ports[1]}" in result.stdout
+
+
 def test_new_regressor_with_name(cli: Any, tmp_path: Path) -> None:
     result = cli("new", str(tmp_path / "reg"), "--template", "regressor", "--name", "progress", repo=tmp_path)
     assert result.exit_code == 0, result.output

@@ -40,7 +40,7 @@ def _running(repo: Path, version: int, port: int, **extra: Any) -> dict[str, Any
     assert mv is not None
     digest = bctx.build_context(ctx, "iris", mv).digest
     return {"container": "c", "status": "running", "version": version, "context": bctx.short(digest), "port": port,
-            **extra}
+            "front": "ok", **extra}
 
 
 def test_expand_one_deployment_per_served_environment(repo: Path) -> None:

@@ -46,7 +46,8 @@ def test_expand(reg_repo: Path) -> None:
     res = {r.address: r for r in RegistryProvider().expand(context(reg_repo))}
     assert set(res) == {"registry.iris.staging", "registry.iris.production"}
     assert res["registry.iris.production"].desired == {"version": 2}
-    assert res["registry.iris.production"].depends_on == ("model.iris",)
+    # The assignment moves after the deployment: it names what serves.
+    assert res["registry.iris.production"].depends_on == ("model.iris", "deployment.iris.production")
     src = res["registry.iris.production"].source
     assert src is not None and src.file == "models/iris.yaml" and src.line is not None
 

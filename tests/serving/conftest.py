@@ -18,6 +18,7 @@ import pytest
 from mlopsctl.core.context import Context
 from mlopsctl.core.model import Action, Change
 from mlopsctl.core.plan import diff_one
+from tests.serving.image_registry import image_registry  # noqa: F401 - a fixture of the engine tests
 from tests.serving.serving_repo import Unloadable, base_image, cleanup, context, fit, new_repo, register, unique_project
 
 
@@ -82,3 +83,11 @@ def serving(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serving]:
         yield s
     finally:
         cleanup(project)
+
+
+@pytest.fixture(scope="module")
+def images(serving: Serving) -> Serving:
+    """The session's images of v1, v2 and v3, built again if an earlier module destroyed them."""
+    for version in (1, 2, 3):
+        serving.converge(serving.ctx({"e": version}, {"e": 8101}), "image")
+    return serving

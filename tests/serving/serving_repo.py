@@ -140,7 +140,7 @@ def context(root: Path, *, serve: dict[str, Any] | None = None, project: dict[st
 
 
 def cleanup(project: str) -> None:
-    """Remove every container and image labelled with ``project``."""
+    """Remove every container, image and network labelled with ``project``."""
     label = f"label=mlopsctl.project={project}"
     ids = subprocess.run(["docker", "ps", "-aq", "--filter", label], capture_output=True, text=True, check=False).stdout.split()
     if ids:
@@ -148,3 +148,7 @@ def cleanup(project: str) -> None:
     ids = subprocess.run(["docker", "images", "-q", "--filter", label], capture_output=True, text=True, check=False).stdout.split()
     if ids:
         subprocess.run(["docker", "rmi", "-f", *sorted(set(ids))], capture_output=True, check=False)
+    ids = subprocess.run(["docker", "network", "ls", "-q", "--filter", label], capture_output=True, text=True,
+                         check=False).stdout.split()
+    if ids:
+        subprocess.run(["docker", "network", "rm", *ids], capture_output=True, check=False)

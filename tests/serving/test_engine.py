@@ -117,14 +117,21 @@ def test_container_stopped_or_removed_by_hand_is_drift_that_apply_repairs(servin
     [port] = free_ports(1)
     serving.converge(serving.ctx({"drift": 2}, {"drift": port}), "deployment")
     name = container_name(serving.ctx({"drift": 2}, {"drift": port}), "iris", "drift")
-    docker_client.containers.get(name).stop(timeout=5)
+    docker_client.containers.get(name + "-a").stop(timeout=5)  # the server behind the front
 
     [change] = serving.converge(serving.ctx({"drift": 2}, {"drift": port}), "deployment")
     assert change.action is Action.UPDATE, (change.reasons, change.before)
     assert "container stopped by hand" in change.reasons[0]
     assert call(port, "/health") == (200, {"status": "ok", "model": "iris", "version": 2})
 
-    docker_client.containers.get(name).remove(force=True)
+    docker_client.containers.get(name).stop(timeout=5)  # the front
+    [change] = serving.converge(serving.ctx({"drift": 2}, {"drift": port}), "deployment")
+    assert change.action is Action.UPDATE
+    assert change.reasons == (f"the front container on 127.0.0.1:{port} stopped by hand: start it again",)
+    assert call(port, "/health")[0] == 200
+
+    for c in docker_client.containers.list(all=True, filters={"name": name}):
+        c.remove(force=True)
     [change] = serving.converge(serving.ctx({"drift": 2}, {"drift": port}), "deployment")
     assert change.action is Action.CREATE
     assert change.reasons[0].startswith("container missing")
@@ -149,18 +156,19 @@ def test_unhealthy_version_leaves_the_old_one_serving(serving: Any, docker_clien
     assert "cannot load the model artifact" in message  # the container's own log
     assert call(port, "/health") == (200, {"status": "ok", "model": "iris", "version": 1})
     names = {c.name for c in docker_client.containers.list(all=True, filters={"label": f"mlopsctl.project={serving.project}"})}
-    assert container_name(ctx, "iris", "canary") + "-next" not in names
+    assert container_name(ctx, "iris", "canary") + "-b" not in names  # the failed server is gone
 
 
 def test_promotion_replaces_the_container(serving: Any, docker_client: Any) -> None:
     [port] = free_ports(1)
     serving.converge(serving.ctx({"prod": 1}, {"prod": port}), "deployment")
-    old = docker_client.containers.get(container_name(serving.ctx({"prod": 1}, {"prod": port}), "iris", "prod")).id
+    name = container_name(serving.ctx({"prod": 1}, {"prod": port}), "iris", "prod")
+    front, old = docker_client.containers.get(name).id, docker_client.containers.get(name + "-a").id
     [change] = serving.converge(serving.ctx({"prod": 2}, {"prod": port}), "deployment")
     assert change.action is Action.REPLACE and change.reasons == ("version 1 -> 2",)
     assert call(port, "/health")[1]["version"] == 2
     ids = {c.id for c in docker_client.containers.list(all=True)}
-    assert old not in ids
+    assert old not in ids and front in ids  # the front kept the port all along
 
 
 def test_failed_build_shows_the_step_log_and_touches_no_deployment(serving: Any) -> None:

@@ -169,6 +169,34 @@ def test_environments_need_their_own_ports(tmp_path: Path) -> None:
     assert p.message == "port 8101 is also used by environment 'staging'; each environment needs its own port"
 
 
+def test_two_deployments_on_one_address_are_reported_with_both_locations(tmp_path: Path) -> None:
+    root = make_repo(tmp_path, commit=False, models=("iris", "wine"),
+                     model={"serve": {"staging": {"version": "latest"}}})
+    assert problems_of(root) == []  # the builder gives the second model its own port
+    wine = (root / "models/wine.yaml").read_text()
+    (root / "models/wine.yaml").write_text(wine.replace("port: 8201", "port: 8101"))
+    found = problems_of(root)
+    assert [(p.location.file, p.path) for p in found] == [
+        ("models/iris.yaml", "serve.staging"), ("models/wine.yaml", "serve.staging.port")]
+    iris, wine_p = found
+    assert wine_p.message.startswith(
+        "deployment.wine.staging would bind 127.0.0.1:8101 (models/wine.yaml:")
+    assert "which deployment.iris.staging binds too (models/iris.yaml:" in wine_p.message
+    assert iris.message.startswith("deployment.iris.staging would bind 127.0.0.1:8101 (environments.staging.port)")
+    assert "which deployment.wine.staging binds too (models/wine.yaml:" in iris.message
+    assert iris.hint == "give one of them its own port: serve.staging.port in models/wine.yaml"
+
+
+def test_two_models_on_the_environment_port_collide(tmp_path: Path) -> None:
+    root = make_repo(tmp_path, commit=False, models=("iris", "wine"),
+                     model={"serve": {"staging": {"version": "latest"}}})
+    wine = (root / "models/wine.yaml").read_text()
+    (root / "models/wine.yaml").write_text(wine.replace("\n    port: 8201", ""))
+    found = problems_of(root)
+    assert [(p.location.file, p.path) for p in found] == [
+        ("models/iris.yaml", "serve.staging"), ("models/wine.yaml", "serve.staging")]
+
+
 @pytest.mark.parametrize(("path", "expected"), [
     ("data/missing.csv", "'data/missing.csv' does not exist (nor data/missing.csv.dvc); add the data file or fix the path"),
     ("/etc/passwd", "expected a path relative to the repository root, got '/etc/passwd'"),

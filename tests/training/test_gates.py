@@ -45,7 +45,7 @@ def test_baseline_gate_refuses_a_candidate_no_better_than_a_constant_answer() ->
     assert (r.name, r.passed) == ("baseline", False)
     assert "gate baseline (accuracy above always answering the majority class, 0.9) not met by candidate (0.9)" \
         in r.message
-    (ok,) = check_gates({}, {"r2": 0.4, "r2_baseline": -0.01}, None, "regression")
+    (ok,) = check_gates({}, {"r2": 0.4, "r2_baseline": -0.01}, None, task="regression")
     assert ok.passed and "the mean of the target" in ok.message
 
 

@@ -62,6 +62,8 @@ def drift(model: str, data: str | None, env: str | None, version: str | None, fm
 
         written = write_chart(report, Path(chart) if Path(chart).is_absolute() else opts.cwd / chart)
         err(f"chart written to {written}")
+    if fail_on_drift and not report.enough:
+        err(f"{model}: {report.headline()}; --fail-on-drift fails only on drift")
     if fail_on_drift and report.drifted:
         err(f"{model}: {report.headline()}")
         sys.exit(1)

@@ -179,14 +179,14 @@ class DeploymentProvider:
                 return Change(address, Action.NOOP, before=actual, model=model)
             why = "destroy" if ctx.destroy else "environment no longer served by the specs"
             return Change(address, Action.DELETE, before=actual, reasons=(f"remove the container ({why})",),
-                          model=model, requires=engine.REQUIRES)
+                          model=model, requires=engine.requirement(ctx))
         d = desired.desired
         mv, note = bctx.target_version(ctx, model, d["env"], d["version"])
         if mv is None:
             reasons = [note] if note else [f"{d['env']} serves version {d['version']}, which is not registered"]
             action = Action.NOOP if note is None else (Action.CREATE if actual is None else Action.UPDATE)
             return Change(address, action, before=actual, reasons=tuple(reasons), model=model,
-                          requires=engine.REQUIRES if action is not Action.NOOP else None)
+                          requires=engine.requirement(ctx) if action is not Action.NOOP else None)
         bc = bctx.build_context(ctx, model, mv)
         capture = capture_label(ctx.project.models.get(model))
         after = {"version": mv.version, "context": bctx.short(bc.digest), "port": d["port"], "status": "running",
@@ -223,7 +223,7 @@ class DeploymentProvider:
             if action is Action.NOOP:
                 action = Action.UPDATE
         return Change(address, action, before=actual, after=after, reasons=tuple(reasons), model=model,
-                      requires=engine.REQUIRES if action is not Action.NOOP else None)
+                      requires=engine.requirement(ctx) if action is not Action.NOOP else None)
 
     def apply(self, change: Change, ctx: Context) -> dict[str, Any] | None:
         client = engine.client()

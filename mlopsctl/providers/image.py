@@ -88,7 +88,7 @@ class ImageProvider:
             if actual and not unknown and ctx.destroy and ctx.destroy_images:
                 n = len(actual["images"])
                 return Change(address, Action.DELETE, before=actual, reasons=(f"remove {n} image(s) (destroy --images)",),
-                              model=model, requires=engine.REQUIRES)
+                              model=model, requires=engine.requirement(ctx))
             return Change(address, Action.NOOP, before=actual, model=model)
         wanted, notes = _wanted(ctx, model, desired.desired["serve"])
         reasons: list[str] = []
@@ -113,7 +113,7 @@ class ImageProvider:
             return Change(address, Action.NOOP, before=actual, after={"images": after}, model=model)
         action = Action.CREATE if not existing else Action.UPDATE
         return Change(address, action, before=actual, after={"images": after}, reasons=tuple(reasons), model=model,
-                      requires=engine.REQUIRES)
+                      requires=engine.requirement(ctx))
 
     def apply(self, change: Change, ctx: Context) -> dict[str, Any] | None:
         client = engine.client()

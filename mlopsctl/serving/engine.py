@@ -19,8 +19,12 @@ from mlopsctl.errors import UnavailableError
 if TYPE_CHECKING:
     from docker import DockerClient
 
+    from mlopsctl.core.context import Context
+
 REQUIRES = "a Docker engine"
-"""The ``Change.requires`` text for changes that need the engine."""
+"""The ``Change.requires`` text for changes that need an engine and found none."""
+HOW_TO_START = ("start one (`sudo scripts/engine-up.sh` on Debian/Ubuntu, `sudo systemctl start docker`, or Docker "
+                "Desktop) or point DOCKER_HOST at one")
 
 _DEFAULT_HOST = "unix:///var/run/docker.sock"
 _clients: dict[str, DockerClient] = {}
@@ -33,8 +37,7 @@ def docker_host() -> str:
 
 def _unavailable(detail: str) -> UnavailableError:
     return UnavailableError(
-        f"no Docker engine is reachable at {docker_host()}: start one (scripts/engine-up.sh on Debian, "
-        f"or `dockerd`/Docker Desktop) or point DOCKER_HOST at one ({detail})"
+        f"no Docker engine is reachable at {docker_host()}: {HOW_TO_START} ({detail})"
     )
 
 
@@ -70,6 +73,20 @@ def client(timeout: float = 600) -> DockerClient:
         raise _unavailable(str(e)) from None
     _clients[host] = c
     return c
+
+
+def requirement(ctx: Context) -> str | None:
+    """What a change that needs the engine says it needs: nothing when one answers (asked once
+    per run), else :data:`REQUIRES`, and the plan then warns once how to start one."""
+    key = "engine.reachable"
+    if key not in ctx.cache:
+        ctx.cache[key] = available()
+        if not ctx.cache[key]:
+            ctx.cache.setdefault("plan_warnings", []).append(
+                f"No Docker engine is reachable at {docker_host()}, so the image and deployment changes "
+                f"above cannot be applied yet: {HOW_TO_START}."
+            )
+    return None if ctx.cache[key] else REQUIRES
 
 
 def available(timeout: float = 2.0) -> bool:

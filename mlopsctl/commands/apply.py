@@ -4,7 +4,7 @@ from pathlib import Path
 
 import click
 
-from mlopsctl.commands._common import err, load_project, make_context
+from mlopsctl.commands._common import err, load_project, make_context, options
 from mlopsctl.commands._planning import allow_options, confirm, emit, flush_caches, render, target_options
 
 
@@ -51,11 +51,16 @@ def run_apply(*, planfile_path: str | None, auto_approve: bool, targets: tuple[s
             if not (auto_approve or planfile_path):
                 confirm("Do you want to perform these actions?")
             trail.started = True
-            result = execute(ctx, the_plan, journal)
+            from mlopsctl.render.progress import make_listener
+
+            listener = make_listener(options().color)
+            ctx.events = listener
+            try:
+                with listener:
+                    execute(ctx, the_plan, journal)
+            finally:
+                flush_caches(ctx)
             trail.status = "ok"
-            flush_caches(ctx)
-            err("")
-            err(result.summary())
             _remind_to_commit(ctx.root)
     except MlopsError as e:
         trail.status, trail.error = ("failed" if trail.started else "refused"), e.message

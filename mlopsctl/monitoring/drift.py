@@ -228,7 +228,7 @@ def _categorical(name: str, ref: dict[str, Any], col: pd.Series, rule: dict[str,
     cur_vec = [int(cur_counts.get(c, 0)) for c in cats] + [unseen]
     ref_vec = [ref_counts[c] for c in cats] + [0]
     ref_sh, cur_sh = stats.shares(ref_vec), stats.shares(cur_vec)
-    out = FeatureDrift(name=name, kind="categorical", score=float("nan"), drifted=False, rows=n, values=int(len(keys)),
+    out = FeatureDrift(name=name, kind="categorical", score=float("nan"), drifted=False, rows=n, values=len(keys),
                        missing_reference=float(ref.get("missing") or 0.0),
                        missing_current=float(col.isna().sum() / n) if n else 0.0,
                        out_of_contract=invalid / n if n else 0.0,

@@ -263,6 +263,7 @@ class DeploymentProvider:
         }
         if current is not None and current.status == "running":
             # Prove the new version on a spare port while the old one keeps serving.
+            ctx.progress(f"proving v{mv.version} healthy on a spare port")
             trial = self._run(client, image["id"], f"{name}-next", labels, None)
             problem = wait_healthy(trial, health_timeout())
             log = _logs(trial)
@@ -277,6 +278,7 @@ class DeploymentProvider:
         if current is not None:
             current.rename(f"{name}-prev")
             current.stop(timeout=10)
+        ctx.progress(f"starting v{mv.version} on {HOST}:{port}, waiting for /health")
         new = self._run(client, image["id"], name, labels, port,
                         capture_options(ctx.root, model, env, doc))
         problem = wait_healthy(new, health_timeout())
@@ -292,7 +294,7 @@ class DeploymentProvider:
                              f"Container log:\n{log}")
         if current is not None:
             current.remove(force=True)
-        ctx.log(f"{change.address}: v{mv.version} serving on http://{HOST}:{port}")
+        ctx.note(f"{change.address}: v{mv.version} serving on http://{HOST}:{port}")
         return {"container": new.short_id, "version": mv.version, "url": f"http://{HOST}:{port}"}
 
     def delete(self, change: Change, ctx: Context) -> None:
@@ -303,7 +305,7 @@ class DeploymentProvider:
             c = _get(client, name + suffix)
             if c is not None:
                 c.remove(force=True)
-                ctx.log(f"{change.address}: removed container {c.name}")
+                ctx.note(f"{change.address}: removed container {c.name}")
 
     @staticmethod
     def _recover(client: DockerClient, name: str) -> Container | None:

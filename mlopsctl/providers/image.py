@@ -144,7 +144,7 @@ class ImageProvider:
                 pass
             except APIError as e:
                 raise MlopsError(f"cannot remove image {', '.join(img['tags']) or img['id']}: {e.explanation}") from None
-            ctx.log(f"image.{model}: removed {', '.join(img['tags']) or bctx.short(img['id'])}")
+            ctx.note(f"image.{model}: removed {', '.join(img['tags']) or bctx.short(img['id'])}")
         forget_images(ctx)
 
 
@@ -158,7 +158,8 @@ def build(ctx: Context, client: DockerClient, bc: bctx.BuildContext, *, nocache:
     repo = bctx.repository(ctx, bc.model)
     ctx_tag = f"ctx-{bctx.short(bc.digest)}"
     prefix = f"image.{bc.model}"
-    ctx.log(f"{prefix}: building {repo}:v{bc.version} (context {bctx.short(bc.digest)})")
+    ctx.progress(f"building {repo}:v{bc.version} (context {bctx.short(bc.digest)})")
+    ctx.output(f"building {repo}:v{bc.version} (context {bctx.short(bc.digest)})")
     step, step_log = "", deque[str](maxlen=60)
     image_id = None
     with tempfile.TemporaryDirectory(prefix="mlopsctl-build-") as tmp:
@@ -172,10 +173,11 @@ def build(ctx: Context, client: DockerClient, bc: bctx.BuildContext, *, nocache:
                 for line in str(chunk.get("stream", "")).splitlines():
                     if line.startswith("Step "):
                         step, step_log = line, deque[str](maxlen=60)
+                        _step_progress(ctx, bc.version, line)
                     elif line.strip():
                         step_log.append(line)
                     if line.strip():
-                        ctx.log(f"  | {line}")
+                        ctx.output(line)
                 if "aux" in chunk and isinstance(chunk["aux"], dict) and chunk["aux"].get("ID"):
                     image_id = chunk["aux"]["ID"]
                 if "error" in chunk:
@@ -186,8 +188,21 @@ def build(ctx: Context, client: DockerClient, bc: bctx.BuildContext, *, nocache:
             raise UnavailableError(f"the Docker engine stopped answering during the build of {repo}: {e}") from None
     image = client.images.get(image_id or f"{repo}:{ctx_tag}")
     image.tag(repo, f"v{bc.version}")
-    ctx.log(f"{prefix}: built {repo}:v{bc.version} ({bctx.short(image.id)})")
+    ctx.note(f"{prefix}: built {repo}:v{bc.version} ({bctx.short(image.id)})")
     return {"image": image.id, "tags": [f"{repo}:v{bc.version}", f"{repo}:{ctx_tag}"], "context": bc.digest}
+
+
+def _step_progress(ctx: Context, version: int, line: str) -> None:
+    """"Step 3/9 : RUN pip install ..." -> build step 3 of 9 (the classic builder's numbering)."""
+    head, _, instruction = line.partition(" : ")
+    n, _, m = head.removeprefix("Step ").partition("/")
+    try:
+        done, total = int(n), int(m)
+    except ValueError:
+        return
+    short = " ".join(instruction.split())
+    short = short if len(short) <= 60 else short[:59] + "…"
+    ctx.progress(f"build v{version}: {short}", done, total, "steps")
 
 
 def _build_failed(bc: bctx.BuildContext, repo: str, step: str, log: list[str], error: str) -> MlopsError:

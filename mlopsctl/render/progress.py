@@ -202,14 +202,13 @@ class LiveDisplay:
             rows.add_column(no_wrap=True, min_width=max((len(a) for a in self._running), default=0))
             rows.add_column(no_wrap=True, justify="right")
             rows.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
-            rows.add_column(no_wrap=True, justify="right")
+            took = {a: fmt_seconds(now - r.started) + (f" / ~{fmt_seconds(r.estimate)}" if r.estimate else "")
+                    for a, r in self._running.items()}
+            rows.add_column(no_wrap=True, justify="right", min_width=max((len(t) for t in took.values()), default=0))
             for address, run in self._running.items():
                 what = Text(f"{run.verb}" + (f" · {run.phase}" if run.phase else ""), style="dim")
-                took = fmt_seconds(now - run.started)
-                if run.estimate:
-                    took += f" / ~{fmt_seconds(run.estimate)}"
                 count = Text(_count(run), style="cyan") if run.total else Text("")
-                rows.add_row(run.spinner, Text(address, style="bold"), count, what, Text(took, style="dim"))
+                rows.add_row(run.spinner, Text(address, style="bold"), count, what, Text(took[address], style="dim"))
             o = self._overall
             if not o.total:
                 return rows

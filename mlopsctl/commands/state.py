@@ -4,16 +4,20 @@ import json
 
 import click
 
+from mlopsctl.commands._common import Group, examples
 from mlopsctl.commands._planning import emit
 
 
-@click.group()
+@click.group(cls=Group, epilog=examples(
+    "mlopsctl state list  # what is managed now", "mlopsctl state history -n 5  # the last five applies"))
 def state() -> None:
     """Inspect what mlopsctl manages and its apply history."""
 
 
-@state.command("list")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@state.command("list", epilog=examples(
+    "mlopsctl state list  # one address per line", "mlopsctl state list --format json  # for scripts"))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="json: a list of {address, last_apply, last_action} on stdout.")
 def state_list(fmt: str) -> None:
     """Resources mlopsctl manages that exist now, with their last apply."""
     from mlopsctl.commands._common import load_project, make_context
@@ -38,7 +42,7 @@ def state_list(fmt: str) -> None:
         emit("Nothing managed yet: run `mlopsctl apply`.")
 
 
-@state.command("history")
+@state.command("history", epilog=examples("mlopsctl state history -n 5   # the last five applies"))
 @click.option("-n", "limit", type=int, default=20, show_default=True, help="How many applies to show.")
 @click.option("--fetch/--no-fetch", default=True, show_default=True,
               help="First fetch the records from origin (refs/notes/mlopsctl).")

@@ -124,12 +124,16 @@ class DriftReport:
         return (stats.BINS - 1) * (1 / self.reference_rows + 1 / self.rows)
 
     def notes(self) -> list[str]:
-        if self.enough and self.method == "psi" and self.psi_noise > self.threshold / 4:
+        if not self.enough:
+            return []
+        out = [f"{f.name}: {f.too_few}: its score does not count (monitor.drift.min_feature_rows)"
+               for f in [*self.features, *([self.prediction] if self.prediction else [])] if f.too_few]
+        if self.method == "psi" and self.psi_noise > self.threshold / 4:
             note = (f"few rows ({self.reference_rows} training, {self.rows} current): PSI scores about "
                     f"{self.psi_noise:.2g} with no drift at all, so verdicts near {self.threshold:g} are noise; "
                     "the KS p-values say more at this size")
-            return [note]
-        return []
+            out.append(note)
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -56,7 +56,7 @@ def _pct(x: float) -> str:
 
 def _verdict(f: FeatureDrift) -> str:
     if f.too_few:
-        return f.too_few
+        return "not enough data"  # the numbers are in the summary line or a note
     if f.kind == "absent":
         return "MISSING COLUMN"
     if math.isnan(f.score):
@@ -73,9 +73,9 @@ def summary_line(report: DriftReport) -> str:
     where = f" ({report.environment})" if report.environment else ""
     n = len(report.drifted_features) + (1 if report.prediction and report.prediction.drifted else 0)
     if not report.enough:
-        verdict = report.headline()
-    else:
-        verdict = f"DRIFT in {n} of {len(_rows(report))} checks" if report.drifted else "no drift"
+        return (f"{report.model}{version}{where}: {report.headline()}; no verdict below monitor.drift.min_rows; "
+                f"{report.rows} current rows from {report.source} vs {report.reference_rows} training rows")
+    verdict = f"DRIFT in {n} of {len(_rows(report))} checks" if report.drifted else "no drift"
     return (f"{report.model}{version}{where}: {verdict} ({report.method} > {report.threshold:g}); "
             f"{report.rows} current rows from {report.source} vs {report.reference_rows} training rows")
 

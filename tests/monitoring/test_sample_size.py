@@ -66,7 +66,8 @@ def test_below_the_minimum_the_verdict_is_not_enough_data_never_drift() -> None:
     assert report.headline() == f"not enough data (2 rows, need {DEFAULT_MIN_ROWS})"
     assert all(f.too_few == f"not enough data (2 rows, need {DEFAULT_MIN_ROWS})" for f in report.features)
     text = render_text(report)
-    assert "not enough data (2 rows, need 200)" in text and "DRIFT" not in text
+    assert "not enough data (2 rows, need 200); no verdict below monitor.drift.min_rows" in text
+    assert "DRIFT" not in text
     assert "DRIFT" not in render_markdown(report)
     d = report.to_dict()
     assert d["verdict"] == "not enough data" and d["drifted"] is False and d["min_rows"] == DEFAULT_MIN_ROWS
@@ -83,6 +84,7 @@ def test_a_feature_with_too_few_values_never_drifts_while_others_do() -> None:
     by_name = {f.name: f for f in report.features}
     assert by_name["x1"].too_few == f"not enough data (100 rows, need {DEFAULT_MIN_FEATURE_ROWS})"
     assert not by_name["x1"].drifted
+    assert "x1: not enough data (100 rows, need 200): its score does not count" in render_text(report)
     assert report.drifted and [f.name for f in report.drifted_features] == ["x2"]
 
 

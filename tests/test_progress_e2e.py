@@ -11,7 +11,8 @@ import time
 from pathlib import Path
 
 import pytest
-from builders import git, make_repo, mlopsctl_command, run_mlopsctl
+
+from tests.builders import git, make_repo, mlopsctl_command, run_mlopsctl
 
 pytestmark = pytest.mark.slow
 TARGET = ("--target", "model")  # data, pipeline files, training, registration: no engine needed

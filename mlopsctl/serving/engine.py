@@ -12,6 +12,7 @@ import http.client
 import json
 import os
 import socket
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from mlopsctl.errors import UnavailableError
@@ -75,18 +76,28 @@ def client(timeout: float = 600) -> DockerClient:
     return c
 
 
+@dataclass
+class EngineCheck:
+    """The run's one answer to "is an engine reachable?" (None: no change needed one)."""
+
+    reachable: bool | None = None
+
+
 def requirement(ctx: Context) -> str | None:
     """What a change that needs the engine says it needs: nothing when one answers (asked once
-    per run), else :data:`REQUIRES`, and the plan then warns once how to start one."""
-    key = "engine.reachable"
-    if key not in ctx.cache:
-        ctx.cache[key] = available()
-        if not ctx.cache[key]:
-            ctx.cache.setdefault("plan_warnings", []).append(
-                f"No Docker engine is reachable at {docker_host()}, so the image and deployment changes "
-                f"above cannot be applied yet: {HOW_TO_START}."
-            )
-    return None if ctx.cache[key] else REQUIRES
+    per run), else :data:`REQUIRES`; :func:`plan_warnings` then says how to start one."""
+    check = ctx.memo(EngineCheck)
+    if check.reachable is None:
+        check.reachable = available()
+    return None if check.reachable else REQUIRES
+
+
+def plan_warnings(ctx: Context) -> list[str]:
+    """Once per plan, when a change needed an engine and none answered: where we looked, how to start one."""
+    if ctx.memo(EngineCheck).reachable is not False:
+        return []
+    return [(f"No Docker engine is reachable at {docker_host()}, so the image and deployment changes above "
+            f"cannot be applied yet: {HOW_TO_START}.")]
 
 
 def available(timeout: float = 2.0) -> bool:

@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from notes import make_project
 
 from mlopsctl.core import events as ev
 from mlopsctl.core.apply import execute
@@ -14,6 +13,7 @@ from mlopsctl.core.context import Context
 from mlopsctl.core.plan import compute_plan
 from mlopsctl.core.state import Journal
 from mlopsctl.errors import ApplyError
+from tests.core.notes import make_project
 
 
 def _ctx(root: Path, seen: list[ev.Event]) -> Context:

@@ -42,12 +42,15 @@ def state_list(fmt: str) -> None:
         emit("Nothing managed yet: run `mlopsctl apply`.")
 
 
-@state.command("history", epilog=examples("mlopsctl state history -n 5   # the last five applies"))
+@state.command("history", epilog=examples(
+    "mlopsctl state history -n 5  # the last five applies, from the Git notes",
+    "mlopsctl state history --local  # this machine's step journal"))
 @click.option("-n", "limit", type=int, default=20, show_default=True, help="How many applies to show.")
 @click.option("--fetch/--no-fetch", default=True, show_default=True,
               help="First fetch the records from origin (refs/notes/mlopsctl).")
 @click.option("--local", is_flag=True, help="The step journal of this machine (.mlopsctl/) instead.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="json: the records as a list on stdout.")
 def state_history(limit: int, fetch: bool, local: bool, fmt: str) -> None:
     """The audit log: every apply, refused or not; who, on which commit, the plan's digest, each
     change's result and the error text. Kept in Git notes, so every clone reads the same."""

@@ -56,7 +56,18 @@ class LazyGroup(click.Group):
             formatter.write_dl(rows)
 
 
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+EXAMPLES = """\b
+Examples:
+  # a repository that works on its first apply, and what apply would do
+  mlopsctl new my-models && cd my-models && mlopsctl plan
+  # make it so (asks first)
+  mlopsctl apply
+
+Run `mlopsctl COMMAND --help` for a command's options and examples."""
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+             epilog=EXAMPLES)
 @click.version_option(__version__, "--version", prog_name="mlopsctl")
 @click.option("-C", "directory", type=click.Path(file_okay=False), default=None, help="Run as if started in DIR.")
 @click.option("--no-color", is_flag=True, help="No colour (also: NO_COLOR set).")

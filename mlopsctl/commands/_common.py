@@ -45,6 +45,34 @@ def make_context(project: Project, **kw: object) -> Context:
     return Context(root=project.root, project=project, **kw)  # type: ignore[arg-type]
 
 
+def examples(*lines: str) -> str:
+    """A help epilog of real invocations ("command  # why"), each why on its own line above its
+    command so both fit 80 columns, kept as written (click's ``\\b`` stops rewrapping)."""
+    out = []
+    for line in lines:
+        command, _, why = line.partition("  # ")
+        out += [f"  # {why.strip()}"] if why else []
+        out.append(f"  {command.strip()}")
+    return "\b\nExamples:\n" + "\n".join(out)
+
+
+class Group(click.Group):
+    """A command group whose subcommand summaries are shown in full (click cuts them at 45
+    characters), wrapped to the terminal instead."""
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            cmd = self.get_command(ctx, name)
+            if cmd is None or cmd.hidden:
+                continue
+            summary = cmd.short_help or (cmd.help or "").split("\n\n")[0]
+            rows.append((name, " ".join(summary.split())))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
 def err(msg: str) -> None:
     """A line for people on stderr (stdout may carry JSON)."""
     click.echo(msg, err=True)

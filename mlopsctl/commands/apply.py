@@ -4,7 +4,7 @@ from pathlib import Path
 
 import click
 
-from mlopsctl.commands._common import err, load_project, make_context
+from mlopsctl.commands._common import err, examples, load_project, make_context, options
 from mlopsctl.commands._planning import allow_options, confirm, emit, flush_caches, render, target_options
 
 
@@ -51,11 +51,16 @@ def run_apply(*, planfile_path: str | None, auto_approve: bool, targets: tuple[s
             if not (auto_approve or planfile_path):
                 confirm("Do you want to perform these actions?")
             trail.started = True
-            result = execute(ctx, the_plan, journal)
+            from mlopsctl.render.progress import make_listener
+
+            listener = make_listener(options().color)
+            ctx.events = listener
+            try:
+                with listener:
+                    execute(ctx, the_plan, journal)
+            finally:
+                flush_caches(ctx)
             trail.status = "ok"
-            flush_caches(ctx)
-            err("")
-            err(result.summary())
             _remind_to_commit(ctx.root)
     except MlopsError as e:
         trail.status, trail.error = ("failed" if trail.started else "refused"), e.message
@@ -113,7 +118,10 @@ def _remind_to_commit(root: Path) -> None:
         err(f"Review and commit what changed in the working tree ({shown}): it is part of the desired state.")
 
 
-@click.command()
+@click.command(epilog=examples(
+    "mlopsctl apply  # show the plan, ask, then make it so",
+    "mlopsctl plan -o plan.json && mlopsctl apply plan.json  # exactly the plan you reviewed, no question",
+))
 @click.argument("planfile", required=False, type=click.Path(dir_okay=False))
 @click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--lock-timeout", type=float, default=0.0, show_default=True, metavar="SECONDS",
@@ -124,7 +132,12 @@ def _remind_to_commit(root: Path) -> None:
 def apply(planfile: str | None, auto_approve: bool, lock_timeout: float, force: bool,
           targets: tuple[str, ...], excludes: tuple[str, ...], allow_destroy_protected: bool,
           allow_no_models: bool) -> None:
-    """Make reality match the specs, or carry out a saved plan (refused if stale)."""
+    """Make reality match the specs, or carry out a saved plan (refused if stale).
+
+    In a terminal, one live display shows the running steps and an estimate of what is left;
+    elsewhere (CI, pipes, NO_COLOR, --no-color) each step is one plain line. The output of DVC
+    and image builds goes to .mlopsctl/logs/, which an error names.
+    """
     run_apply(planfile_path=planfile, auto_approve=auto_approve, targets=targets, excludes=excludes,
               lock_timeout=lock_timeout, force=force, allow_destroy_protected=allow_destroy_protected,
               allow_no_models=allow_no_models)

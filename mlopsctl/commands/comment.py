@@ -12,10 +12,14 @@ import sys
 
 import click
 
+from mlopsctl.commands._common import examples
 from mlopsctl.errors import MlopsError
 
 
-@click.command("comment")
+@click.command("comment", epilog=examples(
+    "mlopsctl plan --format markdown | mlopsctl comment --file -  # in a pull request's workflow",
+    "GITHUB_TOKEN=... mlopsctl comment --file plan.md --repo you/models --pr 42  # from elsewhere",
+))
 @click.option("--file", "file_", required=True, type=click.Path(dir_okay=False, allow_dash=True),
               help="The Markdown plan ('mlopsctl plan --format markdown'); '-' reads stdin.")
 @click.option("--repo", default=None, metavar="OWNER/NAME", help="Repository [default: $GITHUB_REPOSITORY].")

@@ -2,13 +2,18 @@ from __future__ import annotations
 
 import click
 
+from mlopsctl.commands._common import examples
 from mlopsctl.commands._planning import target_options
 
 
-@click.command()
+@click.command(epilog=examples(
+    "mlopsctl destroy  # containers and managed files, after a confirmation",
+    "mlopsctl destroy --images --auto-approve  # also the images mlopsctl built, no question",
+))
 @click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--images", is_flag=True, help="Also remove the container images mlopsctl built.")
-@click.option("--lock-timeout", type=float, default=0.0, metavar="SECONDS")
+@click.option("--lock-timeout", type=float, default=0.0, show_default=True, metavar="SECONDS",
+              help="Wait this long for another apply or destroy to finish.")
 @click.option("--allow-destroy-protected", is_flag=True,
               help="Also delete deployments of environments marked protected in mlops.yaml.")
 @target_options

@@ -13,18 +13,23 @@ from pathlib import Path
 
 import click
 
-from mlopsctl.commands._common import err, load_project, options
+from mlopsctl.commands._common import err, examples, load_project, options
 
 
-@click.command("drift")
+@click.command("drift", epilog=examples(
+    "mlopsctl drift iris --env production  # the requests that deployment captured",
+    "mlopsctl drift iris --data new.csv --chart drift.png --fail-on-drift  # a file; exit 1 on drift",
+))
 @click.argument("model")
 @click.option("--data", "data", type=click.Path(dir_okay=False), default=None,
               help="Current rows: CSV, JSON lines or Parquet [default: monitor.retrain.data].")
 @click.option("--env", "env", default=None, help="Check the requests this environment's deployment captured.")
 @click.option("--version", "version", default=None, help="Reference version N or latest "
               "[default: what --env serves, else latest].")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
-@click.option("--fail-on-drift", is_flag=True, help="Exit 1 when drift passes the threshold.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True,
+              help="text table, json, or markdown for an issue or a job summary.")
+@click.option("--fail-on-drift", is_flag=True,
+              help="Exit 1 when drift passes the threshold (never on \"not enough data\").")
 @click.option("--chart", "chart", type=click.Path(dir_okay=False), default=None,
               help="Also write a PNG of the worst features' distributions.")
 @click.option("--no-predict", is_flag=True, help="Skip the prediction distribution (no model is loaded).")
@@ -62,6 +67,8 @@ def drift(model: str, data: str | None, env: str | None, version: str | None, fm
 
         written = write_chart(report, Path(chart) if Path(chart).is_absolute() else opts.cwd / chart)
         err(f"chart written to {written}")
+    if fail_on_drift and not report.enough:
+        err(f"{model}: {report.headline()}; --fail-on-drift fails only on drift")
     if fail_on_drift and report.drifted:
         err(f"{model}: {report.headline()}")
         sys.exit(1)

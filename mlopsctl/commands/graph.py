@@ -2,10 +2,14 @@ from __future__ import annotations
 
 import click
 
+from mlopsctl.commands._common import examples
 from mlopsctl.commands._planning import emit
 
 
-@click.command()
+@click.command(epilog=examples(
+    "mlopsctl graph | dot -Tsvg > graph.svg  # draw it with Graphviz",
+    "mlopsctl graph --plan | dot -Tpng > plan.png  # coloured by what the plan would do",
+))
 @click.option("--plan", "with_plan", is_flag=True, help="Colour nodes by what the current plan would do.")
 def graph(with_plan: bool) -> None:
     """Print the resource graph in DOT (pipe it to `dot -Tsvg`)."""

@@ -2,15 +2,19 @@ from __future__ import annotations
 
 import click
 
+from mlopsctl.commands._common import Group, examples
 from mlopsctl.commands._planning import emit
 
 
-@click.group()
+@click.group(cls=Group, epilog=examples(
+    "mlopsctl lock merge other/dvc.lock  # take the stage records another job wrote"))
 def lock() -> None:
     """Work with DVC's lock file (dvc.lock), the record of what each stage last ran on."""
 
 
-@lock.command("merge")
+@lock.command("merge", epilog=examples(
+    "mlopsctl lock merge job-iris/dvc.lock job-wine/dvc.lock  # after the per-model CI jobs",
+))
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=str))
 def lock_merge(files: tuple[str, ...]) -> None:
     """Merge the stage records of other dvc.lock FILES into this repository's dvc.lock.

@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 
-from mlopsctl.commands._common import options
+from mlopsctl.commands._common import examples, options
 from mlopsctl.errors import MlopsError
 
 
@@ -122,9 +122,13 @@ def _text(name: str, reg: Any, detailed: bool, serving: dict[str, dict[str, Any]
     return lines
 
 
-@click.command("models")
+@click.command("models", epilog=examples(
+    "mlopsctl models iris --card --version 3  # the Markdown model card of iris v3",
+    "mlopsctl models diff iris@v1 iris@v2  # two versions side by side, with deltas",
+))
 @click.argument("args", nargs=-1, metavar="[NAME] | diff A B")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True,
+              help="json for scripts; markdown for a pull request (diff).")
 @click.option("--card", is_flag=True, help="Print the Markdown model card of a version of NAME.")
 @click.option("--version", "version", default="latest", show_default=True, help="Version for --card: N or latest.")
 @click.option("--model", "model", default=None, help="diff: the model, when A or B is a branch, tag or commit.")

@@ -4,10 +4,13 @@ from pathlib import Path
 
 import click
 
-from mlopsctl.commands._common import options
+from mlopsctl.commands._common import examples, options
 
 
-@click.command()
+@click.command(epilog=examples(
+    "mlopsctl new my-models && cd my-models && mlopsctl apply  # works on its first apply",
+    "mlopsctl new prices --template regressor --base-image mlopsctl/base:bookworm  # no registry here",
+))
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option(
     "--template",

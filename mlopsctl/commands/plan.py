@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from mlopsctl.commands._common import err, load_project, make_context
+from mlopsctl.commands._common import err, examples, load_project, make_context
 from mlopsctl.commands._planning import (
     FORMATS,
     allow_options,
@@ -17,9 +17,13 @@ from mlopsctl.commands._planning import (
 )
 
 
-@click.command()
+@click.command(epilog=examples(
+    "mlopsctl plan -o plan.json  # save it; `mlopsctl apply plan.json` carries out exactly this",
+    "mlopsctl plan --target 'stage.*' --detailed-exitcode  # the training stages; exit 2 if they change",
+))
 @click.option("-o", "--out", type=click.Path(dir_okay=False), help="Save the plan to apply it later as is.")
-@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
+@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True,
+              help="text for people, markdown for a pull request, json (terraform show -json's shape).")
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes (0: none, 1: error).")
 @click.option("--destroy", is_flag=True, help="Plan removing everything mlopsctl created.")
 @click.option("--force", is_flag=True, help="Plan overwriting hand edits and unmanaged files (backups are kept).")

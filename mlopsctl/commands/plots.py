@@ -8,10 +8,14 @@ from pathlib import Path
 
 import click
 
+from mlopsctl.commands._common import examples
 from mlopsctl.commands._planning import emit
 
 
-@click.command("plots")
+@click.command("plots", epilog=examples(
+    "mlopsctl plots iris --out plots/  # PNG files of iris's evaluation plots",
+    "mlopsctl plots --format markdown  # every model's plots as Markdown text charts",
+))
 @click.argument("models", nargs=-1)
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Write PNG files here (one per plot and model).")

@@ -12,10 +12,13 @@ import sys
 
 import click
 
-from mlopsctl.commands._common import err, load_project
+from mlopsctl.commands._common import err, examples, load_project
 
 
-@click.command("retrain")
+@click.command("retrain", epilog=examples(
+    "mlopsctl retrain iris  # in the scheduled workflow (GITHUB_TOKEN set)",
+    "mlopsctl retrain iris --repo you/models --format markdown  # by hand, the report as Markdown",
+))
 @click.argument("model")
 @click.option("--repo", default=None, metavar="OWNER/NAME", help="Repository [default: $GITHUB_REPOSITORY].")
 @click.option("--api-url", default=None, metavar="URL", help="REST API root [default: $GITHUB_API_URL or api.github.com].")

@@ -4,12 +4,17 @@ from pathlib import Path
 
 import click
 
+from mlopsctl.commands._common import examples
 from mlopsctl.commands._planning import FORMATS, emit, render
 
 
-@click.command()
+@click.command(epilog=examples(
+    "mlopsctl show plan.json  # the saved plan, as plan printed it",
+    "mlopsctl show plan.json --format json | jq '.resource_changes[].address'  # for scripts",
+))
 @click.argument("planfile", required=False, type=click.Path(dir_okay=False))
-@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
+@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True,
+              help="text for people, markdown for a pull request, json (terraform show -json's shape).")
 def show(planfile: str | None, fmt: str) -> None:
     """Render a saved plan (or, without one, the current plan)."""
     if planfile:

@@ -5,16 +5,20 @@ from typing import Any
 
 import click
 
+from mlopsctl.commands._common import Group, examples
 from mlopsctl.commands._planning import emit
 
 
-@click.group()
+@click.group(cls=Group, epilog=examples(
+    "mlopsctl state list  # what is managed now", "mlopsctl state history -n 5  # the last five applies"))
 def state() -> None:
     """Inspect what mlopsctl manages and its apply history."""
 
 
-@state.command("list")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@state.command("list", epilog=examples(
+    "mlopsctl state list  # one address per line", "mlopsctl state list --format json  # for scripts"))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="json: a list of {address, last_apply, last_action} on stdout.")
 def state_list(fmt: str) -> None:
     """Resources mlopsctl manages that exist now, with their last apply."""
     from mlopsctl.commands._common import load_project, make_context
@@ -61,12 +65,15 @@ def _add_serving(ctx: Any, rows: list[dict[str, Any]]) -> None:
         r["status"] = describe(r["assigned"], facts, now is not None)
 
 
-@state.command("history")
+@state.command("history", epilog=examples(
+    "mlopsctl state history -n 5  # the last five applies, from the Git notes",
+    "mlopsctl state history --local  # this machine's step journal"))
 @click.option("-n", "limit", type=int, default=20, show_default=True, help="How many applies to show.")
 @click.option("--fetch/--no-fetch", default=True, show_default=True,
               help="First fetch the records from origin (refs/notes/mlopsctl).")
 @click.option("--local", is_flag=True, help="The step journal of this machine (.mlopsctl/) instead.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="json: the records as a list on stdout.")
 def state_history(limit: int, fetch: bool, local: bool, fmt: str) -> None:
     """The audit log: every apply, refused or not; who, on which commit, the plan's digest, each
     change's result and the error text. Kept in Git notes, so every clone reads the same."""

@@ -13,11 +13,14 @@ from typing import Any
 
 import click
 
-from mlopsctl.commands._common import options
+from mlopsctl.commands._common import examples, options
 from mlopsctl.specs.load import find_root
 
 
-@click.command("train")
+@click.command("train", epilog=examples(
+    "mlopsctl train iris  # what `dvc repro train_iris` runs",
+    "mlopsctl train iris --quiet --json  # the metrics as JSON, no progress lines",
+))
 @click.argument("model")
 @click.option("--quiet", "-q", is_flag=True, help="No progress lines on stderr.")
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON on stdout.")

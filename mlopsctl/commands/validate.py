@@ -12,10 +12,13 @@ import sys
 
 import click
 
-from mlopsctl.commands._common import options
+from mlopsctl.commands._common import examples, options
 
 
-@click.command()
+@click.command(epilog=examples(
+    "mlopsctl validate  # every problem, each with file:line:column",
+    "mlopsctl validate --format json | jq '.problems[].message'  # for scripts",
+))
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="json: {\"valid\": ..., \"problems\": [...]} on stdout.")
 def validate(fmt: str) -> None:

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import datetime as _dt
 import sys
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from mlopsctl.core.events import Event, StepNote, StepProgress, ignore
+
 if TYPE_CHECKING:
+    from mlopsctl.core.events import RunLog
     from mlopsctl.core.model import Change
     from mlopsctl.specs.model import Project
     from mlopsctl.workspace.digests import DigestCache
@@ -48,9 +52,15 @@ class Context:
     """Addresses already carried out in this apply run (empty while planning): a provider re-diffed
     at apply can tell "the stage will run" from "the stage just ran"."""
     log: Callable[[str], None] = _stderr
-    """Progress and log lines for people; never stdout (stdout may carry JSON)."""
+    """Lines for people outside apply (while planning); never stdout (stdout may carry JSON).
+    During apply, providers' lines become :class:`StepNote` events (see :meth:`note`)."""
     destroy_images: bool = False
     """With ``destroy``: remove the project's images too (``mlopsctl destroy --images``)."""
+    events: Callable[[Event], None] = ignore
+    """Who listens to apply's events (core.events); set by the command, thread-safe."""
+    run_log: RunLog | None = None
+    """The apply run's log file (raw tool output and every event); None outside apply."""
+    _local: threading.local = field(default_factory=threading.local, repr=False, compare=False)
     _memos: dict[type, Any] = field(default_factory=dict, repr=False)
 
     def memo(self, kind: type[T], make: Callable[[], T] | None = None) -> T:
@@ -87,6 +97,40 @@ class Context:
         """The options a plan was computed with; saved with it, so re-deriving it uses the same."""
         return {"force": self.force, "allow_destroy_protected": self.allow_destroy_protected,
                 "allow_no_models": self.allow_no_models}
+
+    @property
+    def step(self) -> str | None:
+        """The address of the step this thread is carrying out (None outside apply)."""
+        return getattr(self._local, "step", None)
+
+    def set_step(self, address: str | None) -> None:
+        self._local.step = address
+
+    def emit(self, event: Event) -> None:
+        from mlopsctl.core.events import describe
+
+        if self.run_log is not None:
+            text = describe(event)
+            if text:
+                self.run_log.write(None, text)  # the text names its step
+        self.events(event)
+
+    def progress(self, phase: str, done: float | None = None, total: float | None = None, unit: str = "") -> None:
+        """Where the running step is now (a phase, optionally countable: build step 3 of 9)."""
+        if self.step is not None:
+            self.emit(StepProgress(self.step, phase, done, total, unit))
+
+    def note(self, text: str) -> None:
+        """A line for people about the running step's result; outside apply, :attr:`log`."""
+        if self.step is None:
+            self.log(text)
+        else:
+            self.emit(StepNote(self.step, text))
+
+    def output(self, line: str) -> None:
+        """A raw line of tool output (DVC, a build): to the run's log file only."""
+        if self.run_log is not None:
+            self.run_log.write(self.step, line)
 
     @property
     def state_dir(self) -> Path:

@@ -131,7 +131,8 @@ class Change:
     blocked: str | None = None
     """Why apply will refuse this change unless forced (e.g. it would lose a hand edit)."""
     requires: str | None = None
-    """A capability apply needs for this change (e.g. "a Docker engine"); checked at apply."""
+    """A capability apply needs for this change that was missing when it was planned (e.g. "a Docker
+    engine" when none answered); None when everything it needs was there. Checked again at apply."""
     fingerprint: str | None = None
     """Digest of the actual state the change was computed from; a saved plan is stale once it moves."""
     payload: dict[str, Any] = field(default_factory=dict)

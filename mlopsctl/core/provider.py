@@ -65,6 +65,7 @@ PROVIDERS: dict[str, str] = {
 PLAN_WARNINGS: dict[str, str] = {
     "drift": "mlopsctl.monitoring.warnings:plan_warnings",
     "candidates": "mlopsctl.training.candidates:plan_warnings",
+    "engine": "mlopsctl.serving.engine:plan_warnings",
 }
 
 _instances: dict[str, Provider] = {}

@@ -25,6 +25,8 @@ class Settings:
     threshold: float
     retrain_data: str | None
     retrain_mode: str
+    min_rows: int
+    min_feature_rows: int
 
 
 def settings(doc: SpecDoc) -> Settings:
@@ -35,6 +37,8 @@ def settings(doc: SpecDoc) -> Settings:
         threshold=monitor.drift.threshold,
         retrain_data=retrain.data if retrain else None,
         retrain_mode=retrain.mode if retrain else DEFAULT_RETRAIN_MODE,
+        min_rows=monitor.drift.min_rows,
+        min_feature_rows=monitor.drift.min_feature_rows,
     )
 
 
@@ -96,7 +100,8 @@ def run_check(
         except Exception as e:  # noqa: BLE001 - the model failing on these rows is worth saying, not a crash
             raise MlopsError(f"{mv.tag} cannot predict the rows of {cur.source}: {type(e).__name__}: {e}") from None
     report = compare(profile, cur.frame, features, predictions=predictions, method=cfg.method,
-                     threshold=cfg.threshold, model=model, version=mv.version, source=cur.source)
+                     threshold=cfg.threshold, model=model, version=mv.version, source=cur.source,
+                     min_rows=cfg.min_rows, min_feature_rows=cfg.min_feature_rows)
     report.environment = env
     if data is not None:
         report.data = _digest(root, data)

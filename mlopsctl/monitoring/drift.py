@@ -5,6 +5,12 @@ PSI exceeds ``threshold``; with ``method: ks`` a numeric feature drifts when its
 exceeds it (categorical features keep PSI: KS needs an order that categories do not have). The
 model drifts when any feature or its prediction distribution does. Missing and out-of-contract
 shares are reported beside the scores; they are the data contract's business, not the verdict's.
+
+Small samples score high with no drift at all (PSI between two samples of one distribution is
+about ``(bins - 1) * (1/n_ref + 1/n_cur)``, and empty bins add the floor's large term), so a
+check needs :data:`DEFAULT_MIN_ROWS` current rows (``monitor.drift.min_rows``) and each feature
+:data:`DEFAULT_MIN_FEATURE_ROWS` non-missing values (``monitor.drift.min_feature_rows``) before
+its score counts. Below that the verdict is "not enough data (N rows, need M)", never drift.
 """
 
 from __future__ import annotations
@@ -18,6 +24,8 @@ from typing import TYPE_CHECKING, Any
 from mlopsctl.monitoring import stats
 from mlopsctl.monitoring.profile import category_keys, is_numeric
 from mlopsctl.specs.model_spec import DEFAULT_DRIFT_METHOD as DEFAULT_METHOD
+from mlopsctl.specs.model_spec import DEFAULT_DRIFT_MIN_FEATURE_ROWS as DEFAULT_MIN_FEATURE_ROWS
+from mlopsctl.specs.model_spec import DEFAULT_DRIFT_MIN_ROWS as DEFAULT_MIN_ROWS
 from mlopsctl.specs.model_spec import DEFAULT_DRIFT_THRESHOLD as DEFAULT_THRESHOLD
 
 if TYPE_CHECKING:
@@ -42,6 +50,10 @@ class FeatureDrift:
     statistic: float | None = None
     pvalue: float | None = None
     rows: int = 0
+    values: int = 0
+    """Non-missing current values compared (rows minus missing ones)."""
+    too_few: str | None = None
+    """"not enough data (N rows, need M)" when the score does not count; then never drifted."""
     missing_reference: float = 0.0
     missing_current: float = 0.0
     out_of_contract: float = 0.0
@@ -66,10 +78,24 @@ class DriftReport:
     environment: str | None = None
     data: dict[str, Any] | None = None
     """Digest of the current data file (path, md5), when it came from one."""
+    min_rows: int = DEFAULT_MIN_ROWS
+    min_feature_rows: int = DEFAULT_MIN_FEATURE_ROWS
+
+    @property
+    def enough(self) -> bool:
+        """Whether there are enough current rows for a verdict at all."""
+        return self.rows >= self.min_rows
 
     @property
     def drifted(self) -> bool:
+        if not self.enough:
+            return False
         return any(f.drifted for f in self.features) or bool(self.prediction and self.prediction.drifted)
+
+    @property
+    def verdict(self) -> str:
+        """drift | no drift | not enough data"""
+        return "drift" if self.drifted else "no drift" if self.enough else "not enough data"
 
     @property
     def drifted_features(self) -> list[FeatureDrift]:
@@ -77,6 +103,8 @@ class DriftReport:
 
     def headline(self) -> str:
         """One line, e.g. "drift: psi 0.31 > 0.2 on petal_width" (used as the plan's reason)."""
+        if not self.enough:
+            return f"not enough data ({self.rows} rows, need {self.min_rows})"
         worst = self.drifted_features or ([self.prediction] if self.prediction and self.prediction.drifted else [])
         if not worst:
             top = self.features[0] if self.features else None
@@ -96,12 +124,16 @@ class DriftReport:
         return (stats.BINS - 1) * (1 / self.reference_rows + 1 / self.rows)
 
     def notes(self) -> list[str]:
+        if not self.enough:
+            return []
+        out = [f"{f.name}: {f.too_few}: its score does not count (monitor.drift.min_feature_rows)"
+               for f in [*self.features, *([self.prediction] if self.prediction else [])] if f.too_few]
         if self.method == "psi" and self.psi_noise > self.threshold / 4:
             note = (f"few rows ({self.reference_rows} training, {self.rows} current): PSI scores about "
                     f"{self.psi_noise:.2g} with no drift at all, so verdicts near {self.threshold:g} are noise; "
                     "the KS p-values say more at this size")
-            return [note]
-        return []
+            out.append(note)
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -115,6 +147,9 @@ class DriftReport:
             "reference_rows": self.reference_rows,
             "checked_at": self.checked_at,
             "drifted": self.drifted,
+            "verdict": self.verdict,
+            "min_rows": self.min_rows,
+            "min_feature_rows": self.min_feature_rows,
             "headline": self.headline(),
             "drifted_features": [f.name for f in self.drifted_features],
             "data": self.data,
@@ -163,7 +198,7 @@ def _numeric(name: str, ref: dict[str, Any], col: pd.Series | None, rule: dict[s
     edges = list(ref.get("edges") or [])
     ref_shares = list(ref.get("shares") or [])
     cur_shares = [float(s) for s in stats.shares(stats.bin_counts(present, edges))] if present.size else []
-    out = FeatureDrift(name=name, kind="numeric", score=float("nan"), drifted=False, rows=n,
+    out = FeatureDrift(name=name, kind="numeric", score=float("nan"), drifted=False, rows=n, values=int(present.size),
                        missing_reference=float(ref.get("missing") or 0.0),
                        missing_current=float((~raw_present).sum() / n) if n else 0.0,
                        out_of_contract=bad / n if n else 0.0,
@@ -197,7 +232,7 @@ def _categorical(name: str, ref: dict[str, Any], col: pd.Series, rule: dict[str,
     cur_vec = [int(cur_counts.get(c, 0)) for c in cats] + [unseen]
     ref_vec = [ref_counts[c] for c in cats] + [0]
     ref_sh, cur_sh = stats.shares(ref_vec), stats.shares(cur_vec)
-    out = FeatureDrift(name=name, kind="categorical", score=float("nan"), drifted=False, rows=n,
+    out = FeatureDrift(name=name, kind="categorical", score=float("nan"), drifted=False, rows=n, values=len(keys),
                        missing_reference=float(ref.get("missing") or 0.0),
                        missing_current=float(col.isna().sum() / n) if n else 0.0,
                        out_of_contract=invalid / n if n else 0.0,
@@ -226,8 +261,12 @@ def compare(
     model: str = "",
     version: int | None = None,
     source: str = "",
+    min_rows: int = DEFAULT_MIN_ROWS,
+    min_feature_rows: int = DEFAULT_MIN_FEATURE_ROWS,
 ) -> DriftReport:
-    """Drift of ``frame`` (the current rows, raw or typed) against ``profile``."""
+    """Drift of ``frame`` (the current rows, raw or typed) against ``profile``; a check with
+    fewer than ``min_rows`` rows, or a feature with fewer than ``min_feature_rows`` values, never
+    drifts (its verdict is "not enough data")."""
     from concurrent.futures import ThreadPoolExecutor
 
     import numpy as np
@@ -262,6 +301,8 @@ def compare(
         else:
             pred = _categorical("(prediction)", ref_pred, pd.Series(np.asarray(predictions, dtype=object)),
                                 {"type": "category"}, threshold)
+    for f in [*results, *([pred] if pred else [])]:
+        _require(f, len(frame), min_rows, min_feature_rows)
     results.sort(key=_severity, reverse=True)
     return DriftReport(
         model=model or str(profile.get("model") or ""),
@@ -274,7 +315,19 @@ def compare(
         features=results,
         prediction=pred,
         checked_at=_dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        min_rows=min_rows,
+        min_feature_rows=min_feature_rows,
     )
+
+
+def _require(f: FeatureDrift, rows: int, min_rows: int, min_feature_rows: int) -> None:
+    """Too few rows overall, or too few values of this feature: the score is shown, never a verdict."""
+    if rows < min_rows:
+        f.too_few = f"not enough data ({rows} rows, need {min_rows})"
+    elif f.kind != "absent" and f.values < min_feature_rows:
+        f.too_few = f"not enough data ({f.values} rows, need {min_feature_rows})"
+    if f.too_few:
+        f.drifted = False
 
 
 def _severity(f: FeatureDrift) -> tuple[int, float]:

@@ -55,6 +55,8 @@ def _pct(x: float) -> str:
 
 
 def _verdict(f: FeatureDrift) -> str:
+    if f.too_few:
+        return "not enough data"  # the numbers are in the summary line or a note
     if f.kind == "absent":
         return "MISSING COLUMN"
     if math.isnan(f.score):
@@ -70,7 +72,10 @@ def summary_line(report: DriftReport) -> str:
     version = f" v{report.version}" if report.version is not None else ""
     where = f" ({report.environment})" if report.environment else ""
     n = len(report.drifted_features) + (1 if report.prediction and report.prediction.drifted else 0)
-    verdict = (f"DRIFT in {n} of {len(_rows(report))} checks" if report.drifted else "no drift")
+    if not report.enough:
+        return (f"{report.model}{version}{where}: {report.headline()}; no verdict below monitor.drift.min_rows; "
+                f"{report.rows} current rows from {report.source} vs {report.reference_rows} training rows")
+    verdict = f"DRIFT in {n} of {len(_rows(report))} checks" if report.drifted else "no drift"
     return (f"{report.model}{version}{where}: {verdict} ({report.method} > {report.threshold:g}); "
             f"{report.rows} current rows from {report.source} vs {report.reference_rows} training rows")
 
@@ -87,7 +92,7 @@ def render_text(report: DriftReport, color: bool = False, width: int = 120) -> s
                          ("MISSING ref→cur", "right"), ("OUT OF CONTRACT", "right"), ("VERDICT", "left")):
         table.add_column(col, justify=justify, no_wrap=True)  # type: ignore[arg-type]
     for f in _rows(report):
-        style = "bold red" if f.drifted else ("dim" if math.isnan(f.score) else "green")
+        style = "bold red" if f.drifted else ("dim" if math.isnan(f.score) or f.too_few else "green")
         table.add_row(
             f.name,
             _num(f.score),
@@ -110,7 +115,7 @@ def render_text(report: DriftReport, color: bool = False, width: int = 120) -> s
 
 
 def render_markdown(report: DriftReport) -> str:
-    icon = "🔴" if report.drifted else "🟢"
+    icon = "🔴" if report.drifted else "🟢" if report.enough else "⚪"
     lines = [
         f"{MARKER_PREFIX} model={report.model} -->",
         f"### {icon} Drift check: {report.model}" + (f" v{report.version}" if report.version is not None else ""),

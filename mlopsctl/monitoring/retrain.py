@@ -35,7 +35,7 @@ BRANCH_PREFIX = "mlopsctl/retrain"
 @dataclass
 class Proposal:
     status: str
-    """no-drift | up-to-date | created | updated"""
+    """no-drift | not-enough-data | up-to-date | created | updated | pushed"""
     report: DriftReport | None
     branch: str | None = None
     pr: dict[str, Any] | None = None
@@ -132,6 +132,9 @@ def propose(
         target = root / data_rel
         if target.is_file() and cfg.retrain_mode == "replace" and hash_file(target, "md5") == hash_file(new, "md5"):
             return Proposal("up-to-date", report, message=f"{data_rel} already holds {cfg.retrain_data}")
+        if not report.enough:
+            return Proposal("not-enough-data", report, message=f"{cfg.retrain_data}: {report.headline()}; "
+                            "too few rows to tell drift from noise, nothing to propose")
         if not report.drifted:
             return Proposal("no-drift", report, message=f"{cfg.retrain_data}: {report.headline()}; nothing to propose")
         branch = f"{BRANCH_PREFIX}-{model}-{hash_file(new, 'md5')[:10]}"

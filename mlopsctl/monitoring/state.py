@@ -19,7 +19,7 @@ from typing import Any
 from mlopsctl.monitoring.drift import DriftReport
 
 SUMMARY_KEYS = ("model", "version", "environment", "method", "threshold", "source", "rows", "checked_at",
-                "drifted", "headline", "drifted_features", "data")
+                "drifted", "verdict", "headline", "drifted_features", "data")
 
 
 def committed_path(model: str) -> str:

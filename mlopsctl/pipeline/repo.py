@@ -45,14 +45,14 @@ def ensure_dvc(root: Path, remote: dict[str, str], ctx: Context) -> None:
     if not (root / ".dvc").is_dir():
         if not (root / ".git").exists():
             raise MlopsError(f"{root} is not a Git repository; run `git init` first (DVC tracks data alongside Git)")
-        run_dvc(root, ["init", "-q"], log=ctx.log)
+        run_dvc(root, ["init", "-q"], log=ctx.output, progress=ctx.progress)
     have = facts.default_remote(root)
     if have is None or have[0] != remote["name"] or not same_url(root, remote["url"], have[1]):
         url = remote["url"]
         if facts.is_local_url(url):
             local = Path(url.removeprefix("file://"))
             (local if local.is_absolute() else root / local).mkdir(parents=True, exist_ok=True)
-        run_dvc(root, ["remote", "add", "-d", "-f", remote["name"], url], log=ctx.log)
+        run_dvc(root, ["remote", "add", "-d", "-f", remote["name"], url], log=ctx.output, progress=ctx.progress)
 
 
 def record_pushed(root: Path, url: str, md5: str) -> None:

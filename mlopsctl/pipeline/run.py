@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -20,6 +19,10 @@ from mlopsctl.errors import MlopsError, UnavailableError
 # DVC's hints about committing its files: mlopsctl's own output says what to commit.
 _NOISE = ("To track the changes with git", "git add ", "To enable auto staging", "dvc config core.autostage",
           "Use `dvc push`")
+PHASE_MARKER = "@@mlopsctl-phase "
+"""The trainer, run under DVC by apply (``MLOPSCTL_PROGRESS=markers``), starts a line with this to
+say which phase it entered; :func:`run_dvc` turns such lines into progress instead of output."""
+TAIL_LINES = 25
 
 
 def dvc_command() -> list[str]:
@@ -33,6 +36,7 @@ def dvc_command() -> list[str]:
 def _env() -> dict[str, str]:
     env = dict(os.environ)
     env.setdefault("DVC_NO_ANALYTICS", "1")
+    env["MLOPSCTL_PROGRESS"] = "markers"  # the trainer says its phases in lines we can parse
     # mlopsctl in the stage's cmd must be this environment's.
     bindir = str(Path(sys.executable).parent)
     if bindir not in env.get("PATH", "").split(os.pathsep):
@@ -45,13 +49,16 @@ def run_dvc(
     args: Sequence[str],
     *,
     log: Callable[[str], None] | None = None,
+    progress: Callable[[str], None] | None = None,
     what: str = "",
-    heartbeat: float = 15.0,
 ) -> str:
-    """Run ``dvc ARGS`` in ``root``; forward its output lines to ``log`` as they come, with a
-    periodic "still running (Ns)" line; return the output. Non-zero exit -> MlopsError."""
+    """Run ``dvc ARGS`` in ``root``; hand each output line to ``log`` as it comes (apply sends
+    them to its log file) and each phase the trainer announces to ``progress``; return the output.
+    Non-zero exit -> MlopsError with the last lines of the output."""
     cmd = [*dvc_command(), *args]
     label = what or "dvc " + " ".join(args)
+    if progress:
+        progress(label)
     started = time.monotonic()
     try:
         proc = subprocess.Popen(
@@ -61,33 +68,30 @@ def run_dvc(
     except OSError as e:
         raise UnavailableError(f"cannot run DVC ({' '.join(cmd)}): {e}") from e
     lines: list[str] = []
-    done = threading.Event()
-
-    def beat() -> None:
-        while not done.wait(heartbeat):
-            if log:
-                log(f"  {label}: still running ({time.monotonic() - started:.0f}s)")
-
-    ticker = threading.Thread(target=beat, daemon=True)
-    ticker.start()
     try:
         assert proc.stdout is not None
         for line in proc.stdout:
             line = line.rstrip("\n")
+            if line.startswith(PHASE_MARKER):
+                phase = line[len(PHASE_MARKER):].strip()
+                if progress:
+                    progress(phase)
+                if log:
+                    log(f"[phase] {phase}")
+                continue
             lines.append(line)
             if log and line.strip() and not line.strip().startswith(_NOISE):
-                log(f"  {line}")
+                log(line)
         rc = proc.wait()
     except KeyboardInterrupt:
         proc.terminate()
         proc.wait()
         raise
-    finally:
-        done.set()
     out = "\n".join(lines)
     if rc != 0:
-        tail = "\n".join(lines[-25:])
-        raise MlopsError(f"`dvc {' '.join(args)}` failed (exit {rc}) after {time.monotonic() - started:.1f}s:\n{tail}")
+        tail = "\n".join(f"  | {line}" for line in lines[-TAIL_LINES:])
+        raise MlopsError(f"`{label}` failed (exit {rc}) after {time.monotonic() - started:.1f}s; "
+                         f"the last lines of its output:\n{tail}")
     return out
 
 

@@ -126,12 +126,12 @@ class DatasetProvider:
         if not (root / path).exists():
             if not (root / f"{path}.dvc").exists():
                 raise MlopsError(f"data file {path} does not exist")
-            run_dvc(root, ["pull", f"{path}.dvc"], log=ctx.log)
+            run_dvc(root, ["pull", f"{path}.dvc"], log=ctx.output, progress=ctx.progress)
         else:
             if not (root / f"{path}.dvc").exists() and git.is_tracked(root, path):
                 git.run(root, "rm", "--cached", "-q", "--", path)
-            run_dvc(root, ["add", path], log=ctx.log)
-            run_dvc(root, ["push", "-r", want["name"], f"{path}.dvc"], log=ctx.log)
+            run_dvc(root, ["add", path], log=ctx.output, progress=ctx.progress)
+            run_dvc(root, ["push", "-r", want["name"], f"{path}.dvc"], log=ctx.output, progress=ctx.progress)
         out = facts.read_dvcfile(root, path) or {}
         md5 = out.get("md5")
         remote = facts.default_remote(root)

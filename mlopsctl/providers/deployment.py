@@ -184,14 +184,14 @@ class DeploymentProvider:
                 return Change(address, Action.NOOP, before=actual, model=model)
             why = "destroy" if ctx.destroy else "environment no longer served by the specs"
             return Change(address, Action.DELETE, before=actual, reasons=(f"remove the container ({why})",),
-                          model=model, requires=engine.REQUIRES)
+                          model=model, requires=engine.requirement(ctx))
         d = desired.desired
         mv, note = bctx.target_version(ctx, model, d["env"], d["version"])
         if mv is None:
             reasons = [note] if note else [f"{d['env']} serves version {d['version']}, which is not registered"]
             action = Action.NOOP if note is None else (Action.CREATE if actual is None else Action.UPDATE)
             return Change(address, action, before=actual, reasons=tuple(reasons), model=model,
-                          requires=engine.REQUIRES if action is not Action.NOOP else None)
+                          requires=engine.requirement(ctx) if action is not Action.NOOP else None)
         bc = bctx.build_context(ctx, model, mv)
         capture = capture_label(ctx.project.models.get(model))
         after = {"version": mv.version, "context": bctx.short(bc.digest), "port": d["port"], "status": "running",
@@ -241,7 +241,7 @@ class DeploymentProvider:
                 blocked = f"{where} is already in use by {holder}"
                 reasons.append(blocked)
         return Change(address, action, before=actual, after=after, reasons=tuple(reasons), model=model,
-                      blocked=blocked, requires=engine.REQUIRES if action is not Action.NOOP else None)
+                      blocked=blocked, requires=engine.requirement(ctx) if action is not Action.NOOP else None)
 
     def apply(self, change: Change, ctx: Context) -> dict[str, Any] | None:
         d = change.payload.get("desired") or {}
@@ -285,7 +285,7 @@ class DeploymentProvider:
             server = switch.converge(client, ctx.state_dir, wanted, lambda m: ctx.log(f"{change.address}: {m}"))
         except MlopsError as e:
             raise MlopsError(f"{change.address}: {e.message}") from None
-        ctx.log(f"{change.address}: v{mv.version} serving on http://{HOST}:{port}")
+        ctx.note(f"{change.address}: v{mv.version} serving on http://{HOST}:{port}")
         return {"container": server.short_id, "version": mv.version, "url": f"http://{HOST}:{port}"}
 
     def delete(self, change: Change, ctx: Context) -> None:
@@ -302,7 +302,7 @@ class DeploymentProvider:
         # The front first: nothing is relayed to a server being removed.
         for suffix in ("", "-a", "-b", "-next", "-prev"):
             if ct.remove(client, name + suffix):
-                ctx.log(f"{change.address}: removed container {name + suffix}")
+                ctx.note(f"{change.address}: removed container {name + suffix}")
         shutil.rmtree(front.folder(ctx.state_dir, model, env), ignore_errors=True)
         ct.remove_network_if_unused(client, switch.network_name(ctx.project.name))
 

@@ -145,7 +145,7 @@ class FileProvider:
         facts: dict[str, Any] = {"path": path, "digest": (change.after or {}).get("digest")}
         if backup:
             facts["backup"] = backup
-            ctx.log(f"{path}: previous content kept at {backup}")
+            ctx.note(f"{path}: previous content kept at {backup}")
         return facts
 
     def delete(self, change: Change, ctx: Context) -> None:
@@ -160,7 +160,7 @@ class FileProvider:
         fsafe.inside(ctx.root, path).unlink()
         ctx.digests.forget(full)
         if backup:
-            ctx.log(f"{path}: deleted content kept at {backup}")
+            ctx.note(f"{path}: deleted content kept at {backup}")
         fsafe.prune_empty_dirs(ctx.root, full.parent)
 
 

@@ -92,7 +92,7 @@ class ImageProvider:
             if actual and not unknown and ctx.destroy and ctx.destroy_images:
                 n = len(actual["images"])
                 return Change(address, Action.DELETE, before=actual, reasons=(f"remove {n} image(s) (destroy --images)",),
-                              model=model, requires=engine.REQUIRES)
+                              model=model, requires=engine.requirement(ctx))
             return Change(address, Action.NOOP, before=actual, model=model)
         wanted, notes = _wanted(ctx, model, desired.desired["serve"])
         reasons: list[str] = []
@@ -121,7 +121,7 @@ class ImageProvider:
             return Change(address, Action.NOOP, before=actual, after={"images": after}, model=model)
         action = Action.CREATE if not existing else Action.UPDATE
         return Change(address, action, before=actual, after={"images": after}, reasons=tuple(reasons), model=model,
-                      requires=engine.REQUIRES)
+                      requires=engine.requirement(ctx))
 
     def apply(self, change: Change, ctx: Context) -> dict[str, Any] | None:
         client = engine.client()
@@ -141,8 +141,9 @@ class ImageProvider:
                 img = client.images.get(found["id"] if found else f"{repo}:{_ctx_tag(bc)}")
                 img.tag(repo, _ctx_tag(bc))  # built under another repository name: same content
                 img.tag(repo, f"v{version}")
-                pushed[f"v{version}"] = oci.push(client, repo, [_ctx_tag(bc), f"v{version}"],
-                                                 lambda m: ctx.log(f"image.{model}: {m}"))
+                pushed[f"v{version}"] = oci.push(
+                    client, repo, [_ctx_tag(bc), f"v{version}"], lambda m: ctx.note(f"image.{model}: {m}"),
+                    lambda done, total, what=f"pushing v{version} to {repo}": ctx.progress(what, done, total, "bytes"))
                 forget_images(ctx)
         return {"built": built, "pushed": pushed} if pushed else {"built": built}
 
@@ -161,7 +162,7 @@ class ImageProvider:
                 pass
             except APIError as e:
                 raise MlopsError(f"cannot remove image {', '.join(img['tags']) or img['id']}: {e.explanation}") from None
-            ctx.log(f"image.{model}: removed {', '.join(img['tags']) or bctx.short(img['id'])}")
+            ctx.note(f"image.{model}: removed {', '.join(img['tags']) or bctx.short(img['id'])}")
         forget_images(ctx)
 
 
@@ -193,7 +194,8 @@ def build(ctx: Context, client: DockerClient, bc: bctx.BuildContext, *, nocache:
     repo = bctx.repository(ctx, bc.model)
     ctx_tag = _ctx_tag(bc)
     prefix = f"image.{bc.model}"
-    ctx.log(f"{prefix}: building {repo}:v{bc.version} (context {bctx.short(bc.digest)})")
+    ctx.progress(f"building {repo}:v{bc.version} (context {bctx.short(bc.digest)})")
+    ctx.output(f"building {repo}:v{bc.version} (context {bctx.short(bc.digest)})")
     step, step_log = "", deque[str](maxlen=60)
     image_id = None
     with tempfile.TemporaryDirectory(prefix="mlopsctl-build-") as tmp:
@@ -207,10 +209,11 @@ def build(ctx: Context, client: DockerClient, bc: bctx.BuildContext, *, nocache:
                 for line in str(chunk.get("stream", "")).splitlines():
                     if line.startswith("Step "):
                         step, step_log = line, deque[str](maxlen=60)
+                        _step_progress(ctx, bc.version, line)
                     elif line.strip():
                         step_log.append(line)
                     if line.strip():
-                        ctx.log(f"  | {line}")
+                        ctx.output(line)
                 if "aux" in chunk and isinstance(chunk["aux"], dict) and chunk["aux"].get("ID"):
                     image_id = chunk["aux"]["ID"]
                 if "error" in chunk:
@@ -221,8 +224,21 @@ def build(ctx: Context, client: DockerClient, bc: bctx.BuildContext, *, nocache:
             raise UnavailableError(f"the Docker engine stopped answering during the build of {repo}: {e}") from None
     image = client.images.get(image_id or f"{repo}:{ctx_tag}")
     image.tag(repo, f"v{bc.version}")
-    ctx.log(f"{prefix}: built {repo}:v{bc.version} ({bctx.short(image.id)})")
+    ctx.note(f"{prefix}: built {repo}:v{bc.version} ({bctx.short(image.id)})")
     return {"image": image.id, "tags": [f"{repo}:v{bc.version}", f"{repo}:{ctx_tag}"], "context": bc.digest}
+
+
+def _step_progress(ctx: Context, version: int, line: str) -> None:
+    """"Step 3/9 : RUN pip install ..." -> build step 3 of 9 (the classic builder's numbering)."""
+    head, _, instruction = line.partition(" : ")
+    n, _, m = head.removeprefix("Step ").partition("/")
+    try:
+        done, total = int(n), int(m)
+    except ValueError:
+        return
+    short = " ".join(instruction.split())
+    short = short if len(short) <= 60 else short[:59] + "…"
+    ctx.progress(f"build v{version}: {short}", done, total, "steps")
 
 
 def _build_failed(bc: bctx.BuildContext, repo: str, step: str, log: list[str], error: str) -> MlopsError:

@@ -260,7 +260,7 @@ class ModelProvider:
             payload["fairness"] = outputs.fairness
         write_tag(Path(ctx.root), tag, head, payload, not_before=reg.newest_time)
         forget(ctx)
-        ctx.log(f"{name}: registered v{version} ({metrics_text(outputs.metrics, doc.model.listed_metrics)})")
+        ctx.note(f"{name}: registered v{version} ({metrics_text(outputs.metrics, doc.model.listed_metrics)})")
         return {"version": version, "tag": tag, "sha256": outputs.sha256, "metrics": outputs.metrics}
 
     def delete(self, change: Change, ctx: Context) -> None:

@@ -182,7 +182,7 @@ class RegistryProvider:
         payload = {"by": "mlopsctl", "model": model, "environment": env, "version": target.version}
         write_tag(Path(ctx.root), tag, target.commit, payload, not_before=reg.newest_time)
         forget(ctx)
-        ctx.log(f"{model}: {env} now serves v{target.version} ({tag})")
+        ctx.note(f"{model}: {env} now serves v{target.version} ({tag})")
         return {"version": target.version, "tag": tag, "previous": current.version if current else None}
 
     def delete(self, change: Change, ctx: Context) -> None:
@@ -200,5 +200,5 @@ class RegistryProvider:
             tag = f"{model}#{env}!#{counter}"
             payload = {"by": "mlopsctl", "model": model, "environment": env, "version": mv.version}
             newest = write_tag(Path(ctx.root), tag, mv.commit, payload, not_before=newest).time
-            ctx.log(f"{model}: {env} no longer serves v{mv.version} ({tag})")
+            ctx.note(f"{model}: {env} no longer serves v{mv.version} ({tag})")
         forget(ctx)

@@ -152,13 +152,12 @@ class StageProvider:
         root = ctx.root
         data = root / str(sdef.params["data"]["path"] or "")
         if data.is_file():
-            ctx.log(f"  checking {sdef.params['data']['path']} against the data contract of {sdef.params['spec']}")
+            ctx.progress(f"checking {sdef.params['data']['path']} against the data contract")
             check_file(root, sdef.params)  # refuses before any training starts
         if not (root / ".dvc").is_dir():
             ensure_dvc(root, desired_remote(ctx), ctx)
         started = time.monotonic()
-        ctx.log(f"  dvc repro {sdef.name}")
-        run_dvc(root, ["repro", sdef.name], log=ctx.log, what=f"dvc repro {sdef.name}")
+        run_dvc(root, ["repro", sdef.name], log=ctx.output, progress=ctx.progress, what=f"dvc repro {sdef.name}")
         seconds = time.monotonic() - started
         cache = facts.stat_cache(ctx)
         entry = facts.load_lock(root, cache).get(sdef.name)
@@ -168,7 +167,8 @@ class StageProvider:
                              + "; ".join(r.text for r in left))
         if facts.default_remote(root) is not None:
             # With the run cache, so a pull request's `plan --train` restores this run, not retrains it.
-            run_dvc(root, ["push", "--run-cache", sdef.name], log=ctx.log, what=f"dvc push {sdef.name}")
+            run_dvc(root, ["push", "--run-cache", sdef.name], log=ctx.output, progress=ctx.progress,
+                    what=f"dvc push {sdef.name}")
             from mlopsctl.pipeline.run import push_objects
 
             kept_in_git = [o.get("md5") for o in (entry or {}).get("outs") or () if o.get("path") not in sdef.outs]
@@ -179,7 +179,6 @@ class StageProvider:
             metrics = json.loads((root / sdef.metrics).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             pass
-        ctx.log(f"  {sdef.name} ran in {seconds:.1f}s")
         return {"stage": sdef.name, "outs": current["outs"], "metrics": metrics, "seconds": round(seconds, 2)}
 
     def delete(self, change: Change, ctx: Context) -> None:

@@ -72,7 +72,7 @@ def requirement_pins(ctx: Context, mv: ModelVersion) -> str:
         from importlib.metadata import version
 
         sklearn = version("scikit-learn")
-        ctx.log(f"{mv.tag}: lineage records no scikit-learn version; pinning this machine's {sklearn}")
+        ctx.note(f"{mv.tag}: lineage records no scikit-learn version; pinning this machine's {sklearn}")
     # Nothing version-specific beyond the pins: equal pins must give an equal file, so a new
     # model version reuses the cached dependency layer.
     lines = ["# pinned to the versions that trained the model", f"scikit-learn=={sklearn}"]

@@ -12,6 +12,7 @@ import http.client
 import json
 import os
 import socket
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from mlopsctl.errors import UnavailableError
@@ -19,8 +20,12 @@ from mlopsctl.errors import UnavailableError
 if TYPE_CHECKING:
     from docker import DockerClient
 
+    from mlopsctl.core.context import Context
+
 REQUIRES = "a Docker engine"
-"""The ``Change.requires`` text for changes that need the engine."""
+"""The ``Change.requires`` text for changes that need an engine and found none."""
+HOW_TO_START = ("start one (`sudo scripts/engine-up.sh` on Debian/Ubuntu, `sudo systemctl start docker`, or Docker "
+                "Desktop) or point DOCKER_HOST at one")
 
 _DEFAULT_HOST = "unix:///var/run/docker.sock"
 _clients: dict[str, DockerClient] = {}
@@ -33,8 +38,7 @@ def docker_host() -> str:
 
 def _unavailable(detail: str) -> UnavailableError:
     return UnavailableError(
-        f"no Docker engine is reachable at {docker_host()}: start one (scripts/engine-up.sh on Debian, "
-        f"or `dockerd`/Docker Desktop) or point DOCKER_HOST at one ({detail})"
+        f"no Docker engine is reachable at {docker_host()}: {HOW_TO_START} ({detail})"
     )
 
 
@@ -70,6 +74,30 @@ def client(timeout: float = 600) -> DockerClient:
         raise _unavailable(str(e)) from None
     _clients[host] = c
     return c
+
+
+@dataclass
+class EngineCheck:
+    """The run's one answer to "is an engine reachable?" (None: no change needed one)."""
+
+    reachable: bool | None = None
+
+
+def requirement(ctx: Context) -> str | None:
+    """What a change that needs the engine says it needs: nothing when one answers (asked once
+    per run), else :data:`REQUIRES`; :func:`plan_warnings` then says how to start one."""
+    check = ctx.memo(EngineCheck)
+    if check.reachable is None:
+        check.reachable = available()
+    return None if check.reachable else REQUIRES
+
+
+def plan_warnings(ctx: Context) -> list[str]:
+    """Once per plan, when a change needed an engine and none answered: where we looked, how to start one."""
+    if ctx.memo(EngineCheck).reachable is not False:
+        return []
+    return [(f"No Docker engine is reachable at {docker_host()}, so the image and deployment changes above "
+            f"cannot be applied yet: {HOW_TO_START}.")]
 
 
 def available(timeout: float = 2.0) -> bool:

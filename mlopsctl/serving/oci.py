@@ -121,11 +121,14 @@ def manifest_digest(repository: str, tag: str, timeout: float = 10) -> str | Non
     raise RegistryUnreachable(f"{host} refused the credentials for {name}:{tag}")
 
 
-def push(client: Any, repository: str, tags: list[str], log: Any) -> dict[str, Any]:
-    """Push ``repository:tag`` for each tag with docker-py; facts: digest, layers pushed and reused."""
+def push(client: Any, repository: str, tags: list[str], log: Any, progress: Any = None) -> dict[str, Any]:
+    """Push ``repository:tag`` for each tag with docker-py; facts: digest, layers pushed and reused.
+
+    ``progress(done, total)`` hears the bytes sent so far across the layers being uploaded."""
     from docker.errors import APIError, DockerException
 
     pushed, reused, digest = set(), set(), None
+    sent: dict[str, tuple[int, int]] = {}
     for tag in tags:
         try:
             for chunk in client.api.push(repository, tag=tag, stream=True, decode=True, auth_config=push_auth()):
@@ -133,6 +136,10 @@ def push(client: Any, repository: str, tags: list[str], log: Any) -> dict[str, A
                     raise MlopsError(f"pushing {repository}:{tag} failed: {str(chunk['error']).strip()}"
                                      + _login_hint(repository, str(chunk["error"])))
                 status, layer = str(chunk.get("status") or ""), chunk.get("id")
+                detail = chunk.get("progressDetail") or {}
+                if progress is not None and layer and isinstance(detail, dict) and detail.get("total"):
+                    sent[layer] = (int(detail.get("current") or 0), int(detail["total"]))
+                    progress(sum(c for c, _ in sent.values()), sum(t for _, t in sent.values()))
                 if status == "Pushed" and layer:
                     pushed.add(layer)
                 elif status == "Layer already exists" and layer:

@@ -40,11 +40,16 @@ class Progress:
     ``dvc repro`` in CI."""
 
     def __init__(self, model: str, enabled: bool = True, heartbeat: float = 15.0, console: Any = None) -> None:
+        import os
+
         self.model = model
         self.enabled = enabled
         self.heartbeat = heartbeat
         self.started = time.monotonic()
-        self._console: Any = console if enabled else None
+        # Under apply, which runs `dvc repro` with MLOPSCTL_PROGRESS=markers: one marker line per
+        # phase, which apply's display shows and times itself (no spinner, no heartbeat).
+        self.markers = os.environ.get("MLOPSCTL_PROGRESS") == "markers"
+        self._console: Any = console if enabled and not self.markers else None
 
     def line(self, text: str) -> None:
         if not self.enabled:
@@ -61,7 +66,12 @@ class Progress:
         if not self.enabled:
             yield
             return
-        if self._console is not None:
+        if self.markers:
+            from mlopsctl.pipeline.run import PHASE_MARKER
+
+            print(f"{PHASE_MARKER}{what}", file=sys.stderr, flush=True)
+            yield
+        elif self._console is not None:
             with self._console.status(label + "..."):
                 yield
         else:

@@ -17,7 +17,7 @@ def test_same_distribution_no_drift_json(cli: Any, served: Path) -> None:
     res = cli("drift", "iris", "--data", "new.csv", "--format", "json", "--fail-on-drift", repo=served)
     assert res.exit_code == 0, res.output
     doc = json.loads(res.stdout)
-    assert doc["drifted"] is False and doc["version"] == 1 and doc["rows"] == 120
+    assert doc["drifted"] is False and doc["version"] == 1 and doc["rows"] == 210
     assert {f["name"] for f in doc["features"]} == {"sepal_length", "sepal_width", "petal_length", "petal_width"}
     assert doc["prediction"]["name"] == "(prediction)" and doc["prediction"]["drifted"] is False
     assert all(f["test"] == "ks" and 0 <= f["pvalue"] <= 1 for f in doc["features"])
@@ -100,11 +100,38 @@ def test_captured_requests_with_predictions(cli: Any, served: Path) -> None:
 
     cap = Capture(str(served / ".mlopsctl/capture/iris/staging"), version=1)
     rows = [{"sepal_length": 5.0, "sepal_width": 3.0, "petal_length": 4.0, "petal_width": 2.9 + i % 3 * 0.1}
-            for i in range(90)]
-    cap.record(rows, ["virginica"] * 90)
+            for i in range(210)]
+    cap.record(rows, ["virginica"] * 210)
     res = cli("drift", "iris", "--env", "staging", "--format", "json", repo=served)
     assert res.exit_code == 0, res.output
     doc = json.loads(res.stdout)
-    assert doc["environment"] == "staging" and doc["rows"] == 90 and doc["drifted"] is True
+    assert doc["environment"] == "staging" and doc["rows"] == 210 and doc["drifted"] is True
     assert doc["prediction"]["drifted"] is True  # every captured prediction is one class
     assert doc["features"][0]["name"] in {"petal_width", "sepal_length", "petal_length", "sepal_width"}
+
+
+def test_two_captured_requests_are_not_enough_data_and_never_fail(cli: Any, served: Path) -> None:
+    from mlopsctl.monitoring.capture import Capture
+
+    cap = Capture(str(served / ".mlopsctl/capture/iris/staging"), version=1)
+    cap.record([{"sepal_length": 5.0, "sepal_width": 3.0, "petal_length": 4.0, "petal_width": 1.2}] * 2,
+               ["versicolor"] * 2)
+    res = cli("drift", "iris", "--env", "staging", "--fail-on-drift", repo=served)
+    assert res.exit_code == 0, res.output
+    assert "not enough data (2 rows, need 200)" in res.stdout and "DRIFT" not in res.stdout
+    assert "--fail-on-drift fails only on drift" in res.stderr
+    res = cli("drift", "iris", "--env", "staging", "--format", "json", repo=served)
+    doc = json.loads(res.stdout)
+    assert doc["verdict"] == "not enough data" and doc["drifted"] is False
+
+
+def test_the_minimum_is_set_in_the_spec(cli: Any, served: Path) -> None:
+    import yaml
+
+    spec = served / "models/iris.yaml"
+    doc = yaml.safe_load(spec.read_text())
+    doc["monitor"]["drift"]["min_rows"] = 500
+    spec.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    (served / "new.csv").write_text(shifted_csv(1.5), encoding="utf-8")
+    res = cli("drift", "iris", "--data", "new.csv", "--fail-on-drift", repo=served)
+    assert res.exit_code == 0 and "not enough data (210 rows, need 500)" in res.stdout

@@ -59,10 +59,13 @@ class NoteProvider:
     def apply(self, change: Change, ctx: Context) -> dict[str, Any]:
         name = change.name
         if self.notes.get(name, {}).get("fail"):
+            ctx.output(f"{name}: the tool said why, at length")
             raise MlopsError(f"{name} refuses to be written")
         p = self._path(ctx, name)
         p.parent.mkdir(exist_ok=True)
         assert change.after is not None
+        ctx.progress(f"writing notes/{name}.txt")
+        ctx.output(f"raw output of {name}")
         p.write_text(change.after["text"])
         self.applied.append(change.address)
         return {"bytes": len(change.after["text"])}

@@ -87,8 +87,9 @@ def copy_served(template: Path, tmp_path: Path) -> Path:
     return base / "repo"
 
 
-def shifted_csv(shift: float = 0.0, seed: int = 5, rows_per_class: int = 40, column: str = "petal_width") -> str:
-    """An iris-like CSV (another seed), with ``shift`` added to one column."""
+def shifted_csv(shift: float = 0.0, seed: int = 5, rows_per_class: int = 70, column: str = "petal_width") -> str:
+    """An iris-like CSV (another seed), with ``shift`` added to one column; 210 rows by default, over
+    the drift check's minimum of 200."""
     lines = iris_like_csv(rows_per_class=rows_per_class, seed=seed).splitlines()
     header = lines[0].split(",")
     i = header.index(column)

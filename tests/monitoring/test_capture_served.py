@@ -75,18 +75,19 @@ def test_captured_requests_drifted_on_purpose(deployed: tuple[Path, int], cli: A
 
     rows = pd.read_csv(root / "data/iris.csv")[list(FEATURES)].head(90)
     rows["petal_width"] = (rows["petal_width"] + 1.5).round(2)
+    rows = pd.concat([rows] * 3, ignore_index=True)  # 270 rows: over the drift check's minimum of 200
     body = _post(port, rows.to_dict("records")[:45])
     _post(port, rows.to_dict("records")[45:])
     assert body["version"] == 1
     log = root / ".mlopsctl/capture/iris/staging/requests.jsonl"
     lines = log.read_text().splitlines()
-    assert len(lines) == 90
+    assert len(lines) == 270
     first = json.loads(lines[0])
     assert first["version"] == 1 and first["prediction"] == body["predictions"][0]
     assert first["features"]["petal_width"] == rows["petal_width"].iloc[0]
     res = cli("drift", "iris", "--env", "staging", "--format", "json", "--fail-on-drift", repo=root)
     assert res.exit_code == 1 and res.stdout, res.output
     doc = json.loads(res.stdout)
-    assert doc["environment"] == "staging" and doc["rows"] == 90 and doc["version"] == 1
+    assert doc["environment"] == "staging" and doc["rows"] == 270 and doc["version"] == 1
     assert doc["drifted_features"][0] == "petal_width"
     assert doc["prediction"] is not None  # from the captured predictions, no model loaded

@@ -99,6 +99,14 @@ def test_no_drift_no_pull_request(cli: Any, loop_repo: Path, gh: FakePulls) -> N
     assert git(loop_repo, "branch", "--list", "mlopsctl/*") == ""
 
 
+def test_too_few_rows_never_propose_retraining(cli: Any, loop_repo: Path, gh: FakePulls) -> None:
+    (loop_repo / "incoming/iris.csv").write_text(shifted_csv(3.0, rows_per_class=10), encoding="utf-8")
+    res = _retrain(cli, loop_repo, gh)
+    assert res.exit_code == 0, res.output
+    assert "not enough data (30 rows, need 200)" in res.stderr and "nothing to propose" in res.stderr
+    assert gh.pulls == [] and git(loop_repo, "branch", "--list", "mlopsctl/*") == ""
+
+
 def test_uncommitted_changes_are_never_touched(cli: Any, loop_repo: Path, gh: FakePulls) -> None:
     (loop_repo / "incoming/iris.csv").write_text(shifted_csv(1.5), encoding="utf-8")
     spec = loop_repo / "models/iris.yaml"

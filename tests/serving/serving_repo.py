@@ -136,7 +136,18 @@ def context(root: Path, *, serve: dict[str, Any] | None = None, project: dict[st
         models[name] = SpecDoc(doc.path, data, doc.lines, doc.digest)
     proj = Project(root, SpecDoc(loaded.spec.path, pdata, loaded.spec.lines, loaded.spec.digest), models)
     sink = logs if logs is not None else []
-    return Context(root=root, project=proj, log=sink.append, destroy=destroy)
+    # Notes and raw build output (which apply sends to its run log) both land in ``logs``.
+    return Context(root=root, project=proj, log=sink.append, destroy=destroy, run_log=_Lines(sink))  # type: ignore[arg-type]
+
+
+class _Lines:
+    """Stands in for apply's RunLog: keeps the lines."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+
+    def write(self, address: str | None, line: str) -> None:
+        self.lines.append(line)
 
 
 def cleanup(project: str) -> None:

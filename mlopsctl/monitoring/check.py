@@ -68,7 +68,7 @@ def run_check(
     """Check ``data`` (a file) or the capture of ``env`` against the reference version."""
     from mlopsctl.monitoring.current import capture_dir, read_capture, read_file
     from mlopsctl.monitoring.drift import compare
-    from mlopsctl.monitoring.reference import fetch_profile, load_model, model_input, resolve_version
+    from mlopsctl.monitoring.reference import fetch_profile, load_model, predict_rows, resolve_version
 
     doc = model_doc(project, model)
     cfg = settings(doc)
@@ -96,7 +96,7 @@ def run_check(
             log(f"predicting {len(cur.frame)} rows with {mv.tag} (digest verified)")
         pipe = load_model(root, mv)
         try:
-            predictions = pipe.predict(model_input(cur.frame, features, pipe))
+            predictions = predict_rows(pipe, cur.frame, features)
         except Exception as e:  # noqa: BLE001 - the model failing on these rows is worth saying, not a crash
             raise MlopsError(f"{mv.tag} cannot predict the rows of {cur.source}: {type(e).__name__}: {e}") from None
     report = compare(profile, cur.frame, features, predictions=predictions, method=cfg.method,

@@ -129,3 +129,19 @@ def model_input(frame: Any, features: dict[str, dict[str, Any]], model: Any) -> 
     if fitted is not None:
         out = out.reindex(columns=[str(c) for c in fitted])
     return out
+
+
+PREDICT_CHUNK = 50_000
+"""Rows predicted at a time: the model's typed copy of the input (and whatever its pipeline
+derives from it) exists for one chunk at a time, never for all current rows at once."""
+
+
+def predict_rows(model: Any, frame: Any, features: dict[str, dict[str, Any]], chunk: int = PREDICT_CHUNK) -> Any:
+    """The model's predictions for every row of ``frame``, computed chunk by chunk."""
+    import numpy as np
+
+    parts = [np.asarray(model.predict(model_input(frame.iloc[start:start + chunk], features, model)))
+             for start in range(0, len(frame), chunk)]
+    if not parts:
+        return np.asarray([])
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)

@@ -5,7 +5,11 @@ an empty file, a file that is not UTF-8, a duplicate key, a list where a mapping
 the top, aliases that expand explosively, absurd nesting) comes back as a :class:`Problem`
 with a file:line:column, never as a traceback or a hang.
 
-ruamel.yaml is imported inside :func:`parse` only: a warm spec cache never needs it.
+Most specs are plain block YAML: those are composed by libyaml (PyYAML's C loader, whose nodes
+carry line and column marks) and resolved here by YAML 1.2's core rules, as ruamel would read
+them, about thirty times faster. Anything else (an error to report, anchors, tags, merge keys,
+a scalar whose YAML 1.2 reading is not obvious) goes to ruamel.yaml, imported inside
+:func:`parse` only when needed: a warm spec cache never needs either.
 """
 
 from __future__ import annotations
@@ -96,6 +100,9 @@ def parse(path: str, raw: bytes) -> Parsed:
     if deep is not None:
         return Parsed(problems=[_problem(path, text, deep[0], deep[1],
                                          f"YAML is nested too deeply (more than {MAX_DEPTH} levels)")])
+    fast = _fast_parse(text)
+    if fast is not None:
+        return fast
     from ruamel.yaml import YAML
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
@@ -351,3 +358,236 @@ def _lc_item(lc: Any, i: int) -> tuple[int, int] | None:
     except (AttributeError, KeyError, TypeError, IndexError):
         return None
     return (line + 1, col + 1)
+
+
+# ------------------------------------------------------------------ the fast path (libyaml)
+
+_SPECIAL = re.compile(r"(?:^|[\s\[\]{},:-])[&*!][^\s,\[\]{}]")
+"""An anchor, alias or tag where a token starts (also some harmless text, which only costs speed)."""
+_PLAIN_INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
+_PLAIN_FLOAT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)\.[0-9]+(?:[eE][-+]?[0-9]+)?")
+_TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}")
+_NULLS = {"null", "Null", "NULL", "~", ""}
+_BOOLS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
+# YAML 1.1 words that YAML 1.2 (ruamel) reads as strings and libyaml's resolver as booleans:
+# decided by the slow path, so both paths always agree.
+_AMBIGUOUS = {"y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "on", "On", "ON", "off", "Off", "OFF"}
+
+
+class _Slow(Exception):
+    """This document needs ruamel (or has an error ruamel words best)."""
+
+
+def _fast_parse(text: str) -> Parsed | None:
+    if "<<" in text or "\t" in text or _SPECIAL.search(text):
+        return None  # anchors, aliases, tags, merge keys: ruamel's semantics
+    try:
+        import yaml
+
+        loader = yaml.CSafeLoader
+    except (ImportError, AttributeError):
+        return None
+    try:
+        node = yaml.compose(text, Loader=loader)
+    except yaml.YAMLError:
+        return None
+    except (RecursionError, ValueError, TypeError):
+        return None
+    if not isinstance(node, yaml.MappingNode):
+        return None
+    lines: dict[str, tuple[int, int]] = {"": (node.start_mark.line + 1, node.start_mark.column + 1)}
+    try:
+        data = _node(node, "", 0, lines, [0])
+    except _Slow:
+        return None
+    return Parsed(data=data, lines=lines)
+
+
+def _node(node: Any, key: str, depth: int, lines: dict[str, tuple[int, int]], count: list[int]) -> Any:
+    count[0] += 1
+    if depth > MAX_DEPTH or count[0] > MAX_NODES:
+        raise _Slow
+    prefix = key + "." if key else ""
+    kind = node.id
+    if kind == "scalar":
+        return _scalar(node)
+    if kind == "mapping":
+        out: dict[str, Any] = {}
+        for knode, vnode in node.value:
+            if knode.id != "scalar":
+                raise _Slow
+            k = _scalar(knode)
+            if not isinstance(k, str) or k in out:
+                raise _Slow  # a key that is not a string, or a duplicate: ruamel's message
+            lines[prefix + k] = (knode.start_mark.line + 1, knode.start_mark.column + 1)
+            out[k] = _node(vnode, prefix + k, depth + 1, lines, count)
+        return out
+    items = []
+    for i, vnode in enumerate(node.value):
+        lines[f"{prefix}{i}"] = (vnode.start_mark.line + 1, vnode.start_mark.column + 1)
+        items.append(_node(vnode, f"{prefix}{i}", depth + 1, lines, count))
+    return items
+
+
+def _scalar(node: Any) -> Any:
+    value: str = node.value
+    if node.style:  # quoted or block: a string whatever it looks like
+        return value
+    if value in _NULLS:
+        return None
+    if value in _BOOLS:
+        return _BOOLS[value]
+    if value in _AMBIGUOUS:
+        raise _Slow
+    if _PLAIN_INT.fullmatch(value) and len(value) < 20:
+        return int(value)
+    if _PLAIN_FLOAT.fullmatch(value) and len(value) < 40:
+        return float(value)
+    if value[0] in "0123456789+-.~=" and (not any(c in value for c in " \t") or _TIMESTAMP.match(value)):
+        raise _Slow  # 0x1F, 1_000, 1e3, .inf, dates...: YAML 1.2's resolver decides (ruamel)
+    return value
+
+
+# ------------------------------------------------------------------ machine-written block YAML
+
+_YAML11_WORDS = _AMBIGUOUS | {"yes", "no"}
+
+
+def load_block(text: str) -> Any:
+    """Plain data of machine-written block YAML (``dvc.lock``, ``.dvc`` files, rendered params),
+    read line by line in Python: several times faster than libyaml's loader, whose Python-side
+    resolver and constructor dominate on big files. Anything outside that simple shape (flow
+    collections, comments, anchors, multi-line or double-quoted scalars, words YAML 1.1 reads
+    as booleans) is left to PyYAML, so the result is always what ``yaml.safe_load`` gives."""
+    try:
+        return _Block(text).parse()
+    except _Slow:
+        import yaml
+
+        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
+class _Block:
+    def __init__(self, text: str) -> None:
+        if "\t" in text or "\r" in text:
+            raise _Slow
+        self.rows: list[tuple[int, str]] = []
+        for line in text.split("\n"):
+            stripped = line.lstrip(" ")
+            if not stripped or stripped[0] == "#":
+                continue  # a whole-line comment
+            if " #" in stripped:
+                raise _Slow  # a trailing comment, or a '#' in a quoted scalar: libyaml tells them apart
+            self.rows.append((len(line) - len(stripped), stripped.rstrip(" ")))
+        self.i = 0
+
+    def parse(self) -> Any:
+        if not self.rows:
+            return None
+        indent, first = self.rows[0]
+        if first.startswith(("---", "%")):
+            raise _Slow
+        value = self._seq(indent) if _is_item(first) else self._map(indent)
+        if self.i != len(self.rows):
+            raise _Slow
+        return value
+
+    def _map(self, indent: int) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        rows = self.rows
+        while self.i < len(rows):
+            ind, content = rows[self.i]
+            if ind < indent:
+                break
+            if ind > indent or _is_item(content):
+                raise _Slow
+            key, rest = _split_key(content)
+            self.i += 1
+            if rest:
+                value = _plain_scalar(rest)
+            elif self.i < len(rows) and (rows[self.i][0] > indent or
+                                         (rows[self.i][0] == indent and _is_item(rows[self.i][1]))):
+                child, text = rows[self.i]
+                value = self._seq(child) if _is_item(text) else self._map(child)
+            else:
+                value = None
+            if key in out:
+                raise _Slow
+            out[key] = value
+        return out
+
+    def _seq(self, indent: int) -> list[Any]:
+        items: list[Any] = []
+        rows = self.rows
+        while self.i < len(rows):
+            ind, content = rows[self.i]
+            if ind != indent or not _is_item(content):
+                if ind > indent:
+                    raise _Slow
+                break
+            rest = content[2:].lstrip(" ") if content != "-" else ""
+            if not rest or rest.startswith("- ") or rest == "-":
+                raise _Slow
+            if _has_key(rest):
+                rows[self.i] = (indent + (len(content) - len(rest)), rest)  # the item's mapping starts here
+                items.append(self._map(rows[self.i][0]))
+            else:
+                items.append(_plain_scalar(rest))
+                self.i += 1
+        return items
+
+
+def _is_item(content: str) -> bool:
+    return content == "-" or content.startswith("- ")
+
+
+def _has_key(content: str) -> bool:
+    if content[0] in "'\"[{":
+        if content[0] in "[{":
+            return False
+        raise _Slow  # a quoted key or a quoted scalar: libyaml tells them apart
+    return ": " in content or content.endswith(":")
+
+
+def _split_key(content: str) -> tuple[str, str]:
+    if content[0] in "'\"[{?&*!|>%@`":
+        raise _Slow
+    key, sep, rest = content.partition(": ")
+    if not sep:
+        if not content.endswith(":"):
+            raise _Slow
+        key, rest = content[:-1], ""
+    if not key or key != key.strip() or ":" in key:
+        raise _Slow
+    parsed = _plain_scalar(key)
+    if not isinstance(parsed, str):
+        raise _Slow
+    return parsed, rest.strip(" ")
+
+
+def _plain_scalar(value: str) -> Any:
+    first = value[0]
+    if first == "'":
+        if len(value) < 2 or not value.endswith("'") or "'" in value[1:-1].replace("''", ""):
+            raise _Slow
+        return value[1:-1].replace("''", "'")
+    if first in "\"[{&*!|>%@`?,":
+        if value in ("[]", "{}"):
+            return [] if value == "[]" else {}
+        raise _Slow
+    if value in _NULLS:
+        return None
+    if value in _BOOLS:
+        return _BOOLS[value]
+    if value in _YAML11_WORDS or ": " in value or value.endswith(":"):
+        raise _Slow
+    if _PLAIN_INT.fullmatch(value) and len(value) < 20:
+        return int(value)
+    if _PLAIN_FLOAT.fullmatch(value) and len(value) < 40 and "e" not in value.lower():
+        return float(value)
+    if first.isdigit() and value.removesuffix(".dir").isalnum() and value[:2].lower() not in ("0x", "0b", "0o") and any(
+            c.isalpha() and c not in "eE" for c in value):
+        return value  # a digest such as 407cc4ec...: no YAML 1.1 number or date looks like it
+    if first in "0123456789+-.~=" or ":" in value:
+        raise _Slow  # YAML 1.1 reads 1:30, 1_000, 0x1F, dates...: libyaml decides
+    return value

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from mlopsctl.specs import yamlio
 from mlopsctl.specs.yamlio import MAX_BYTES, MAX_DEPTH, excerpt, parse
 
 
@@ -199,3 +200,60 @@ def test_excerpt_marks_line_and_column() -> None:
     )
     assert excerpt(text, None) is None
     assert excerpt(text, 99) is None
+
+
+FAST_CASES = [
+    "name: iris\nlist:\n- 1\n- two\n- {a: b, c: [1, 2]}\n- - nested\n  - x\nm:\n  - k: v\n    k2: v2\n",
+    "s: |\n  block\n  text\nt: >\n  folded\n  text\nu: plain text here\nv: 0 6 * * 1\nw: '>= 0.9'\n",
+    "a:\n  b:\n    c:\n      d: [1, {e: f}]\n  g: h # comment\n# c\ni: 'it''s'\nj: -2\nk: 1.5\nl: true\nm: ~\n",
+    "gates: {accuracy: \">= 0.9\"}\nserve:\n  staging: {version: latest}\n  production: {version: 3}\n",
+    "a: 1\nb: -2\nc: 1.5\nd: 1e3\ne: 0x1F\nf: yes\ng: on\nh: ~\ni: null\nj: ''\nk: '1'\n",  # ruamel decides
+    "x: 1_000\ny: 2024-01-01\nz: .5\nzz: 5.\nq: +3\nt: True\nu: FALSE\nv: Null\nw: 2024-01-01 10:00\n",
+    "a: &x 1\nb: *x\n", "a: !!str 5\n", "desc: R&D team\n", "a: 12:30\n", "a: -.inf\n", "a: \t1\n",
+    "k: v\nk: w\n", "1: one\n", "a: 123456789012345678901234567890\n",
+]
+
+
+@pytest.mark.parametrize("text", FAST_CASES)
+def test_the_libyaml_path_reads_exactly_what_ruamel_reads(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    fast = yamlio.parse("m.yaml", text.encode())
+    monkeypatch.setattr(yamlio, "_fast_parse", lambda _text: None)
+    slow = yamlio.parse("m.yaml", text.encode())
+    assert repr(fast.data) == repr(slow.data)  # repr: True and 1 differ
+    assert fast.lines == slow.lines
+    assert [p.message for p in fast.problems] == [p.message for p in slow.problems]
+
+
+def test_plain_specs_take_the_libyaml_path() -> None:
+    assert yamlio._fast_parse(FAST_CASES[0]) is not None
+    assert yamlio._fast_parse("a: &x 1\nb: *x\n") is None
+
+
+BLOCK_CASES = [
+    ("schema: '2.0'\nstages:\n  train_a:\n    cmd: mlopsctl train a\n    deps:\n    - path: data/a.csv\n"
+    "      hash: md5\n      md5: 32cd16d9038ebbace9872a12ccb18454\n      size: 2338\n    params:\n"
+    "      params/a.yaml:\n        metrics:\n        - accuracy\n        split:\n          test_size: 0.25\n"
+    "          stratify: true\n    outs:\n    - path: artifacts/a\n      md5: 407cc4ec390dbf5c4d4015f48fda0d39.dir\n"
+    "      nfiles: 4\n"),
+    "# header\nmodel: a\nempty:\nlist: []\nmap: {}\nq: 'it''s'\nn: ~\nf: -1.5\nw: plain words here\n",
+    "a: yes\nb: on\n", "a: 1:30\n", "a: 0x1F\n", "a: 1_000\n", "a: 2024-01-01\n", "a: 1e5\n", "a: x # c\n",
+    "a: \"q\"\n", "a: [1, 2]\n", "a: |\n  text\n", "- a\n- b: c\n  d: e\n", "a:\n- - x\n", "a: b\n  c\n",
+    "a: &x 1\nb: *x\n", "a: 12345678901234567890123\n", "a: 1234e567\n", "k: v\nk: w\n",
+]
+
+
+@pytest.mark.parametrize("text", BLOCK_CASES)
+def test_load_block_reads_exactly_what_pyyaml_reads(text: str) -> None:
+    import yaml
+
+    try:
+        expected = yaml.safe_load(text)
+    except yaml.YAMLError:
+        with pytest.raises(yaml.YAMLError):
+            yamlio.load_block(text)
+        return
+    assert repr(yamlio.load_block(text)) == repr(expected)
+
+
+def test_load_block_reads_a_dvc_lock_without_pyyaml() -> None:
+    assert yamlio._Block(BLOCK_CASES[0]).parse()["stages"]["train_a"]["outs"][0]["nfiles"] == 4

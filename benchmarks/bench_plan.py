@@ -1,0 +1,90 @@
+"""Plans on a fully applied N-model repository, against ``dvc status`` on the same repository.
+
+Give it repositories that ``bench_apply.py`` left applied (``DIR/ours-N/repo``), or any applied
+repository. Measured, interleaved with ``dvc status`` (median of --runs, wall and CPU):
+
+- cold no-op plan: ``.mlopsctl/cache`` removed before each run (every fresh CI clone);
+- warm no-op plan: the cache of the previous run kept;
+- plan after one model's parameter changed (``n_estimators`` of the first model, restored after).
+
+Targets at 1,000 models: cold <= 1.5 s and <= 0.2x ``dvc status``; one param change <= 1.0 s;
+warm <= 0.5 s. Prints figures only. With ``--mlopsctl-path DIR`` the plans run that source tree
+(e.g. an export of an older commit) instead, to measure before and after on one machine.
+
+Run: .venv/bin/python benchmarks/bench_plan.py REPO... [--runs 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from _common import ROOT, venv_script
+
+
+def _cpu() -> float:
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
+def run(cmd: list[str], cwd: Path, env: dict[str, str], ok: tuple[int, ...] = (0, 2)) -> tuple[float, float]:
+    w, c = time.perf_counter(), _cpu()
+    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL, check=False)
+    if proc.returncode not in ok:
+        raise SystemExit(f"`{' '.join(cmd)}` exited {proc.returncode}:\n{proc.stderr[-2000:]}")
+    return time.perf_counter() - w, _cpu() - c
+
+
+def med(xs: list[tuple[float, float]]) -> tuple[float, float]:
+    return statistics.median(x[0] for x in xs), statistics.median(x[1] for x in xs)
+
+
+def bench(repo: Path, runs: int, source: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(source)}
+    plan = [venv_script("mlopsctl"), "plan", "--detailed-exitcode"]
+    dvc = [venv_script("dvc"), "status"]
+    n = len(list((repo / "models").glob("*.yaml")))
+    cold, warm, status, param = [], [], [], []
+    for _ in range(runs):
+        shutil.rmtree(repo / ".mlopsctl" / "cache", ignore_errors=True)
+        cold.append(run(plan, repo, env))
+        status.append(run(dvc, repo, env))
+        warm.append(run(plan, repo, env))
+    spec = min((repo / "models").glob("*.yaml"))
+    text = spec.read_text()
+    try:
+        spec.write_text(re.sub(r"n_estimators: (\d+)", lambda m: f"n_estimators: {int(m.group(1)) + 1}", text, 1))
+        for _ in range(runs):
+            # Exit 1 is fine here: the plan may block the retrained version until it is committed.
+            param.append(run(plan, repo, env, ok=(0, 1, 2)))
+    finally:
+        spec.write_text(text)
+    (cw, cc), (ww, wc), (sw, sc), (pw, pc) = med(cold), med(warm), med(status), med(param)
+    print(f"[{n} models, {source}]")
+    print(f"  cold no-op plan   {cw:6.2f} s wall {cc:6.2f} s CPU   dvc status {sw:6.2f} s wall {sc:6.2f} s CPU   "
+          f"ratio wall {cw / sw:.2f}, CPU {cc / sc:.2f}")
+    print(f"  warm no-op plan   {ww:6.2f} s wall {wc:6.2f} s CPU   ratio to dvc status CPU {wc / sc:.2f}")
+    print(f"  one param changed {pw:6.2f} s wall {pc:6.2f} s CPU   ratio to dvc status CPU {pc / sc:.2f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("repos", type=Path, nargs="+")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--mlopsctl-path", type=Path, default=ROOT)
+    args = parser.parse_args()
+    for repo in args.repos:
+        bench(repo.resolve(), args.runs, args.mlopsctl_path.resolve())
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

@@ -44,8 +44,12 @@ def _description(root: Path, model: str) -> str | None:
 def _model_json(reg: Any) -> dict[str, Any]:
     return {
         "latest": reg.latest.version if reg.latest else None,
-        "environments": {env: mv.version for env, mv in sorted(reg.assignments.items())},
+        "environments": {env: mv.version if mv.recorded else mv.label for env, mv in sorted(reg.assignments.items())},
         "versions": [{**mv.to_dict(), "environments": reg.environments_of(mv.version)} for mv in reg.versions],
+        # What GTO lists besides: versions registered by hand (no record, so never served by mlopsctl)
+        # and a deprecation by hand.
+        "registered_by_hand": [{"version": mv.name, "tag": mv.tag, "commit": mv.commit} for mv in reg.foreign],
+        "deprecated": reg.deprecated.tag.name if reg.deprecated else None,
     }
 
 
@@ -73,8 +77,13 @@ def _text(name: str, reg: Any, detailed: bool) -> list[str]:
     if not reg.versions:
         return [f"{name}: no registered versions yet"]
     lines = [f"{name}: {len(reg.versions)} version{'s' if len(reg.versions) != 1 else ''}, latest v{reg.latest.version}"]
+    if reg.deprecated:
+        lines.append(f"  deprecated by hand ({reg.deprecated.tag.name}): GTO does not list it until it is assigned again")
     if reg.assignments:
-        lines.append("  serving: " + ", ".join(f"{env} v{mv.version}" for env, mv in sorted(reg.assignments.items())))
+        lines.append("  serving: " + ", ".join(f"{env} {mv.label}" for env, mv in sorted(reg.assignments.items())))
+    if reg.foreign:
+        lines.append("  registered by hand, without a record (cannot be served): "
+                     + ", ".join(f"{mv.name} ({mv.commit[:12]})" for mv in reg.foreign))
     metric_names = sorted({m for mv in reg.versions for m in mv.metrics})
     header = ["VERSION", "REGISTERED", "COMMIT", *metric_names, "ENVIRONMENTS"]
     rows = [
@@ -114,7 +123,7 @@ def models(name: str | None, fmt: str, card: bool, version: str) -> None:
             raise MlopsError(f"{name} has no registered version {version!r} (registered: {known})")
         click.echo(render_card(mv, reg.environments_of(mv.version), _description(root, name)), nl=False)
         return
-    names = [name] if name else sorted(n for n, r in state.models.items() if r.versions)
+    names = [name] if name else sorted(n for n, r in state.models.items() if r.versions or r.foreign)
     if fmt == "json":
         doc = {"models": {n: _model_json(state.model(n)) for n in names}}
         click.echo(json.dumps(doc, indent=2, sort_keys=True))

@@ -91,7 +91,8 @@ def test_empty_registry(reg_repo: Path, cli: Any) -> None:
     result = cli("models", repo=reg_repo)
     assert result.exit_code == 0 and result.stdout == "No registered model versions yet.\n"
     result = cli("models", "iris", "--format", "json", repo=reg_repo)
-    assert json.loads(result.stdout) == {"models": {"iris": {"environments": {}, "latest": None, "versions": []}}}
+    assert json.loads(result.stdout) == {"models": {"iris": {"environments": {}, "latest": None, "versions": [],
+                                                             "registered_by_hand": [], "deprecated": None}}}
 
 
 def test_console_script(served: Path, run_mlopsctl: Any) -> None:

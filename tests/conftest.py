@@ -19,7 +19,7 @@ import pytest
 
 # Fixtures shared across folders: the registry's trained-candidate repository (reg_template,
 # reg_repo) and the monitoring's served, profiled repository (served_template, served).
-pytest_plugins = ["tests.registry.registry_fixtures", "tests.monitoring.monitor_builders"]
+pytest_plugins = ["tests.registry.registry_fixtures", "tests.monitoring.monitor_builders", "tests.s3_server"]
 
 from tests.builders import GIT_ENV, make_repo
 from tests.builders import run_mlopsctl as _run_mlopsctl

@@ -60,8 +60,12 @@ def _serving(name: str, now: dict[tuple[str, str], dict[str, Any]] | None) -> di
 def _model_json(reg: Any, serving: dict[str, dict[str, Any]], engine_known: bool) -> dict[str, Any]:
     out = {
         "latest": reg.latest.version if reg.latest else None,
-        "environments": {env: mv.version for env, mv in sorted(reg.assignments.items())},
+        "environments": {env: mv.version if mv.recorded else mv.label for env, mv in sorted(reg.assignments.items())},
         "versions": [{**mv.to_dict(), "environments": reg.environments_of(mv.version)} for mv in reg.versions],
+        # What GTO lists besides: versions registered by hand (no record, so never served by mlopsctl)
+        # and a deprecation by hand.
+        "registered_by_hand": [{"version": mv.name, "tag": mv.tag, "commit": mv.commit} for mv in reg.foreign],
+        "deprecated": reg.deprecated.tag.name if reg.deprecated else None,
     }
     # What runs, apart from what is assigned (null: no engine to ask).
     out["serving"] = {env: {k: v for k, v in f.items() if k != "container"} for env, f in serving.items()} \
@@ -105,6 +109,11 @@ def _text(name: str, reg: Any, detailed: bool, serving: dict[str, dict[str, Any]
         return [f"{name}: no registered versions yet"]
     lines = [f"{name}: {len(reg.versions)} version{'s' if len(reg.versions) != 1 else ''}, latest v{reg.latest.version}"]
     lines += _env_lines(reg, serving, engine_known)
+    if reg.deprecated:
+        lines.append(f"  deprecated by hand ({reg.deprecated.tag.name}): GTO does not list it until it is assigned again")
+    if reg.foreign:
+        lines.append("  registered by hand, without a record (cannot be served): "
+                     + ", ".join(f"{mv.name} ({mv.commit[:12]})" for mv in reg.foreign))
     metric_names = sorted({m for mv in reg.versions for m in mv.metrics})
     header = ["VERSION", "REGISTERED", "COMMIT", *metric_names, "ENVIRONMENTS"]
     rows = [
@@ -165,7 +174,7 @@ def models(args: tuple[str, ...], fmt: str, card: bool, version: str, model: str
             raise MlopsError(f"{name} has no registered version {version!r} (registered: {known})")
         click.echo(render_card(mv, reg.environments_of(mv.version), _description(root, name)), nl=False)
         return
-    names = [name] if name else sorted(n for n, r in state.models.items() if r.versions)
+    names = [name] if name else sorted(n for n, r in state.models.items() if r.versions or r.foreign)
     from mlopsctl.serving.status import serving
 
     now = serving(root, _project_name(root)) if names else {}

@@ -11,7 +11,6 @@ that, with a stat cache so unchanged files are not read again.
 from __future__ import annotations
 
 import atexit
-import configparser
 import hashlib
 import json
 import os
@@ -180,59 +179,18 @@ def read_dvcfile(root: Path, data_path: str) -> dict[str, Any] | None:
 # ------------------------------------------------------------------ config, cache, remote
 
 
-_CONFIG_MEMO: dict[str, tuple[tuple[Any, ...], dict[str, dict[str, str]]]] = {}
-
-
-def _stat_key(*paths: Path) -> tuple[Any, ...]:
-    out: list[Any] = []
-    for p in paths:
-        try:
-            st = os.stat(p)
-            out.append((st.st_ino, st.st_mtime_ns, st.st_size))
-        except OSError:
-            out.append(None)
-    return tuple(out)
-
-
 def read_config(root: Path) -> dict[str, dict[str, str]]:
-    """``.dvc/config`` merged with ``.dvc/config.local``: section -> options.
+    """DVC's merged configuration (system, global, repo, local): see :mod:`mlopsctl.pipeline.config`."""
+    from mlopsctl.pipeline.config import read_config as _read
 
-    Sections keep DVC's spelling without quotes, e.g. ``core`` and ``remote "local"``.
-    Memoised per content (a plan asks once per dataset and stage).
-    """
-    key = _stat_key(root / ".dvc" / "config", root / ".dvc" / "config.local")
-    hit = _CONFIG_MEMO.get(str(root))
-    if hit is not None and hit[0] == key:
-        return hit[1]
-    out = _read_config(root)
-    _CONFIG_MEMO[str(root)] = (key, out)
-    return out
-
-
-def _read_config(root: Path) -> dict[str, dict[str, str]]:
-    out: dict[str, dict[str, str]] = {}
-    for name in ("config", "config.local"):
-        parser = configparser.RawConfigParser()
-        try:
-            parser.read(root / ".dvc" / name, encoding="utf-8")
-        except (configparser.Error, OSError):
-            continue
-        for section in parser.sections():
-            clean = section.strip().strip("'")
-            out.setdefault(clean, {}).update(parser.items(section))
-    return out
+    return _read(root)
 
 
 def default_remote(root: Path) -> tuple[str, str] | None:
-    """(name, url) of the default remote; relative local urls resolved against ``.dvc/``."""
-    config = read_config(root)
-    name = config.get("core", {}).get("remote")
-    if not name:
-        return None
-    url = config.get(f'remote "{name}"', {}).get("url")
-    if not url:
-        return None
-    return name, url
+    """(name, url) of the default remote from every config level; a local url comes back absolute."""
+    from mlopsctl.pipeline.config import default_remote as _default
+
+    return _default(root)
 
 
 def is_local_url(url: str) -> bool:
@@ -246,11 +204,10 @@ def local_remote_dir(root: Path, url: str) -> Path:
 
 
 def cache_dir(root: Path) -> Path:
-    d = read_config(root).get("cache", {}).get("dir")
-    if not d:
-        return root / ".dvc" / "cache"
-    p = Path(d)
-    return p if p.is_absolute() else (root / ".dvc" / p).resolve()
+    """DVC's cache directory, wherever the config levels put it (a shared cache included)."""
+    from mlopsctl.pipeline.config import cache_dir as _cache_dir
+
+    return _cache_dir(root)
 
 
 def object_path(store: Path, md5: str) -> Path:

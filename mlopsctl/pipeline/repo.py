@@ -1,9 +1,8 @@
-"""The DVC repository a project lives in: `dvc init`, the default remote the spec names, and the
-record of objects pushed to remotes that cannot be listed cheaply."""
+"""The DVC repository a project lives in: `dvc init` and the default remote the spec names
+(with the ``endpointurl`` of an S3-compatible server)."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,13 +12,14 @@ from mlopsctl.pipeline import facts
 if TYPE_CHECKING:
     from mlopsctl.core.context import Context
 
-PUSHED_FILE = "pushed.json"
-"""Objects pushed to remotes that cannot be checked cheaply (S3, ...): url -> [md5, ...]."""
-
 
 def desired_remote(ctx: Context) -> dict[str, str]:
     remote = ctx.project.settings.remote
-    return {"name": remote.name, "url": remote.url or f"../{ctx.project.name}-dvc-remote"}
+    out = {"name": remote.name, "url": remote.url or f"../{ctx.project.name}-dvc-remote"}
+    endpoint = ((ctx.project.spec.data.get("data") or {}).get("remote") or {}).get("endpointurl")
+    if endpoint:
+        out["endpointurl"] = str(endpoint)
+    return out
 
 
 def same_url(root: Path, desired: str, configured: str) -> bool:
@@ -30,12 +30,13 @@ def same_url(root: Path, desired: str, configured: str) -> bool:
     return desired.rstrip("/") == configured.rstrip("/")
 
 
-def pushed(root: Path) -> dict[str, list[str]]:
-    try:
-        data = json.loads((root / ".mlopsctl" / "cache" / PUSHED_FILE).read_text(encoding="utf-8"))
-        return data if isinstance(data, dict) else {}
-    except (OSError, ValueError):
-        return {}
+def endpoint_differs(root: Path, remote: dict[str, str]) -> str | None:
+    """The configured endpointurl when the spec names another one, else None."""
+    want = remote.get("endpointurl")
+    if not want:
+        return None
+    have = facts.read_config(root).get(f'remote "{remote["name"].lower()}"', {}).get("endpointurl", "")
+    return None if have.rstrip("/") == want.rstrip("/") else (have or "(none)")
 
 
 def ensure_dvc(root: Path, remote: dict[str, str], ctx: Context) -> None:
@@ -53,13 +54,6 @@ def ensure_dvc(root: Path, remote: dict[str, str], ctx: Context) -> None:
             local = Path(url.removeprefix("file://"))
             (local if local.is_absolute() else root / local).mkdir(parents=True, exist_ok=True)
         run_dvc(root, ["remote", "add", "-d", "-f", remote["name"], url], log=ctx.output, progress=ctx.progress)
-
-
-def record_pushed(root: Path, url: str, md5: str) -> None:
-    from mlopsctl.workspace.fsafe import write_atomic
-
-    data = pushed(root)
-    data.setdefault(url, [])
-    if md5 not in data[url]:
-        data[url].append(md5)
-    write_atomic(root / ".mlopsctl" / "cache" / PUSHED_FILE, json.dumps(data), root=root)
+    if endpoint_differs(root, remote) is not None:
+        run_dvc(root, ["remote", "modify", remote["name"], "endpointurl", remote["endpointurl"]], log=ctx.output,
+                progress=ctx.progress)

@@ -8,6 +8,7 @@ stricter gate) does not make the model retrain. Everything here is plain data: n
 
 from __future__ import annotations
 
+import re
 import shlex
 from dataclasses import dataclass, field
 from typing import Any
@@ -176,8 +177,16 @@ def stage_def(model: str, data: dict[str, Any], spec_path: str = "", spec: Model
     )
 
 
+_ARTIFACT_NAME = re.compile(r"^[a-zA-Z0-9]([a-zA-Z0-9-/_]*[a-zA-Z0-9])?$")
+"""GTO's (and so DVC's) artifact names: a model named otherwise is left out of ``artifacts:``."""
+
+
 def dvc_yaml(stages: list[StageDef]) -> dict[str, Any]:
-    """The content of ``dvc.yaml`` as data."""
+    """The content of ``dvc.yaml`` as data.
+
+    ``artifacts:`` declares each model, so DVC's own tools find a registered version by its GTO
+    tag: ``dvc artifacts get REPO MODEL --rev vN.0.0``.
+    """
     doc: dict[str, Any] = {"stages": {}}
     top_metrics: list[str] = []
     for s in stages:
@@ -194,4 +203,8 @@ def dvc_yaml(stages: list[StageDef]) -> dict[str, Any]:
         doc["stages"][s.name] = entry
     if top_metrics:
         doc["metrics"] = top_metrics
+    artifacts = {s.model: {"path": f"{artifacts_dir(s.model)}/model.joblib", "type": "model"}
+                 for s in stages if _ARTIFACT_NAME.match(s.model)}
+    if artifacts:
+        doc["artifacts"] = artifacts
     return doc

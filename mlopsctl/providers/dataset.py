@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from mlopsctl.core.model import Action, Change, Resource, split_address
 from mlopsctl.errors import MlopsError
 from mlopsctl.pipeline import facts
-from mlopsctl.pipeline.repo import desired_remote, ensure_dvc, pushed, record_pushed, same_url
+from mlopsctl.pipeline.repo import desired_remote, endpoint_differs, ensure_dvc, same_url
 from mlopsctl.workspace import git
 
 if TYPE_CHECKING:
@@ -67,12 +67,12 @@ class DatasetProvider:
         md5 = state["tracked_md5"]
         if md5:
             state["in_cache"] = facts.in_store(facts.cache_dir(root), md5)
-            if remote and facts.is_local_url(remote[1]):
-                state["on_remote"] = facts.in_store(facts.local_remote_dir(root, remote[1]), md5)
-            elif remote:
-                # A cloud remote is not listed on every plan (slow, needs credentials): what this machine
-                # pushed is known; anything else is unknown (a fresh CI clone pulled it from there), not "missing".
-                state["on_remote"] = True if md5 in pushed(root).get(remote[1], []) else None
+            if remote:
+                from mlopsctl.pipeline.remote import present
+
+                # Asked of the remote itself (a cloud remote through DVC): a remote switched, wiped or
+                # never pushed to shows as a change.
+                state["on_remote"] = present(ctx, [md5])[md5]
         return state
 
     def diff(self, address: str, desired: Resource | None, actual: dict[str, Any] | None, ctx: Context) -> Change:
@@ -90,6 +90,8 @@ class DatasetProvider:
             reasons.append(f"DVC remote {want['name']!r} is not configured as the default ({want['url']})")
         elif have["name"] != want["name"] or not same_url(ctx.root, want["url"], have["url"]):
             reasons.append(f"DVC default remote {have['name']!r} ({have['url']}) -> {want['name']!r} ({want['url']})")
+        elif (was := endpoint_differs(ctx.root, want)) is not None:
+            reasons.append(f"DVC remote {want['name']!r} endpointurl {was} -> {want['endpointurl']}")
         if md5 is None and tracked is None:
             where = f" ({desired.source})" if desired.source else ""
             blocked = f"data file {path} does not exist{where}: add the file or fix data.path"
@@ -128,15 +130,16 @@ class DatasetProvider:
                 raise MlopsError(f"data file {path} does not exist")
             run_dvc(root, ["pull", f"{path}.dvc"], log=ctx.output, progress=ctx.progress)
         else:
+            # Also when only the remote lacks it (a new remote, or a wiped one): add is then a no-op.
             if not (root / f"{path}.dvc").exists() and git.is_tracked(root, path):
                 git.run(root, "rm", "--cached", "-q", "--", path)
             run_dvc(root, ["add", path], log=ctx.output, progress=ctx.progress)
             run_dvc(root, ["push", "-r", want["name"], f"{path}.dvc"], log=ctx.output, progress=ctx.progress)
+        from mlopsctl.pipeline.remote import forget
+
+        forget(ctx)
         out = facts.read_dvcfile(root, path) or {}
         md5 = out.get("md5")
-        remote = facts.default_remote(root)
-        if md5 and remote and not facts.is_local_url(remote[1]):
-            record_pushed(root, remote[1], md5)
         return {"path": path, "md5": md5, "remote": want["name"]}
 
     def delete(self, change: Change, ctx: Context) -> None:

@@ -26,7 +26,9 @@ from mlopsctl.specs.model_spec import ModelSpec
 if TYPE_CHECKING:
     from mlopsctl.core.context import Context
     from mlopsctl.registry.outputs import Outputs
-    from mlopsctl.registry.state import ModelRegistry
+    from mlopsctl.registry.record import TreeState
+    from mlopsctl.registry.state import ModelRegistry, ModelVersion
+    from mlopsctl.registry.store import Gaps
     from mlopsctl.specs.model import SpecDoc
 
 
@@ -112,6 +114,44 @@ def commit_conflict(model: str, reg: ModelRegistry, head: str | None) -> str | N
     )
 
 
+def training_inputs(ctx: Context) -> tuple[str, ...]:
+    """Paths whose untracked files would change what trains: specs, code, every stage dependency."""
+    from mlopsctl.pipeline.files import stage_defs
+
+    deps = {d for s in stage_defs(ctx) for d in s.deps}
+    return tuple(sorted({"mlops.yaml", "models", "src", *deps}))
+
+
+def _tree(ctx: Context) -> TreeState:
+    from mlopsctl.registry.record import TreeState, tree_state
+
+    return ctx.memo(TreeState, lambda: tree_state(ctx.root, training_inputs(ctx)))
+
+
+def registration_blocker(ctx: Context, model: str, reg: ModelRegistry, *, will_train: bool) -> str | None:
+    """Why registering a version of ``model`` would be refused, as seen at plan time, or None.
+
+    People's edits must be committed (and HEAD on a branch); what apply writes is recorded in a
+    commit of its own, which then holds the new version alone.
+    """
+    from mlopsctl.registry.record import refusal
+
+    state = _tree(ctx)
+    why = refusal(state, model)
+    if why:
+        return why
+    if will_train or state.records:
+        return None  # the version goes on its own record commit
+    return commit_conflict(model, reg, _head(ctx))
+
+
+def dvcfacts_remote_label(ctx: Context) -> str | None:
+    from mlopsctl.pipeline import facts as dvcfacts
+
+    remote = dvcfacts.default_remote(ctx.root)
+    return f"{remote[0]!r} ({remote[1]})" if remote else None
+
+
 class ModelProvider:
     kind = "model"
 
@@ -153,7 +193,12 @@ class ModelProvider:
             from mlopsctl.training.plotfiles import summarize
 
             candidate["evaluation"] = summarize(ctx.root, name, doc.model.task)
+        from mlopsctl.registry.store import artifact_gaps
+
+        gaps = artifact_gaps(ctx, reg) if desired is not None else None
         return {
+            "gaps": None if gaps is None else {"push": list(gaps.push), "fetch": list(gaps.fetch),
+                                               "lost": list(gaps.lost)},
             "versions": [mv.version for mv in reg.versions],
             "latest": reg.latest.version if reg.latest else None,
             "candidate": candidate,
@@ -162,6 +207,26 @@ class ModelProvider:
         }
 
     def diff(self, address: str, desired: Resource | None, actual: dict[str, Any] | None, ctx: Context) -> Change:
+        change = self._diff(address, desired, actual, ctx)
+        gaps = self._gaps(ctx, change.name, actual)
+        if gaps is None or not gaps.reasons():
+            return change
+        after = {**(change.after or {}), "artifacts": {"push": list(gaps.push), "fetch": list(gaps.fetch)}}
+        if change.action is Action.NOOP:
+            if not gaps.actionable:
+                return change.with_(reasons=tuple(gaps.reasons()))
+            return change.with_(action=Action.UPDATE, after=after, reasons=tuple(gaps.reasons()))
+        return change.with_(after=after, reasons=(*change.reasons, *gaps.reasons()))
+
+    def _gaps(self, ctx: Context, name: str, actual: dict[str, Any] | None) -> Gaps | None:
+        from mlopsctl.registry.store import Gaps
+
+        raw = (actual or {}).get("gaps")
+        if not raw:
+            return None
+        return Gaps(dvcfacts_remote_label(ctx) or "", tuple(raw["push"]), tuple(raw["fetch"]), tuple(raw["lost"]))
+
+    def _diff(self, address: str, desired: Resource | None, actual: dict[str, Any] | None, ctx: Context) -> Change:
         from mlopsctl.registry.api import model_registry
 
         name = Address.parse(address).model
@@ -178,18 +243,30 @@ class ModelProvider:
 
         trained = stage is not None and (stage.address in ctx.applied or stage.address in trained_here(ctx))
         if stage is not None and stage.action is not Action.NOOP and not trained:
+            same = self._equal_version(ctx, name, reg)
+            if same is not None:
+                return Change(
+                    address=address,
+                    action=Action.UPDATE,
+                    before=before,
+                    after={"latest": actual["latest"], "equals": same.version},
+                    reasons=((f"equals v{same.version}: the training runs on the same data, params and code as "
+                             f"v{same.version}, so no new version is registered"),),
+                    model=name,
+                )
             return Change(
                 address=address,
                 action=Action.CREATE,
                 before=before,
                 after={"version": nxt, "metrics": "(known after training)"},
                 reasons=(f"registers v{nxt} if the candidate passes its gates (known after training)",),
-                blocked=commit_conflict(name, reg, _head(ctx)),
+                blocked=registration_blocker(ctx, name, reg, will_train=True),
                 model=name,
             )
         candidate = actual["candidate"]
         if candidate is None or actual["registered_as"] is not None:
-            return Change(address=address, action=Action.NOOP, before=before, after=before, model=name)
+            after = {**before, "serves": actual["registered_as"]} if actual["registered_as"] is not None else before
+            return Change(address=address, action=Action.NOOP, before=before, after=after, model=name)
         metrics = dict(candidate["metrics"])
         fairness = candidate.get("fairness")
         failures = failed_gates(spec, metrics, reg, fairness)
@@ -211,15 +288,16 @@ class ModelProvider:
             before=before,
             after=after,
             reasons=(f"register v{nxt} ({metrics_text(metrics, order)})", *deltas, *group_lines(spec, fairness)),
-            blocked=commit_conflict(name, reg, _head(ctx)),
+            blocked=registration_blocker(ctx, name, reg, will_train=False),
             model=name,
         )
 
     def apply(self, change: Change, ctx: Context) -> dict[str, Any] | None:
         from mlopsctl.core.audit import who
         from mlopsctl.registry.api import forget, model_registry
+        from mlopsctl.registry.inputs import locked_fingerprint
         from mlopsctl.registry.outputs import artifact_path, complete_lineage, metrics_path
-        from mlopsctl.registry.tags import head_commit, is_valid_name, write_tag
+        from mlopsctl.registry.tags import is_valid_name, write_tag
 
         name = change.name
         doc = self._doc(ctx, name)
@@ -227,6 +305,9 @@ class ModelProvider:
             raise MlopsError(f"model {name!r} has no spec under models/; nothing to register")
         forget(ctx)  # the stage may have just run: read tags and outputs afresh
         reg = model_registry(ctx, name)
+        synced = self._sync(ctx, name, change)
+        if change.action is Action.UPDATE and "equals" not in (change.after or {}):
+            return synced
         outputs = self._outputs(ctx, name, with_lineage=True)
         if outputs is None:
             raise MlopsError(
@@ -241,17 +322,22 @@ class ModelProvider:
             raise MlopsError(f"{name} ({doc.path}): " + "; ".join(failures) + ". Nothing was registered.")
         if not is_valid_name(name):
             raise MlopsError(f"{doc.loc('name')}: model name {name!r} cannot be a registry tag (GTO's grammar)")
-        head = head_commit(Path(ctx.root))
+        head = self._record(ctx, name, reg.next_version)
         conflict = commit_conflict(name, reg, head)
         if conflict:
             raise MlopsError(f"{name}: {conflict}. Nothing was registered.")
         version = reg.next_version
         tag = f"{name}@v{version}.0.0"
+        lineage = complete_lineage(ctx, doc, outputs, head)
+        lineage["code_commit"] = head  # the tagged commit: it holds the specs, params and dvc.lock of this run
+        inputs = locked_fingerprint(ctx, name)
+        if inputs:
+            lineage["inputs"] = inputs
         payload = {
             "version": version,
             "artifact": {"path": outputs.path, "md5": outputs.md5, "sha256": outputs.sha256},
             "metrics": outputs.metrics,
-            "lineage": complete_lineage(ctx, doc, outputs, head),
+            "lineage": lineage,
             "gates": dict(doc.model.gates.written),
             "by": "mlopsctl",
             "registered_by": who(Path(ctx.root)),
@@ -262,6 +348,44 @@ class ModelProvider:
         forget(ctx)
         ctx.note(f"{name}: registered v{version} ({metrics_text(outputs.metrics, doc.model.listed_metrics)})")
         return {"version": version, "tag": tag, "sha256": outputs.sha256, "metrics": outputs.metrics}
+
+    def _sync(self, ctx: Context, name: str, change: Change) -> dict[str, Any]:
+        """Push versions the remote lacks, restore served versions the cache lacks."""
+        from mlopsctl.registry.api import model_registry
+        from mlopsctl.registry.store import artifact_gaps, close_gaps
+
+        if not (change.after or {}).get("artifacts"):
+            return {}
+        reg = model_registry(ctx, name)
+        return close_gaps(ctx, reg, artifact_gaps(ctx, reg))
+
+    def _equal_version(self, ctx: Context, name: str, reg: ModelRegistry) -> ModelVersion | None:
+        """The registered version whose recorded training inputs equal what the stage will train from."""
+        from mlopsctl.registry.inputs import desired_fingerprint
+
+        recorded = [mv for mv in reg.versions if mv.lineage.get("inputs")]
+        if not recorded:
+            return None
+        want = desired_fingerprint(ctx, name)
+        return next((mv for mv in reversed(recorded) if mv.lineage.get("inputs") == want), None)
+
+    def _record(self, ctx: Context, name: str, version: int) -> str:
+        """Refuse people's uncommitted edits; commit what apply wrote; return the commit to tag."""
+        from mlopsctl.registry.record import TreeState, record_commit, refusal, tree_state
+
+        ctx.forget(TreeState)
+        state = tree_state(ctx.root, training_inputs(ctx))
+        why = refusal(state, name)
+        if why:
+            raise MlopsError(f"{name}: {why}. Nothing was registered.")
+        before = _head(ctx)
+        head = record_commit(ctx.root, state.records, f"{name} v{version}")
+        if head != before:
+            ctx.forget(_Head)
+            ctx.forget(TreeState)
+            shown = ", ".join(state.records[:6]) + (" ..." if len(state.records) > 6 else "")
+            ctx.log(f"{name}: recorded {shown} in commit {head[:12]} (the commit v{version} is tagged on)")
+        return head
 
     def delete(self, change: Change, ctx: Context) -> None:
         return None  # never called: existing() reports nothing, versions are kept

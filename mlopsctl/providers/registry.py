@@ -56,7 +56,18 @@ def describe_move(env: str, current: ModelVersion | None, target: ModelVersion, 
         return f"{env}: assign v{target.version}" + (f" ({text})" if text else "")
     word = "rollback" if target.version < current.version else "promotion"
     deltas = metric_deltas(current, target, order)
-    return f"{env}: v{current.version} -> v{target.version} ({word}{'; ' + deltas if deltas else ''})"
+    return f"{env}: {current.label} -> v{target.version} ({word}{'; ' + deltas if deltas else ''})"
+
+
+def drift_reason(reg: ModelRegistry, env: str) -> str | None:
+    """Registry drift: the newest event of ``env`` was written by a person (``gto assign`` or
+    ``gto deprecate``), not by mlopsctl from the specs."""
+    hand = reg.hand_events.get(env)
+    if hand is None:
+        return None
+    how = "gto assign" if hand.action == "assign" else "gto deprecate"
+    return (f"registry drift: {hand.tag.name} was written by hand ({how}), not from the specs; "
+            f"apply restores what serve.{env}.version says")
 
 
 class RegistryProvider:
@@ -91,7 +102,8 @@ class RegistryProvider:
         reg = model_registry(ctx, model)
         current = reg.assignments.get(env)
         return {
-            "assigned": None if current is None else {"version": current.version, "commit": current.commit},
+            "assigned": None if current is None else {"version": current.version, "tag": current.tag,
+                                                      "commit": current.commit},
             # "latest" moves when a version is registered; a saved plan that resolved it is then stale.
             "latest": reg.latest.version if reg.latest else None,
         }
@@ -99,18 +111,28 @@ class RegistryProvider:
     def diff(self, address: str, desired: Resource | None, actual: dict[str, Any] | None, ctx: Context) -> Change:
         from mlopsctl.registry.api import model_registry
 
+        change = self._diff(address, desired, ctx)
+        if change.action is Action.NOOP or change.blocked:
+            return change
+        addr = Address.parse(address)
+        drift = drift_reason(model_registry(ctx, addr.model), addr.part)
+        return change.with_(reasons=(*change.reasons, drift)) if drift else change
+
+    def _diff(self, address: str, desired: Resource | None, ctx: Context) -> Change:
+        from mlopsctl.registry.api import model_registry, resolve_for
+
         addr = Address.parse(address)
         model, env = addr.model, addr.part
         reg = model_registry(ctx, model)
         current = reg.assignments.get(env)
-        before = {"version": current.version} if current else None
+        before = {"version": current.version if current.recorded else current.label} if current else None
         if desired is None:
             if current is None:
                 return Change(address=address, action=Action.NOOP, model=model)
             why = "destroy" if ctx.destroy else f"the specs no longer serve {model} in {env}"
             return Change(
                 address=address, action=Action.DELETE, before=before, after=None, model=model,
-                reasons=(f"{env}: unassign v{current.version} ({why}); the version stays registered",),
+                reasons=(f"{env}: unassign {current.label} ({why}); the version stays registered",),
             )
         doc = ctx.project.models.get(model)
         order = list(doc.model.listed_metrics if doc else ())
@@ -124,13 +146,30 @@ class RegistryProvider:
         new_n = None
         if pending is not None and pending.action is Action.CREATE and not pending.blocked:
             new_n = (pending.after or {}).get("version")
+        equals = (pending.after or {}).get("equals") if pending is not None else None
+        if ref == "latest" and isinstance(equals, int) and reg.get(equals) is not None:
+            target = reg.get(equals)
+            assert target is not None
+            if current is not None and current.tag == target.tag:
+                return Change(address=address, action=Action.NOOP, before=before, after={"version": equals},
+                              model=model)
+            was = current.label if current else "nothing"
+            return Change(address=address, action=grow, before=before, after={"version": equals}, model=model,
+                          reasons=((f"{env}: {was} -> v{equals}: the new training equals v{equals}, so {env} "
+                                   f"will serve v{equals}"),))
         if ref == "latest" and new_n is not None or isinstance(ref, int) and ref == new_n and reg.get(ref) is None:
-            was = f"v{current.version}" if current else "nothing"
+            was = current.label if current else "nothing"
             return Change(
                 address=address, action=grow, before=before, after={"version": new_n}, model=model,
                 reasons=(f"{env}: {was} -> v{new_n}: will point to the new version once registered",),
             )
-        target = reg.resolve(ref) if isinstance(ref, (int, str)) else None
+        target = resolve_for(ctx, model, ref) if isinstance(ref, (int, str)) else None
+        if target is None and isinstance(ref, int) and ref in reg.deregistered:
+            msg = (f"registry drift: v{ref} was deregistered by hand ({model}@v{ref}.0.0!, gto deprecate) and GTO "
+                   f"cannot register a version twice: delete that tag (git tag -d '{model}@v{ref}.0.0!' and push the "
+                   f"deletion) to restore v{ref}, or serve another version")
+            return Change(address=address, action=grow, before=before, after={"version": ref}, reasons=(msg,),
+                          blocked=msg, model=model)
         if target is None:
             if ref == "latest":
                 return Change(address=address, action=Action.NOOP, before=before, after=before, model=model,
@@ -139,8 +178,13 @@ class RegistryProvider:
             return Change(address=address, action=grow, before=before, after={"version": ref},
                           reasons=(msg,), blocked=msg, model=model)
         after = {"version": target.version}
-        if current is not None and current.version == target.version:
-            return Change(address=address, action=Action.NOOP, before=before, after=after, model=model)
+        if current is not None and current.tag == target.tag:
+            if reg.deprecated is None:
+                return Change(address=address, action=Action.NOOP, before=before, after=after, model=model)
+            return Change(address=address, action=grow, before=before, after={**after, "reassign": True}, model=model,
+                          reasons=((f"registry drift: {model} was deprecated by hand ({reg.deprecated.tag.name}, gto "
+                                   f"deprecate) and GTO no longer lists it; apply assigns {env} v{target.version} "
+                                   "again so it is listed and served"),))
         return Change(address=address, action=grow, before=before, after=after, model=model,
                       reasons=(describe_move(env, current, target, order),))
 
@@ -160,7 +204,7 @@ class RegistryProvider:
         return f"serve.{env}.version: {shown} of {model} is not a registered version (registered: {known})"
 
     def apply(self, change: Change, ctx: Context) -> dict[str, Any] | None:
-        from mlopsctl.registry.api import forget, model_registry
+        from mlopsctl.registry.api import forget, model_registry, resolve_for
         from mlopsctl.registry.tags import write_tag
 
         model, env = change.addr.model, change.addr.part
@@ -172,11 +216,11 @@ class RegistryProvider:
         problem = self._env_problem(ctx, model, env)
         if problem:
             raise MlopsError(where + problem)
-        target = reg.resolve(ref)
+        target = resolve_for(ctx, model, ref)
         if target is None:
             raise MlopsError(where + self._unknown(model, env, ref, reg) + ". Nothing was assigned.")
         current = reg.assignments.get(env)
-        if current is not None and current.version == target.version:
+        if current is not None and current.tag == target.tag and reg.deprecated is None:
             return {"version": target.version, "assigned": False}
         tag = f"{model}#{env}#{reg.next_counter}"
         payload = {"by": "mlopsctl", "model": model, "environment": env, "version": target.version}
@@ -200,5 +244,5 @@ class RegistryProvider:
             tag = f"{model}#{env}!#{counter}"
             payload = {"by": "mlopsctl", "model": model, "environment": env, "version": mv.version}
             newest = write_tag(Path(ctx.root), tag, mv.commit, payload, not_before=newest).time
-            ctx.note(f"{model}: {env} no longer serves v{mv.version} ({tag})")
+            ctx.note(f"{model}: {env} no longer serves {mv.label} ({tag})")
         forget(ctx)

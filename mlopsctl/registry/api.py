@@ -51,6 +51,35 @@ def model_registry(ctx: Context, model: str) -> ModelRegistry:
 
 def forget(ctx: Context) -> None:
     ctx.forget(RegistryState)
+    ctx.forget(Candidates)
+
+
+class Candidates(dict[str, "ModelVersion | None"]):
+    """Per run: model -> the registered version equal to its training output in the working tree."""
+
+
+def candidate_version(ctx: Context, model: str) -> ModelVersion | None:
+    """The registered version equal to the training output in the working tree, or None."""
+    from mlopsctl.registry.outputs import read_outputs
+
+    memo = ctx.memo(Candidates)
+    if model not in memo:
+        doc = ctx.project.models.get(model)
+        try:
+            outputs = read_outputs(ctx, model, doc.model if doc else None)
+        except MlopsError:
+            outputs = None
+        memo[model] = model_registry(ctx, model).by_sha256(outputs.sha256) if outputs else None
+    return memo[model]
+
+
+def resolve_for(ctx: Context, model: str, ref: int | str) -> ModelVersion | None:
+    """Version ``ref`` as the specs mean it: ``latest`` is the version the current training output
+    is registered as (after going back to earlier params, that earlier version), else the newest."""
+    reg = model_registry(ctx, model)
+    if isinstance(ref, str) and ref.strip().lower() == "latest":
+        return candidate_version(ctx, model) or reg.latest
+    return reg.resolve(ref)
 
 
 # --------------------------------------------------------------------------- materialize

@@ -41,6 +41,17 @@ class ModelVersion:
     """The per-group report the fairness gate judged (None when the spec names no sensitive columns)."""
     registered_by: dict[str, Any] | None = None
     """Who registered it: ``{"name", "email"}`` and, from CI, ``{"actor", "run_url"}``."""
+    name: str = ""
+    """The version as GTO names it (``v3.0.0``; ``v3.0.1`` for one registered by hand)."""
+
+    @property
+    def recorded(self) -> bool:
+        """Registered by mlopsctl, with a digest to verify: only such a version can be served."""
+        return bool(self.artifact_sha256)
+
+    @property
+    def label(self) -> str:
+        return f"v{self.version}" if self.recorded or not self.name else self.name
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -60,13 +71,20 @@ def _iso(ts: int) -> str:
     return _dt.datetime.fromtimestamp(ts, _dt.UTC).isoformat(timespec="seconds")
 
 
+def _foreign(event: Event) -> ModelVersion:
+    """A version registered by hand (``gto register``): GTO lists it, mlopsctl cannot verify or serve it."""
+    return ModelVersion(model=event.model, version=int(event.major or 0), tag=event.tag.name, commit=event.tag.commit,
+                        artifact_md5="", artifact_sha256="", metrics={}, lineage={},
+                        created_at=_iso(event.tag.time), name=str(event.version))
+
+
 def _version_from(event: Event) -> ModelVersion | None:
     payload = event.payload
     if not event.is_plain_major or payload is None:
-        return None
+        return _foreign(event)
     artifact = payload.get("artifact") or {}
     if not isinstance(artifact, dict) or not artifact.get("sha256"):
-        return None
+        return _foreign(event)
     metrics = payload.get("metrics") or {}
     return ModelVersion(
         model=event.model,
@@ -81,6 +99,7 @@ def _version_from(event: Event) -> ModelVersion | None:
         created_at=_iso(event.tag.time),
         fairness=payload["fairness"] if isinstance(payload.get("fairness"), dict) else None,
         registered_by=payload["registered_by"] if isinstance(payload.get("registered_by"), dict) else None,
+        name=str(event.version),
     )
 
 
@@ -97,6 +116,14 @@ class ModelRegistry:
     active: dict[str, list[ModelVersion]] = field(default_factory=dict)
     """Environment -> every version still assigned to it (newest first); only the first serves."""
     history: list[Event] = field(default_factory=list)
+    foreign: list[ModelVersion] = field(default_factory=list)
+    """Active versions registered by hand (no mlopsctl record), oldest first: GTO lists them."""
+    deregistered: dict[int, ModelVersion] = field(default_factory=dict)
+    """mlopsctl's versions whose newest register/deregister event is a deregistration."""
+    hand_events: dict[str, Event] = field(default_factory=dict)
+    """Environment -> its newest assign/unassign event when a person wrote it, not mlopsctl."""
+    deprecated: Event | None = None
+    """The model's newest event, when it is a deprecation (``gto deprecate MODEL``): GTO hides the model."""
     max_major: int = 0
     max_counter: int = 0
     newest_time: int = 0
@@ -129,7 +156,7 @@ class ModelRegistry:
         return [mv for mv in self.versions if mv.commit == commit]
 
     def environments_of(self, version: int) -> list[str]:
-        return sorted(env for env, mv in self.assignments.items() if mv.version == version)
+        return sorted(env for env, mv in self.assignments.items() if mv.version == version and mv.recorded)
 
     def resolve(self, ref: int | str) -> ModelVersion | None:
         if isinstance(ref, str) and ref.strip().lower() == "latest":
@@ -158,28 +185,39 @@ def _build(model: str, evs: list[Event]) -> ModelRegistry:
         elif ev.action == "deregister" and ev.version:
             active[ev.version] = False
     live = [mv for key, mv in registered.items() if active.get(key)]
-    reg.versions = sorted(live, key=lambda mv: mv.version)
+    reg.versions = sorted((mv for mv in live if mv.recorded), key=lambda mv: mv.version)
+    reg.foreign = sorted((mv for mv in live if not mv.recorded), key=lambda mv: mv.created_at)
+    reg.deregistered = {mv.version: mv for key, mv in registered.items() if mv.recorded and not active.get(key)}
+    if evs and evs[-1].action == "deprecate":
+        reg.deprecated = evs[-1]
+    everyone = [*reg.versions, *reg.foreign]
     # Per (version, environment): is the newest event an assignment, and when was the newest assignment.
-    state: dict[tuple[int, str], tuple[bool, int, int]] = {}
+    state: dict[tuple[str, str], tuple[bool, int, int]] = {}
     for ev in evs:
         if ev.action not in ("assign", "unassign") or not ev.stage:
             continue
-        at_commit = [mv for mv in reg.versions if mv.commit == ev.tag.commit]
+        payload = ev.payload or {}
+        if payload.get("by") != "mlopsctl":
+            reg.hand_events[ev.stage] = ev
+        else:
+            reg.hand_events.pop(ev.stage, None)
+        at_commit = [mv for mv in everyone if mv.commit == ev.tag.commit]
         if len(at_commit) != 1:
             continue  # no version (or, against GTO's rules, several) on that commit
-        key = (at_commit[0].version, ev.stage)
+        key = (at_commit[0].tag, ev.stage)
         _, when, counter = state.get(key, (False, 0, 0))
         if ev.action == "assign":
             state[key] = (True, ev.tag.time, ev.counter or 0)
         else:
             state[key] = (False, when, counter)
-    ranked: dict[str, list[tuple[int, int, int]]] = {}
-    for (version, env), (is_active, when, counter) in state.items():
+    by_tag = {mv.tag: mv for mv in everyone}
+    ranked: dict[str, list[tuple[int, int, str]]] = {}
+    for (tag, env), (is_active, when, counter) in state.items():
         if is_active:
-            ranked.setdefault(env, []).append((when, counter, version))
+            ranked.setdefault(env, []).append((when, counter, tag))
     for env, ranks in ranked.items():
         ranks.sort(reverse=True)
-        reg.active[env] = [mv for _, _, v in ranks if (mv := reg.get(v)) is not None]
+        reg.active[env] = [by_tag[t] for _, _, t in ranks if t in by_tag]
         if reg.active[env]:
             reg.assignments[env] = reg.active[env][0]
             reg.assigned_at[env] = ranks[0][0]

@@ -265,9 +265,9 @@ def target_version(ctx: Context, model: str, env: str, ref: Any) -> tuple[ModelV
     The second value is a reason ("known after apply") when an upstream change in this plan
     (a new candidate version, a new assignment) may move the target.
     """
-    from mlopsctl.registry.api import model_registry
+    from mlopsctl.registry.api import resolve_for
 
-    mv = model_registry(ctx, model).resolve(ref)
+    mv = resolve_for(ctx, model, ref)
     moving = pending(ctx, f"model.{model}") if str(ref).lower() == "latest" else []
     moving += pending(ctx, f"registry.{model}.{env}") if mv is None else []
     note = None

@@ -314,6 +314,9 @@ def ci_repos(tmp_path: Path, models: tuple[str, ...]) -> tuple[Path, Path, str]:
     files.update({f"data/{m}.csv.dvc": dvc_file("0" * 32, f"{m}.csv") for m in models})
     seed = make_repo(tmp_path, models=models, files=files, name="seed")
     workflow = render_workflows(seed)[APPLY]
+    for m in models:  # tracked by DVC, as apply leaves it: out of Git's index
+        git(seed, "rm", "-q", "--cached", f"data/{m}.csv")
+    (seed / "data" / ".gitignore").write_text("".join(f"/{m}.csv\n" for m in models))
     git(seed, "add", "-A")
     git(seed, "commit", "-q", "-m", "workflows")
     origin = tmp_path / "origin.git"
@@ -330,9 +333,10 @@ def ci_env(tmp_path: Path, clone: Path, **extra: str) -> dict[str, str]:
             "GITHUB_SHA": git(clone, "rev-parse", "HEAD"), "GITHUB_REF": "refs/heads/main", **extra}
 
 
-def test_record_step_commits_only_training_records(tmp_path: Path) -> None:
-    """The single-model record step on a real clone: nothing to do, then exactly dvc.lock and
-    the changed .dvc files committed and pushed, whatever else apply touched or staged."""
+def test_record_step_commits_everything_apply_wrote(tmp_path: Path) -> None:
+    """The single-model record step on a real clone: nothing to do, then every file apply left
+    in the runner's checkout committed and pushed (a fresh clone then has a clean `dvc status`);
+    ignored files (data pulled from DVC) stay out."""
     from tests.ci.workflow_checks import run_step
 
     origin, clone, workflow = ci_repos(tmp_path, ("iris",))
@@ -342,24 +346,34 @@ def test_record_step_commits_only_training_records(tmp_path: Path) -> None:
     assert "No training outputs to record." in proc.stdout
     assert git(origin, "rev-parse", "main") == before
 
-    # What an apply leaves behind: a retrained stage, a newly tracked dataset, a data file taken
-    # out of Git's index (staged), a managed file rewritten, a stray file.
+    # What an apply leaves behind: a retrained stage, a newly tracked dataset (its data file
+    # ignored), a regenerated params file; the data pulled from DVC is ignored.
     (clone / "dvc.lock").write_text(lock_text(iris="1" * 32))
     (clone / "data" / "extra.csv.dvc").write_text(dvc_file("2" * 32, "extra.csv"))
-    git(clone, "rm", "--cached", "-q", "data/iris.csv")
-    (clone / "mlops.yaml").write_text((clone / "mlops.yaml").read_text() + "# edited\n")
-    (clone / "notes.txt").write_text("not a record\n")
+    (clone / "data" / "extra.csv").write_text("a,b\n")
+    (clone / "data" / ".gitignore").write_text("/iris.csv\n/extra.csv\n")
+    (clone / "params").mkdir()
+    (clone / "params" / "iris.yaml").write_text("model: iris\n")
     env = ci_env(tmp_path, clone)
     proc = run_step(workflow, "apply", RECORD, clone, env)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     head = git(origin, "rev-parse", "main")
     assert git(origin, "rev-parse", "main^") == before
-    assert git(origin, "diff", "--name-only", f"{before}..{head}").splitlines() == ["data/extra.csv.dvc", "dvc.lock"]
+    assert git(origin, "diff", "--name-only", f"{before}..{head}").splitlines() == [
+        "data/.gitignore", "data/extra.csv.dvc", "dvc.lock", "params/iris.yaml"]
     assert git(origin, "log", "-1", "--format=%s", "main") == (
         f"mlopsctl: record training outputs of {env['GITHUB_SHA'][:7]} [skip ci]")
     assert git(origin, "show", "main:dvc.lock") == lock_text(iris="1" * 32).rstrip("\n")
-    # The runner's own index still holds what apply staged; nothing else left the machine.
-    assert "D  data/iris.csv" in git(clone, "status", "--porcelain")
+
+    # apply registered a version: it made the record commit itself (the one the tag names); the
+    # step pushes it, and commits nothing more when apply left nothing else.
+    (clone / "dvc.lock").write_text(lock_text(iris="4" * 32))
+    git(clone, "add", "-A")
+    git(clone, "commit", "-q", "-m", "mlopsctl: record training outputs of iris v1 [skip ci]")
+    proc = run_step(workflow, "apply", RECORD, clone, ci_env(tmp_path, clone, GITHUB_SHA=head))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert git(origin, "rev-parse", "main") == git(clone, "rev-parse", "HEAD")
+    assert git(origin, "rev-parse", "main^") == head
 
 
 def test_record_step_never_forces_and_stays_on_the_default_branch(tmp_path: Path) -> None:

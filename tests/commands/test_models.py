@@ -95,7 +95,8 @@ def test_empty_registry(reg_repo: Path, cli: Any) -> None:
     result = cli("models", "iris", "--format", "json", repo=reg_repo)
     doc = json.loads(result.stdout)
     assert doc["models"]["iris"].pop("serving") in ({}, None)  # None: no engine to ask
-    assert doc == {"models": {"iris": {"environments": {}, "latest": None, "versions": []}}}
+    assert doc == {"models": {"iris": {"environments": {}, "latest": None, "versions": [],
+                                       "registered_by_hand": [], "deprecated": None}}}
 
 
 def test_console_script(served: Path, run_mlopsctl: Any) -> None:

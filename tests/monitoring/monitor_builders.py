@@ -110,7 +110,8 @@ def build_applied(base: Path) -> Path:
     proc = run_mlopsctl(["apply", "--auto-approve"], root)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", "First apply")
+    if git(root, "status", "--porcelain"):  # apply commits what it wrote when it registers a version
+        git(root, "commit", "-q", "-m", "First apply")
     git(base, "init", "-q", "--bare", "origin.git")
     git(root, "remote", "add", "origin", "../origin.git")
     git(root, "push", "-q", "origin", "main")

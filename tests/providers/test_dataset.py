@@ -8,9 +8,11 @@ import pytest
 
 from mlopsctl.core.model import Action, Change
 from mlopsctl.core.plan import diff_one
+from mlopsctl.errors import MlopsError
 from mlopsctl.pipeline import facts
 from mlopsctl.providers.dataset import DatasetProvider
 from tests.pipeline.dvcrepos import context, dvc, make_repo
+from tests.s3_server import S3Remote
 
 # Real DVC runs, training or Git registries in every test: left out of the fast suite.
 pytestmark = pytest.mark.slow
@@ -81,15 +83,43 @@ def test_missing_tracked_file_is_pulled(tmp_path: Path) -> None:
     assert facts.md5_file(root / "data/iris.csv") == digest
 
 
-def test_a_cloud_remote_never_checked_is_unknown_not_unpushed(tmp_path: Path) -> None:
-    # A fresh CI clone: the data is tracked and in the cache (pulled), the remote is S3, and this
-    # machine has no record of pushing. The plan must not claim it is missing from the remote.
-    root = make_repo(tmp_path, project={"data": {"remote": {"name": "store", "url": "s3://bucket/ml"}}})
-    dvc(root, "init", "-q")
-    dvc(root, "remote", "add", "-d", "store", "s3://bucket/ml")
-    from tests.builders import git
+def _s3_repo(tmp_path: Path, remote: S3Remote, **project: object) -> Path:
+    spec = {"data": {"remote": {"name": "storage", "url": remote.url, "endpointurl": remote.endpoint}}}
+    return make_repo(tmp_path, project={**spec, **project})
 
-    git(root, "rm", "-q", "--cached", "data/iris.csv")
-    dvc(root, "add", "-q", "data/iris.csv")
-    change = _plan(root)
-    assert change.action is Action.NOOP, change.reasons
+
+@pytest.mark.slow
+def test_s3_remote_is_read_wiped_and_converges(tmp_path: Path, s3_remote: S3Remote) -> None:
+    """The remote itself is asked (moto's S3 server): a fresh, a wiped or a switched remote shows as a change."""
+    root = _s3_repo(tmp_path, s3_remote)
+    first = _plan(root)
+    assert any("'storage' is not configured" in r for r in first.reasons)
+    _apply(root, first)
+    md5 = facts.read_dvcfile(root, "data/iris.csv")["md5"]  # type: ignore[index]
+    assert f"dvc/files/md5/{md5[:2]}/{md5[2:]}" in s3_remote.objects()
+    assert _plan(root).action is Action.NOOP
+    s3_remote.wipe()
+    wiped = _plan(root)
+    assert wiped.action is Action.UPDATE and wiped.reasons == ("data/iris.csv is not pushed to remote 'storage'",)
+    _apply(root, wiped)
+    assert _plan(root).action is Action.NOOP and s3_remote.objects()
+
+
+@pytest.mark.slow
+def test_s3_remote_without_credentials_or_unreachable_is_a_clear_error(
+    tmp_path: Path, s3_remote: S3Remote, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = _s3_repo(tmp_path, s3_remote)
+    _apply(root, _plan(root))
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # no cloud instance to ask either
+    with pytest.raises(MlopsError, match=r"cannot read the DVC remote s3://.*AWS_ACCESS_KEY_ID"):
+        _plan(root)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    dvc(root, "remote", "modify", "storage", "endpointurl", "http://127.0.0.1:9")  # nothing listens there
+    with pytest.raises(MlopsError, match=r"cannot read the DVC remote .*127.0.0.1:9 does not answer.*check data.remote.url"):
+        _plan(root)

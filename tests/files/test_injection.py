@@ -72,8 +72,9 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Any:
     serve = {"serve": {"staging": {"version": "latest"}}}
     files = {
         "models/iris.yaml": to_yaml(model_spec("iris", monitor={"schedule": "0 6 * * 1"}, **serve)),
+        # Its own port: two deployments on one address are a spec error.
         "models/wine.yaml": to_yaml(model_spec("wine", monitor={"schedule": "0 6 * * 1", "retrain": {
-            "data": "incoming/wine.csv"}}, **serve)),
+            "data": "incoming/wine.csv"}}, serve={"staging": {"version": "latest", "port": 8109}})),
     }
     root = make_repo(tmp, models=("iris", "wine"), files=files,
                      project={"data": {"remote": {"name": "r", "url": "s3://bucket/ml"}},

@@ -28,8 +28,9 @@ NOTES_REF = "refs/notes/mlopsctl"
 
 def _git(root: Path, *args: str, input: str | None = None, env: dict[str, str] | None = None,
          timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, input=input, env=env,
-                          timeout=timeout, check=False)
+    from mlopsctl.workspace import git
+
+    return git.completed(root, *args, input=input, env=env, timeout=timeout)
 
 
 def who(root: Path) -> dict[str, Any]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,8 +42,10 @@ class Side:
 
 
 def _git(root: Path, *args: str) -> str | None:
-    proc = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=False)
-    return proc.stdout if proc.returncode == 0 else None
+    from mlopsctl.workspace import git
+
+    out = git.output(root, *args)
+    return None if out is None else out.decode("utf-8", "replace")
 
 
 def _show(root: Path, commit: str, path: str) -> str | None:

@@ -6,7 +6,7 @@ version's artifact. So before a version is tagged, the working tree is looked at
 - files people write (specs, code, data not yet tracked by DVC, anything else Git tracks) must
   be committed: otherwise the tagged commit would show other specs or code than the ones that
   trained the version. Apply refuses, listing them (the same in a terminal and in CI);
-- files apply itself writes (``dvc.lock``, ``dvc.yaml``, ``params/``, ``.dvc`` files, DVC's
+- files apply itself writes (``dvc.lock``, ``dvc.yaml``, ``params/``, evaluation ``reports/``, ``.dvc`` files, DVC's
   own ``.dvc/`` config and ``.dvcignore``, the ``.gitignore`` files DVC keeps, and every file carrying mlopsctl's ownership header) are
   recorded by apply in a commit of its own, and the tag goes on that commit.
 
@@ -18,7 +18,6 @@ nothing else the user staged slips into it, and the branch moves with a compare-
 from __future__ import annotations
 
 import os
-import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,7 +43,9 @@ class TreeState:
 
 
 def _git(root: Path, *args: str, env: dict[str, str] | None = None, check: bool = True) -> str:
-    proc = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, env=env, check=False)
+    from mlopsctl.workspace import git
+
+    proc = git.completed(root, *args, env=env, timeout=300)
     if check and proc.returncode != 0:
         raise MlopsError(f"git {' '.join(args[:2])} failed in {root}: {proc.stderr.strip() or proc.stdout.strip()}")
     return proc.stdout
@@ -52,7 +53,8 @@ def _git(root: Path, *args: str, env: dict[str, str] | None = None, check: bool 
 
 def _is_record(root: Path, path: str) -> bool:
     name = path.rsplit("/", 1)[-1]
-    if path in ("dvc.lock", "dvc.yaml", ".dvcignore") or path.startswith(("params/", ".dvc/")) or name.endswith(".dvc"):
+    if path in ("dvc.lock", "dvc.yaml", ".dvcignore") or path.startswith(("params/", ".dvc/", "reports/")) \
+            or name.endswith(".dvc"):
         return True
     if name == ".gitignore" and path != ".gitignore":
         return True  # DVC keeps one beside each output it tracks
@@ -111,9 +113,7 @@ def refusal(state: TreeState, model: str) -> str | None:
 def _identity_env(root: Path) -> dict[str, str]:
     env = dict(os.environ)
     for kind in ("AUTHOR", "COMMITTER"):
-        probe = subprocess.run(["git", "var", f"GIT_{kind}_IDENT"], cwd=root, capture_output=True, env=env,
-                               check=False)
-        if probe.returncode != 0:
+        if _git(root, "var", f"GIT_{kind}_IDENT", env=env, check=False) == "":
             env.setdefault(f"GIT_{kind}_NAME", "mlopsctl")
             env[f"GIT_{kind}_EMAIL"] = env.get(f"GIT_{kind}_EMAIL") or "mlopsctl@localhost"
     return env

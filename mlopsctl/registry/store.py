@@ -72,17 +72,16 @@ def artifact_gaps(ctx: Context, reg: ModelRegistry) -> Gaps:
 def version_objects(root: Path, model: str, commit: str, artifact_md5: str) -> list[str]:
     """The DVC objects of a version: its artifact, and the output directory that holds it as the
     version's commit records it (``dvc.lock`` or a ``.dvc`` file), so ``dvc pull`` at the tag works."""
-    import subprocess
-
     import yaml
+
+    from mlopsctl.workspace import git
 
     found = [artifact_md5]
     for path in ("dvc.lock", f"artifacts/{model}.dvc"):
-        proc = subprocess.run(["git", "show", f"{commit}:{path}"], cwd=root, capture_output=True, text=True,
-                              check=False)
-        if proc.returncode != 0:
+        shown = git.output(root, "show", f"{commit}:{path}")
+        if shown is None:
             continue
-        data = yaml.safe_load(proc.stdout) or {}
+        data = yaml.safe_load(shown.decode("utf-8", "replace")) or {}
         entries = [o for st in (data.get("stages") or {}).values() for o in (st.get("outs") or ())]
         entries += list(data.get("outs") or ())
         for out in entries:

@@ -161,6 +161,21 @@ def output(root: Path | str, *args: str, data: bytes | None = None) -> bytes | N
     return proc.stdout if proc.returncode == 0 else None
 
 
+def completed(root: Path | str, *args: str, input: str | None = None, env: Mapping[str, str] | None = None,
+              timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """``git ARGS`` as a finished process (text), for callers that read its exit code and both
+    streams themselves; a missing git is a clear :class:`MlopsError`."""
+    try:
+        proc = _spawn(root, args, None if input is None else input.encode(), env, timeout)
+    except FileNotFoundError:
+        raise MlopsError("git is not installed: mlopsctl keeps the specs, the registry and the audit trail in Git; "
+                         "install it (Debian: apt-get install git)") from None
+    except subprocess.TimeoutExpired:
+        raise MlopsError(f"git {' '.join(args[:2])} did not finish within {timeout:.0f} s in {root}") from None
+    return subprocess.CompletedProcess(proc.args, proc.returncode, proc.stdout.decode("utf-8", "replace"),
+                                       proc.stderr.decode("utf-8", "replace"))
+
+
 _git = output
 
 

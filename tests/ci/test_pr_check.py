@@ -72,8 +72,15 @@ def origin(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
         git(seed, "add", "-A")
         git(seed, "commit", "-q", "-m", f"{trees} trees")
         ok(run_mlopsctl(["apply", "--auto-approve", *NO_ENGINE], seed))
-        git(seed, "add", "-A")
-        git(seed, "commit", "-q", "-m", f"record training of {trees} trees")
+        # Apply records its training outputs in a commit of its own; anything it left goes in one more.
+        if git(seed, "status", "--porcelain").strip():
+            git(seed, "add", "-A")
+            git(seed, "commit", "-q", "-m", f"record training of {trees} trees")
+    # Staging's assignment waits for a healthy deployment, which needs an engine: assign it the way
+    # that apply would once the deployment is up, so the pull request has a served version to compare.
+    from tests.registry.registry_builders import assign
+
+    assign(seed, "staging")
     bare = work / "origin.git"
     git(work, "clone", "-q", "--bare", str(seed), str(bare))
     git(seed, "push", "-q", "--tags", str(bare))
@@ -99,7 +106,7 @@ def test_failed_gate_fails_the_check_with_metrics_and_deltas(origin: tuple[Path,
     comment = (clone / "plan.md").read_text()
     assert "planned=true" in (Path(env["GITHUB_OUTPUT"])).read_text()
     assert "| ❌ | gate accuracy >= 0.9 not met by candidate" in comment
-    assert "| Metric | Candidate | staging (v2) | Δ |" in comment
+    assert "| Metric | Candidate | staging (v2) | Δ |" in comment, comment
     assert_snapshot("pr-check-failed-gate.md", _normalized(comment))
     # Nothing registered, nothing recorded: the tags and dvc.lock are as the pull request has them.
     assert git(clone, "tag", "--list") == tags_before

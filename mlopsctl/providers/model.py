@@ -140,8 +140,9 @@ def registration_blocker(ctx: Context, model: str, reg: ModelRegistry, *, will_t
     why = refusal(state, model)
     if why:
         return why
-    if will_train or state.records:
+    if will_train or any(not r.startswith("reports/") for r in state.records):
         return None  # the version goes on its own record commit
+    # Only evaluation reports moved (no dvc.lock, params or .dvc change): no training was recorded.
     return commit_conflict(model, reg, _head(ctx))
 
 
@@ -322,6 +323,9 @@ class ModelProvider:
             raise MlopsError(f"{name} ({doc.path}): " + "; ".join(failures) + ". Nothing was registered.")
         if not is_valid_name(name):
             raise MlopsError(f"{doc.loc('name')}: model name {name!r} cannot be a registry tag (GTO's grammar)")
+        blocker = registration_blocker(ctx, name, reg, will_train=False)
+        if blocker:
+            raise MlopsError(f"{name}: {blocker}. Nothing was registered.")
         head = self._record(ctx, name, reg.next_version)
         conflict = commit_conflict(name, reg, head)
         if conflict:

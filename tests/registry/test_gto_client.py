@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -30,6 +31,9 @@ GTO = str(Path(sys.executable).with_name("gto"))
 
 
 def gto(root: Path, *args: str) -> None:
+    # A person runs gto by hand at least a second after the last apply: tag times are whole seconds,
+    # and GTO breaks ties between assignments of the same second differently from their counters.
+    time.sleep(1.1)
     proc = subprocess.run([GTO, *args], cwd=root, capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
 

@@ -53,8 +53,48 @@ def stages_to_train(plan: Plan) -> list[str]:
             if c.address.startswith("stage.") and c.action is not Action.NOOP and c.action is not Action.DELETE]
 
 
+_PIPELINE_FILES = ("file.dvc.yaml", "file.params/")
+
+
+def _pipeline_as_planned(ctx: Context, plan: Plan) -> dict[Path, bytes | None]:
+    """Write the pipeline files (``dvc.yaml``, ``params/``) as the plan renders them, so the
+    candidate trains on the pull request's params; returns what to put back afterwards."""
+    from mlopsctl.core.model import Action
+    from mlopsctl.workspace.fsafe import write_atomic
+
+    saved: dict[Path, bytes | None] = {}
+    for c in plan.changes:
+        content = c.payload.get("content")
+        if not c.address.startswith(_PIPELINE_FILES) or c.action is Action.NOOP or not isinstance(content, str):
+            continue
+        if c.blocked:
+            continue  # a hand edit there: never overwritten, not even for a moment
+        path = Path(ctx.root) / c.name
+        saved[path] = path.read_bytes() if path.is_file() else None
+        write_atomic(path, content.encode("utf-8"), root=Path(ctx.root))
+    return saved
+
+
+def _put_back(ctx: Context, saved: dict[Path, bytes | None]) -> None:
+    from mlopsctl.workspace.fsafe import write_atomic
+
+    for path, data in saved.items():
+        if data is None:
+            path.unlink(missing_ok=True)
+        else:
+            write_atomic(path, data, root=Path(ctx.root))
+
+
 def train_candidates(ctx: Context, plan: Plan) -> tuple[list[str], list[str]]:
     """Train the stages ``plan`` would run; returns (trained addresses, warnings)."""
+    saved = _pipeline_as_planned(ctx, plan)
+    try:
+        return _train_all(ctx, plan)
+    finally:
+        _put_back(ctx, saved)
+
+
+def _train_all(ctx: Context, plan: Plan) -> tuple[list[str], list[str]]:
     trained: list[str] = []
     notes: list[str] = []
     by_address = {c.address: c for c in plan.changes}

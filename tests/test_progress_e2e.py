@@ -83,7 +83,7 @@ def test_no_color_in_a_terminal_and_no_terminal_get_each_event_once(tmp_path: Pa
     # What apply prints carries no escape code (a lone reset written after it, at exit, does not
     # come from the progress output).
     printed = out.rstrip()
-    printed = printed[: -len("\x1b[0m")] if printed.endswith("\x1b[0m") else printed
+    printed = printed.removesuffix("\x1b[0m")
     assert "\x1b[" not in printed and "Applying" in out
     lines = _plain(out).splitlines()
     assert lines.count("stage.iris.train: creating...") == 1

@@ -254,11 +254,12 @@ class Reason:
     text: str
 
 
-def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    """Nested mappings as dotted keys (``estimator.params.n_estimators``); a leaf at the top is ``""``."""
     if isinstance(value, dict) and value:
         out: dict[str, Any] = {}
         for k, v in value.items():
-            out.update(_flatten(v, f"{prefix}.{k}" if prefix else str(k)))
+            out.update(flatten(v, f"{prefix}.{k}" if prefix else str(k)))
         return out
     return {prefix: value}
 
@@ -272,7 +273,7 @@ def param_changes(locked: Any, desired: Any) -> list[str]:
     """"estimator.params.n_estimators 100 -> 200"-style lines for every changed leaf."""
     if locked == desired and json.dumps(locked, sort_keys=True) == json.dumps(desired, sort_keys=True):
         return []
-    old, new = _flatten(locked or {}), _flatten(desired or {})
+    old, new = flatten(locked or {}), flatten(desired or {})
     lines = []
     for key in sorted(set(old) | set(new)):
         if key not in old:

@@ -52,13 +52,13 @@ def _show(root: Path, commit: str, path: str) -> str | None:
     return _git(root, "show", f"{commit}:{path}")
 
 
-def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
-    if isinstance(value, dict) and value:
-        out: dict[str, Any] = {}
-        for k, v in value.items():
-            out.update(flatten(v, f"{prefix}.{k}" if prefix else str(k)))
-        return out
-    return {prefix: value} if prefix else {}
+def flatten(value: Any) -> dict[str, Any]:
+    """Nested mappings as dotted keys, as the plan names params; nothing for a bare value."""
+    from mlopsctl.pipeline.facts import flatten as dotted
+
+    out = dotted(value)
+    out.pop("", None)
+    return out
 
 
 def resolve(root: Path, ref: str, model: str | None) -> Side:

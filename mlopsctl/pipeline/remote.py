@@ -75,7 +75,9 @@ def _probe(root: Path, name: str, url: str) -> None:
 def _ask_cloud(root: Path, name: str, url: str, md5s: list[str]) -> dict[str, bool]:
     import json
 
-    from dvc.repo import Repo
+    from mlopsctl.pipeline.run import dvc_repo
+
+    Repo = dvc_repo()
 
     _probe(root, name, url)
     try:
@@ -103,7 +105,9 @@ def _ask_cloud(root: Path, name: str, url: str, md5s: list[str]) -> dict[str, bo
 def transfer(root: Path, md5s: list[str], direction: str) -> None:
     """Copy objects (a ``.dir`` object with its files) between the DVC cache and the default
     remote: ``push`` or ``fetch``. Config from every level, as ``dvc push`` would use it."""
-    from dvc.repo import Repo
+    from mlopsctl.pipeline.run import dvc_repo
+
+    Repo = dvc_repo()
     from dvc_data.hashfile.hash_info import HashInfo
     from dvc_data.hashfile.transfer import transfer as _transfer
 

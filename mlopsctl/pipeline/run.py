@@ -13,6 +13,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from mlopsctl.errors import MlopsError, UnavailableError
 
@@ -102,7 +103,7 @@ def push_objects(root: Path, md5s: Sequence[str]) -> int:
     (``cache: false``: metrics, plots), which DVC committed to the cache when it recorded the run;
     without them a runner elsewhere cannot restore the run and trains again.
     """
-    from dvc.repo import Repo
+    Repo = dvc_repo()
     from dvc_data.hashfile.hash_info import HashInfo
 
     with Repo(str(root)) as repo:
@@ -110,3 +111,21 @@ def push_objects(root: Path, md5s: Sequence[str]) -> int:
         if not present:
             return 0
         return len(repo.cloud.push(present).transferred)
+
+
+def dvc_repo() -> Any:
+    """DVC's ``Repo`` class, imported into this process (to ask remotes and object stores).
+
+    Importing DVC calls ``colorama.init()``, whose exit handler writes a colour reset to a
+    terminal even under NO_COLOR; mlopsctl prints nothing through colorama, so it is undone."""
+    from dvc.repo import Repo
+
+    try:
+        import atexit
+
+        from colorama import initialise
+    except ImportError:
+        return Repo
+    atexit.unregister(initialise.reset_all)
+    initialise.deinit()
+    return Repo

@@ -110,7 +110,10 @@ def _dvc_sources(root: Path, md5: str, tmp: Path, tried: set[Path]) -> Iterator[
     """Fill ``tmp`` from DVC's configured cache, then its default remote; yields where from each time."""
     try:
         from dvc.config import RemoteConfigError
-        from dvc.repo import Repo
+
+        from mlopsctl.pipeline.run import dvc_repo
+
+        Repo = dvc_repo()
     except ImportError:  # pragma: no cover - dvc is a dependency
         return
     try:

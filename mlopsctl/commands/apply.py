@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import click
@@ -96,7 +97,8 @@ class Trail:
         except MlopsError:
             steps = []  # no readable local journal (the refusal says why): the record still goes to Git
         entry = {
-            "apply": apply_id, "command": command, "time": now_iso(), "who": audit.who(self.root),
+            "apply": apply_id, "command": command, "time": now_iso(), "ns": time.time_ns(),
+            "who": audit.who(self.root),
             "commit": head_commit(self.root), "status": self.status, "error": self.error,
             "plan_digest": audit.plan_digest(self.plan) if self.plan is not None else None,  # type: ignore[arg-type]
             "changes": [{"address": s.get("address"), "action": s.get("action"), "status": s.get("status"),

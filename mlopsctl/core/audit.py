@@ -129,4 +129,5 @@ def history(root: Path) -> Iterator[dict[str, Any]]:
             continue
         if isinstance(rec, dict) and rec.get("apply"):
             records.append(rec)
-    yield from sorted(records, key=lambda r: (str(r.get("time") or ""), str(r.get("apply"))))
+    # "time" is whole seconds; "ns" orders two applies of the same second (older records have none).
+    yield from sorted(records, key=lambda r: (str(r.get("time") or ""), int(r.get("ns") or 0), str(r.get("apply"))))

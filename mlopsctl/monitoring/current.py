@@ -3,12 +3,13 @@
 Files: CSV, JSON lines (plain rows, or capture records with their predictions) and Parquet.
 Captures: the JSON lines under ``.mlopsctl/capture/<model>/<env>/``, oldest first.
 
-A CSV is read in chunks of :data:`CHUNK_ROWS` rows, only the feature columns, one chunk ahead on
-a thread (pandas' parser releases the GIL while the previous chunk is predicted and counted), so
-a file of any size costs memory for a few chunks. Numeric features are typed by inference (a
-value that is no number counts as out of contract later, not as a crash); categorical and bool
-features are read as text, as training reads them, so "01" stays "01" and a category of digits
-reaches the model as the strings it was fitted on.
+A CSV is read in chunks of :data:`CHUNK_ROWS` rows, only the feature columns, each predicted and
+counted before the next is read, so a file of any size costs memory for one chunk (reading one
+chunk ahead on a thread was measured slower on a loaded two-core machine: the contention for the
+GIL cost more CPU than the overlap saved). Numeric features are typed by inference (a value that
+is no number counts as out of contract later, not as a crash); categorical and bool features are
+read as text, as training reads them, so "01" stays "01" and a category of digits reaches the
+model as the strings it was fitted on.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from mlopsctl.errors import MlopsError
 from mlopsctl.monitoring.capture import FILES
@@ -89,7 +90,7 @@ def read_file(path: Path, shown: str | None = None, features: Any = None) -> Cur
     use = [c for c in columns if c in wanted] if wanted else None
     text = {c: str for c in (use or []) if str(wanted[c].get("type") or "float") not in ("float", "int")} \
         if wanted else None
-    return Current(None, shown, chunks=lambda: prefetched(_csv_chunks(path, shown, use, text)))
+    return Current(None, shown, chunks=lambda: _csv_chunks(path, shown, use, text))
 
 
 def _csv_chunks(path: Path, shown: str, use: list[str] | None, text: dict[str, Any] | None
@@ -133,49 +134,6 @@ def _check_columns(columns: list[str], features: dict[str, dict[str, Any]], show
         f"{shown}:1: the header names none of the model's features: missing {', '.join(features)}; "
         f"unexpected {listed or 'nothing'}. Expected a CSV whose first line names the feature columns"
     )
-
-
-T = TypeVar("T")
-
-
-def prefetched(items: Iterator[T], depth: int = 1) -> Iterator[T]:
-    """``items``, produced up to ``depth`` ahead on a thread while the consumer works on the
-    current one; an error of the producer is raised here, in order. Stopping early stops it."""
-    import queue
-    import threading
-
-    q: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def put(item: tuple[bool, Any]) -> bool:
-        while not stop.is_set():
-            try:
-                q.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def produce() -> None:
-        try:
-            for item in items:
-                if not put((False, item)):
-                    return
-            put((True, None))
-        except BaseException as e:  # noqa: BLE001 - handed to the consumer, raised there
-            put((True, e))
-
-    threading.Thread(target=produce, name="mlopsctl-read-ahead", daemon=True).start()
-    try:
-        while True:
-            done, item = q.get()
-            if done:
-                if item is not None:
-                    raise item
-                return
-            yield item
-    finally:
-        stop.set()
 
 
 def read_capture(directory: Path, shown: str) -> Current:

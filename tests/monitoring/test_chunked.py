@@ -15,7 +15,7 @@ from scipy import stats as sps
 from mlopsctl.errors import MlopsError
 from mlopsctl.monitoring import current, drift, stats
 from mlopsctl.monitoring.check import measure
-from mlopsctl.monitoring.current import prefetched, read_file
+from mlopsctl.monitoring.current import read_file
 from mlopsctl.monitoring.drift import Comparison, compare
 from mlopsctl.monitoring.profile import build_profile
 
@@ -145,34 +145,3 @@ def test_bad_csv_is_a_clear_error(tmp_path: Path, text: str, expected: str) -> N
     with pytest.raises(MlopsError, match=expected):
         cur = read_file(path, "cur.csv", FEATURES)
         list(cur.pieces())
-
-
-def test_prefetched_keeps_order_raises_in_order_and_stops_early() -> None:
-    assert list(prefetched(iter(range(50)))) == list(range(50))
-
-    def failing() -> Any:
-        yield 1
-        raise ValueError("bad row")
-
-    it = prefetched(failing())
-    assert next(it) == 1
-    with pytest.raises(ValueError, match="bad row"):
-        next(it)
-    produced: list[int] = []
-
-    def endless() -> Any:
-        i = 0
-        while True:
-            produced.append(i)
-            yield i
-            i += 1
-
-    it = prefetched(endless())
-    assert next(it) == 0
-    it.close()
-    import time
-
-    time.sleep(0.5)
-    count = len(produced)
-    time.sleep(0.3)
-    assert len(produced) == count <= 4  # the producer stopped

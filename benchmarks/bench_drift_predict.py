@@ -152,7 +152,7 @@ def main() -> None:
         print(f"ratio wall {float(ours['seconds']) / float(peer['seconds']):.2f}, "  # type: ignore[arg-type]
               f"CPU {float(ours['cpu']) / float(peer['cpu']):.2f} (target <= 1), "  # type: ignore[arg-type]
               f"peak {float(ours['peak_mb']):.0f} MB (target <= 700)")  # type: ignore[arg-type]
-        worst = max(abs(a - b) for name, pair in ours["ks"].items()  # type: ignore[union-attr]
+        worst = max(abs(a - b) for name, pair in ours["ks"].items()  # type: ignore[attr-defined]
                     for a, b in zip(pair, peer["ks"][name], strict=True))  # type: ignore[index]
         print(f"KS statistic and p-value, largest difference from scipy: {worst:.2e} (target <= 1e-6)")
 

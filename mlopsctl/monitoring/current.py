@@ -58,9 +58,10 @@ def capture_dir(root: Path, model: str, env: str) -> Path:
     return Path(root) / ".mlopsctl" / "capture" / model / env
 
 
-def read_file(path: Path, shown: str | None = None, features: Any = None) -> Current:
-    """The rows of a data file. A CSV's header is checked at once against ``features`` (names;
-    None skips the check); its rows are read as :meth:`Current.pieces` is consumed."""
+def read_file(path: Path, shown: str | None = None, features: dict[str, dict[str, Any]] | None = None) -> Current:
+    """The rows of a data file. A CSV's header is checked at once against ``features`` (the
+    spec's; None reads every column unchecked); its rows are read as :meth:`Current.pieces` is
+    consumed, only the features' columns, text ones as text."""
     import pandas as pd
 
     shown = shown or str(path)
@@ -84,12 +85,13 @@ def read_file(path: Path, shown: str | None = None, features: Any = None) -> Cur
         raise
     except Exception as e:  # noqa: BLE001 - any unreadable file is reported, not a crash
         raise _unreadable(e, shown) from None
-    wanted = {str(k): dict(v or {}) for k, v in dict(features).items()} if features is not None else None
-    if wanted is not None:
-        _check_columns(columns, wanted, shown)
-    use = [c for c in columns if c in wanted] if wanted else None
-    text = {c: str for c in (use or []) if str(wanted[c].get("type") or "float") not in ("float", "int")} \
-        if wanted else None
+    if not features:
+        return Current(None, shown, chunks=lambda: _csv_chunks(path, shown, None, None))
+    from mlopsctl.monitoring.profile import is_numeric
+
+    _check_columns(columns, features, shown)
+    use = [c for c in columns if c in features]
+    text: dict[str, Any] = {c: str for c in use if not is_numeric(features[c])}
     return Current(None, shown, chunks=lambda: _csv_chunks(path, shown, use, text))
 
 
@@ -127,7 +129,7 @@ def _check_columns(columns: list[str], features: dict[str, dict[str, Any]], show
     """A header that names none of the model's features is the wrong file (or a file with no
     header: its first row of values taken for names). A header that lacks some of them is a
     finding of the check ("MISSING COLUMN"), not an error."""
-    if not features or any(c in features for c in columns):
+    if any(c in features for c in columns):
         return
     listed = ", ".join(columns[:12]) + (f" and {len(columns) - 12} more" if len(columns) > 12 else "")
     raise MlopsError(

@@ -286,11 +286,11 @@ class Comparison:
             else:
                 results.append(_categorical(name, ref, tally, self.threshold))
         pred: FeatureDrift | None = None
-        tally = self.pred_tally
-        if tally is not None and self.predicted:
+        pt = self.pred_tally
+        if pt is not None and self.predicted:
             ref_pred = self.profile["prediction"]
-            pred = (_numeric("(prediction)", ref_pred, tally, self.method, self.threshold)
-                    if isinstance(tally, NumericTally) else _categorical("(prediction)", ref_pred, tally, self.threshold))
+            pred = (_numeric("(prediction)", ref_pred, pt, self.method, self.threshold)
+                    if isinstance(pt, NumericTally) else _categorical("(prediction)", ref_pred, pt, self.threshold))
         for f in [*results, *([pred] if pred else [])]:
             _require(f, self.rows, self.min_rows, self.min_feature_rows)
         results.sort(key=_severity, reverse=True)

@@ -2,7 +2,8 @@
 
 Resolve the reference version, fetch its verified profile, read the current rows, get their
 predictions (recorded with captured requests, or computed by the version's own verified model),
-and compare.
+and compare. A data file goes through in chunks: each is read, predicted and counted, then
+dropped, so memory does not grow with the file.
 """
 
 from __future__ import annotations
@@ -12,10 +13,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlopsctl.errors import MlopsError, Problem, SpecError
-from mlopsctl.monitoring.drift import DriftReport
+from mlopsctl.monitoring.drift import Comparison, DriftReport
 from mlopsctl.specs.model_spec import DEFAULT_RETRAIN_MODE, MonitorSpec
 
 if TYPE_CHECKING:
+    from mlopsctl.monitoring.current import Current
     from mlopsctl.specs.model import Project, SpecDoc
 
 
@@ -67,14 +69,14 @@ def run_check(
 ) -> DriftReport:
     """Check ``data`` (a file) or the capture of ``env`` against the reference version."""
     from mlopsctl.monitoring.current import capture_dir, read_capture, read_file
-    from mlopsctl.monitoring.drift import compare
-    from mlopsctl.monitoring.reference import fetch_profile, load_model, predict_rows, resolve_version
+    from mlopsctl.monitoring.reference import fetch_profile, load_model, resolve_version
 
     doc = model_doc(project, model)
     cfg = settings(doc)
     root = Path(project.root)
+    features: dict[str, dict[str, Any]] = {k: dict(v or {}) for k, v in (doc.data.get("features") or {}).items()}
     if data is not None:
-        cur = read_file(data, data_shown)
+        cur = read_file(data, data_shown, features)
     elif env is not None:
         if env not in project.environments:
             resolve_version(project, model, env=env)  # raises the error naming mlops.yaml's environments
@@ -89,23 +91,35 @@ def run_check(
                                  path="monitor.retrain.data")])
     mv = resolve_version(project, model, env=env, version=version)
     profile = fetch_profile(root, mv)
-    features: dict[str, dict[str, Any]] = {k: dict(v or {}) for k, v in (doc.data.get("features") or {}).items()}
-    predictions = cur.predictions
-    if predictions is None and predict and profile.get("prediction"):
+    pipe = None
+    if cur.predictions is None and predict and profile.get("prediction"):
         if log:
-            log(f"predicting {len(cur.frame)} rows with {mv.tag} (digest verified)")
+            log(f"predicting the rows of {cur.source} with {mv.tag} (digest verified)")
         pipe = load_model(root, mv)
-        try:
-            predictions = predict_rows(pipe, cur.frame, features)
-        except Exception as e:  # noqa: BLE001 - the model failing on these rows is worth saying, not a crash
-            raise MlopsError(f"{mv.tag} cannot predict the rows of {cur.source}: {type(e).__name__}: {e}") from None
-    report = compare(profile, cur.frame, features, predictions=predictions, method=cfg.method,
-                     threshold=cfg.threshold, model=model, version=mv.version, source=cur.source,
-                     min_rows=cfg.min_rows, min_feature_rows=cfg.min_feature_rows)
+    check = Comparison(profile, features, method=cfg.method, threshold=cfg.threshold, min_rows=cfg.min_rows,
+                       min_feature_rows=cfg.min_feature_rows)
+    measure(check, cur, features, pipe, mv.tag)
+    report = check.report(model=model, version=mv.version, source=cur.source)
     report.environment = env
     if data is not None:
         report.data = _digest(root, data)
     return report
+
+
+def measure(check: Comparison, cur: Current, features: dict[str, dict[str, Any]], model: Any = None,
+            tag: str = "the model") -> None:
+    """Feed the rows of ``cur`` to ``check`` piece by piece, each piece predicted by ``model``
+    (when given) as it comes: no piece's typed copy outlives it, no prediction is kept."""
+    from mlopsctl.monitoring.reference import predict_rows
+
+    for frame, recorded in cur.pieces():
+        predictions = recorded
+        if model is not None:
+            try:
+                predictions = predict_rows(model, frame, features)
+            except Exception as e:  # noqa: BLE001 - the model failing on these rows is worth saying, not a crash
+                raise MlopsError(f"{tag} cannot predict the rows of {cur.source}: {type(e).__name__}: {e}") from None
+        check.add(frame, predictions)
 
 
 def _digest(root: Path, path: Path) -> dict[str, Any]:

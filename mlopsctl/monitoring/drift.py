@@ -16,20 +16,19 @@ its score counts. Below that the verdict is "not enough data (N rows, need M)", 
 from __future__ import annotations
 
 import datetime as _dt
-import os
 from dataclasses import asdict, dataclass, field
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 from mlopsctl.monitoring import stats
-from mlopsctl.monitoring.profile import category_keys, is_numeric
+from mlopsctl.monitoring.profile import is_numeric
+from mlopsctl.monitoring.tally import CategoryTally, NumericTally
 from mlopsctl.specs.model_spec import DEFAULT_DRIFT_METHOD as DEFAULT_METHOD
 from mlopsctl.specs.model_spec import DEFAULT_DRIFT_MIN_FEATURE_ROWS as DEFAULT_MIN_FEATURE_ROWS
 from mlopsctl.specs.model_spec import DEFAULT_DRIFT_MIN_ROWS as DEFAULT_MIN_ROWS
 from mlopsctl.specs.model_spec import DEFAULT_DRIFT_THRESHOLD as DEFAULT_THRESHOLD
 
 if TYPE_CHECKING:
-    import numpy as np
     import pandas as pd
 
 OTHER = "(unseen)"
@@ -174,80 +173,141 @@ def _edge_labels(edges: list[float]) -> list[str]:
     return labels
 
 
-def _numeric(name: str, ref: dict[str, Any], col: pd.Series | None, rule: dict[str, Any], method: str,
-             threshold: float, values: np.ndarray | None = None) -> FeatureDrift:
-    import numpy as np
-    import pandas as pd
-
-    if values is None:
-        assert col is not None
-        raw_present = col.notna().to_numpy()
-        values = pd.to_numeric(col, errors="coerce").to_numpy(dtype="float64")
-        invalid = raw_present & np.isnan(values)
-    else:
-        raw_present = ~np.isnan(values)
-        invalid = np.zeros(values.shape, dtype=bool)
-    n = int(values.size)
-    ok = ~np.isnan(values)
-    present = values[ok]
-    bad = int(invalid.sum())
-    if rule.get("min") is not None:
-        bad += int((present < float(rule["min"])).sum())
-    if rule.get("max") is not None:
-        bad += int((present > float(rule["max"])).sum())
+def _numeric(name: str, ref: dict[str, Any], tally: NumericTally, method: str, threshold: float) -> FeatureDrift:
+    n = tally.rows
     edges = list(ref.get("edges") or [])
     ref_shares = list(ref.get("shares") or [])
-    cur_shares = [float(s) for s in stats.shares(stats.bin_counts(present, edges))] if present.size else []
-    out = FeatureDrift(name=name, kind="numeric", score=float("nan"), drifted=False, rows=n, values=int(present.size),
+    cur_shares = [float(s) for s in stats.shares(tally.bins)] if tally.values else []
+    out = FeatureDrift(name=name, kind="numeric", score=float("nan"), drifted=False, rows=n, values=tally.values,
                        missing_reference=float(ref.get("missing") or 0.0),
-                       missing_current=float((~raw_present).sum() / n) if n else 0.0,
-                       out_of_contract=bad / n if n else 0.0,
+                       missing_current=tally.missing / n if n else 0.0,
+                       out_of_contract=tally.bad / n if n else 0.0,
                        bins=_edge_labels(edges), reference=ref_shares, current=cur_shares)
-    if not present.size or not ref_shares:
+    if not tally.values or not ref_shares:
         return out
     out.psi = stats.psi(ref_shares, cur_shares)
-    sample = np.asarray(ref.get("sample") or [], dtype="float64")
-    if sample.size:
-        ks = stats.ks_2samp(sample, present, reference_sorted=True)
+    if tally.ks is not None:
+        ks = tally.ks.result()
         out.test, out.statistic, out.pvalue = "ks", ks.statistic, ks.pvalue
     out.score = out.statistic if method == "ks" and out.statistic is not None else out.psi
     out.drifted = bool(out.score > threshold)
     return out
 
 
-def _categorical(name: str, ref: dict[str, Any], col: pd.Series, rule: dict[str, Any], threshold: float
-                 ) -> FeatureDrift:
-    ftype = str(rule.get("type") or "category")
-    n = len(col)
-    keys = category_keys(col, ftype)
-    invalid = int(keys.isna().sum())  # present, but not a bool where a bool is expected
-    keys = keys[keys.notna()]
-    allowed = rule.get("values")
-    if allowed is not None:
-        invalid += int((~keys.isin({str(v) for v in allowed})).sum())
+def _categorical(name: str, ref: dict[str, Any], tally: CategoryTally, threshold: float) -> FeatureDrift:
+    n = tally.rows
     ref_counts: dict[str, int] = {str(k): int(v) for k, v in (ref.get("counts") or {}).items()}
-    cur_counts = keys.value_counts()
+    cur_counts = tally.counts
     cats = sorted(ref_counts, key=lambda c: -ref_counts[c])
-    unseen = int(cur_counts[~cur_counts.index.isin(cats)].sum()) if len(cur_counts) else 0
-    cur_vec = [int(cur_counts.get(c, 0)) for c in cats] + [unseen]
+    unseen = sum(v for k, v in cur_counts.items() if k not in ref_counts)
+    cur_vec = [cur_counts.get(c, 0) for c in cats] + [unseen]
     ref_vec = [ref_counts[c] for c in cats] + [0]
     ref_sh, cur_sh = stats.shares(ref_vec), stats.shares(cur_vec)
-    out = FeatureDrift(name=name, kind="categorical", score=float("nan"), drifted=False, rows=n, values=len(keys),
+    out = FeatureDrift(name=name, kind="categorical", score=float("nan"), drifted=False, rows=n, values=tally.values,
                        missing_reference=float(ref.get("missing") or 0.0),
-                       missing_current=float(col.isna().sum() / n) if n else 0.0,
-                       out_of_contract=invalid / n if n else 0.0,
+                       missing_current=tally.missing / n if n else 0.0,
+                       out_of_contract=tally.out_of_contract / n if n else 0.0,
                        bins=[*cats, OTHER], reference=[float(x) for x in ref_sh], current=[float(x) for x in cur_sh])
     if not sum(cur_vec) or not ref_vec:
         return out
     out.psi = stats.psi(ref_sh, cur_sh)
     # chi-square over every category either side has (unseen ones individually).
-    extra = [str(c) for c in cur_counts.index if c not in ref_counts]
+    extra = [c for c in cur_counts if c not in ref_counts]
     chi = stats.chi2_homogeneity([ref_counts[c] for c in cats] + [0] * len(extra),
-                                 [int(cur_counts.get(c, 0)) for c in cats] + [int(cur_counts[c]) for c in extra])
+                                 [cur_counts.get(c, 0) for c in cats] + [cur_counts[c] for c in extra])
     out.test, out.statistic, out.pvalue = "chi2", chi.statistic, chi.pvalue
     out.score = out.psi
     out.drifted = bool(out.score > threshold)
     return out
+
+
+CHUNK_ROWS = 100_000
+"""Rows counted at a time when a whole DataFrame is compared: the typed copies of a column exist
+for one chunk at a time."""
+
+
+class Comparison:
+    """A drift check fed chunk by chunk (:meth:`add`), then :meth:`report`. Chunks are counted
+    (:mod:`~mlopsctl.monitoring.tally`), never kept, so memory is bounded by one chunk."""
+
+    def __init__(self, profile: dict[str, Any], features: dict[str, dict[str, Any]], *,
+                 method: str = DEFAULT_METHOD, threshold: float = DEFAULT_THRESHOLD,
+                 min_rows: int = DEFAULT_MIN_ROWS, min_feature_rows: int = DEFAULT_MIN_FEATURE_ROWS) -> None:
+        self.profile, self.method, self.threshold = profile, method, threshold
+        self.min_rows, self.min_feature_rows = min_rows, min_feature_rows
+        self.ref_features: dict[str, Any] = profile.get("features") or {}
+        # A feature added after this version was trained has nothing to compare with: skipped.
+        self.tallies: dict[str, NumericTally | CategoryTally] = {}
+        for name, rule in features.items():
+            if name not in self.ref_features:
+                continue
+            rule = rule or {}
+            if self.ref_features[name].get("kind") == "numeric" and is_numeric(rule):
+                self.tallies[name] = NumericTally(self.ref_features[name], rule)
+            else:
+                self.tallies[name] = CategoryTally(str(rule.get("type") or "category"), rule.get("values"))
+        ref_pred = profile.get("prediction") or None
+        self.pred_tally: NumericTally | CategoryTally | None = None
+        if ref_pred:
+            numeric = ref_pred.get("kind") == "numeric"
+            self.pred_tally = NumericTally(ref_pred, {}) if numeric else CategoryTally("category")
+        self.rows = 0
+        self.predicted = False
+        self.absent: set[str] | None = None
+        """The features the current data has no column for (known from the first chunk)."""
+
+    def add(self, frame: pd.DataFrame, predictions: Any = None) -> None:
+        """More current rows (all chunks have the same columns), and their predictions if any."""
+        import numpy as np
+        import pandas as pd
+
+        if self.absent is None:
+            self.absent = {n for n in self.tallies if n not in frame.columns}
+        self.rows += len(frame)
+        for name, tally in self.tallies.items():
+            if name not in self.absent:
+                tally.add(frame[name])
+        if predictions is not None and self.pred_tally is not None:
+            self.predicted = True
+            if isinstance(self.pred_tally, NumericTally):
+                self.pred_tally.add(pd.Series(np.asarray(predictions)))
+            else:
+                self.pred_tally.add(pd.Series(np.asarray(predictions, dtype=object)))
+
+    def report(self, *, model: str = "", version: int | None = None, source: str = "") -> DriftReport:
+        results: list[FeatureDrift] = []
+        for name, tally in self.tallies.items():
+            ref = self.ref_features[name]
+            if name in (self.absent or set()):
+                results.append(FeatureDrift(name=name, kind="absent", score=float("inf"), drifted=True, rows=self.rows,
+                                            missing_reference=float(ref.get("missing") or 0.0), missing_current=1.0))
+            elif isinstance(tally, NumericTally):
+                results.append(_numeric(name, ref, tally, self.method, self.threshold))
+            else:
+                results.append(_categorical(name, ref, tally, self.threshold))
+        pred: FeatureDrift | None = None
+        pt = self.pred_tally
+        if pt is not None and self.predicted:
+            ref_pred = self.profile["prediction"]
+            pred = (_numeric("(prediction)", ref_pred, pt, self.method, self.threshold)
+                    if isinstance(pt, NumericTally) else _categorical("(prediction)", ref_pred, pt, self.threshold))
+        for f in [*results, *([pred] if pred else [])]:
+            _require(f, self.rows, self.min_rows, self.min_feature_rows)
+        results.sort(key=_severity, reverse=True)
+        return DriftReport(
+            model=model or str(self.profile.get("model") or ""),
+            version=version,
+            method=self.method,
+            threshold=self.threshold,
+            source=source,
+            rows=self.rows,
+            reference_rows=int(self.profile.get("rows") or 0),
+            features=results,
+            prediction=pred,
+            checked_at=_dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+            min_rows=self.min_rows,
+            min_feature_rows=self.min_feature_rows,
+        )
 
 
 def compare(
@@ -267,57 +327,18 @@ def compare(
     """Drift of ``frame`` (the current rows, raw or typed) against ``profile``; a check with
     fewer than ``min_rows`` rows, or a feature with fewer than ``min_feature_rows`` values, never
     drifts (its verdict is "not enough data")."""
-    from concurrent.futures import ThreadPoolExecutor
-
     import numpy as np
-    import pandas as pd
 
-    ref_features: dict[str, Any] = profile.get("features") or {}
-
-    def one(name: str) -> FeatureDrift:
-        rule = features[name] or {}
-        ref = ref_features[name]
-        if name not in frame.columns:
-            return FeatureDrift(name=name, kind="absent", score=float("inf"), drifted=True, rows=len(frame),
-                                missing_reference=float(ref.get("missing") or 0.0), missing_current=1.0)
-        if ref.get("kind") == "numeric" and is_numeric(rule):
-            return _numeric(name, ref, frame[name], rule, method, threshold)
-        return _categorical(name, ref, frame[name], rule, threshold)
-
-    # A feature added after this version was trained has nothing to compare with: skipped.
-    names = [n for n in features if n in ref_features]
-    if len(frame) * len(names) >= 1_000_000:
-        # numpy's sorts and searches release the GIL: features in parallel use every core.
-        with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
-            results = list(pool.map(one, names))
-    else:
-        results = [one(n) for n in names]
-    pred: FeatureDrift | None = None
-    ref_pred = profile.get("prediction")
-    if predictions is not None and ref_pred:
-        if ref_pred.get("kind") == "numeric":
-            vals = pd.to_numeric(pd.Series(np.asarray(predictions)), errors="coerce").to_numpy(dtype="float64")
-            pred = _numeric("(prediction)", ref_pred, None, {}, method, threshold, values=vals)
-        else:
-            pred = _categorical("(prediction)", ref_pred, pd.Series(np.asarray(predictions, dtype=object)),
-                                {"type": "category"}, threshold)
-    for f in [*results, *([pred] if pred else [])]:
-        _require(f, len(frame), min_rows, min_feature_rows)
-    results.sort(key=_severity, reverse=True)
-    return DriftReport(
-        model=model or str(profile.get("model") or ""),
-        version=version,
-        method=method,
-        threshold=threshold,
-        source=source,
-        rows=len(frame),
-        reference_rows=int(profile.get("rows") or 0),
-        features=results,
-        prediction=pred,
-        checked_at=_dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-        min_rows=min_rows,
-        min_feature_rows=min_feature_rows,
-    )
+    check = Comparison(profile, features, method=method, threshold=threshold, min_rows=min_rows,
+                       min_feature_rows=min_feature_rows)
+    preds = None
+    if predictions is not None:
+        kind = (profile.get("prediction") or {}).get("kind")
+        preds = np.asarray(predictions) if kind == "numeric" else np.asarray(predictions, dtype=object)
+    for start in range(0, max(len(frame), 1), CHUNK_ROWS):
+        part = preds[start:start + CHUNK_ROWS] if preds is not None else None
+        check.add(frame.iloc[start:start + CHUNK_ROWS], part)
+    return check.report(model=model, version=version, source=source)
 
 
 def _require(f: FeatureDrift, rows: int, min_rows: int, min_feature_rows: int) -> None:

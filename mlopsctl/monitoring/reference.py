@@ -118,12 +118,12 @@ def model_input(frame: Any, features: dict[str, dict[str, Any]], model: Any) -> 
         ftype = str((rule or {}).get("type") or "float")
         col = frame[name] if name in frame.columns else pd.Series([None] * len(frame), index=frame.index)
         if ftype in ("float", "int"):
-            cols[name] = pd.to_numeric(col, errors="coerce").astype("float64")
+            cols[name] = col if col.dtype == "float64" else pd.to_numeric(col, errors="coerce").astype("float64")
         elif ftype == "bool":
             keys = category_keys(col, "bool")
             cols[name] = keys.map({"true": 1.0, "false": 0.0}).reindex(col.index).astype("float64")
         else:
-            cols[name] = col.astype(object).where(col.notna(), None)
+            cols[name] = pd.Series(col.to_numpy(dtype=object, na_value=None), index=col.index, dtype=object)
     out = pd.DataFrame(cols, index=frame.index)
     fitted = getattr(model, "feature_names_in_", None)
     if fitted is not None:

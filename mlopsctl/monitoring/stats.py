@@ -77,47 +77,84 @@ class TestResult:
 
 def ks_2samp(reference: np.ndarray, current: np.ndarray, *, reference_sorted: bool = False) -> TestResult:
     """Two-sided two-sample KS test; statistic and p-value as ``scipy.stats.ks_2samp`` gives them."""
-    import math
-
     import numpy as np
 
     ref = np.asarray(reference, dtype="float64")
-    ref = ref if reference_sorted else np.sort(ref)
-    cur = np.sort(np.asarray(current, dtype="float64"))
-    n1, n2 = ref.size, cur.size
-    if n1 == 0 or n2 == 0:
-        return TestResult(float("nan"), float("nan"), "none")
-    # The CDF difference changes only at observed values: evaluate it at every one of them (as
-    # scipy does), but find the current sample's own CDF at its points in one linear pass.
-    at_ref = np.searchsorted(ref, ref, side="right") / n1 - np.searchsorted(cur, ref, side="right") / n2
-    at_cur = np.searchsorted(ref, cur, side="right") / n1 - _right_ranks(cur) / n2
-    d = float(max(at_ref.max(), at_cur.max(), np.clip(-min(at_ref.min(), at_cur.min()), 0, 1)))
-    if max(n1, n2) <= EXACT_KS_MAX_N:
-        # The exact distribution is scipy's business; at this size its full test costs microseconds.
-        from scipy.stats import ks_2samp as scipy_ks
-
-        res = scipy_ks(ref, cur)
-        return TestResult(d, float(res.pvalue), "exact")
-    from scipy.stats import kstwo
-
-    m, n = sorted([float(n1), float(n2)], reverse=True)
-    en = m * n / (m + n)
-    p = float(kstwo.sf(d, np.round(en)))
-    return TestResult(d, min(max(p, 0.0), 1.0) if not math.isnan(p) else p, "asymp")
+    counts = KSCounts(ref if reference_sorted else np.sort(ref))
+    counts.add(np.asarray(current, dtype="float64"))
+    return counts.result()
 
 
-def _right_ranks(a: np.ndarray) -> np.ndarray:
-    """``np.searchsorted(a, a, side="right")`` for a sorted ``a``, in linear time: for each value,
-    how many values are <= it (ties share the end of their run)."""
-    import numpy as np
+class KSCounts:
+    """The two-sample KS test against a fixed reference sample, with the current sample arriving
+    in chunks (nothing of it is kept but counts, and up to :data:`EXACT_KS_MAX_N` values).
 
-    n = a.size
-    starts = np.empty(n, dtype=bool)
-    starts[0] = True
-    np.not_equal(a[1:], a[:-1], out=starts[1:])
-    run = np.cumsum(starts) - 1
-    ends = np.append(np.flatnonzero(starts)[1:], n)
-    return ends[run]
+    Between two consecutive distinct reference values the reference CDF is flat and the current
+    one only rises, so the largest gap either way lies at a reference value or just before the
+    next one. Counting the current values ``<=`` and ``<`` each distinct reference value is
+    therefore enough, and counts add up chunk by chunk. Each gap is then the very float scipy
+    computes at an observed point (the same integer counts over the same sizes), so D equals
+    scipy's to the last bit, without sorting the current values.
+    """
+
+    def __init__(self, reference_sorted: np.ndarray) -> None:
+        import numpy as np
+
+        ref = np.asarray(reference_sorted, dtype="float64")
+        self.reference = ref
+        self.n1 = int(ref.size)
+        self.points = np.unique(ref)
+        self.ref_le = np.searchsorted(ref, self.points, side="right")
+        self.ref_lt = np.searchsorted(ref, self.points, side="left")
+        m = self.points.size
+        self.at_or_below = np.zeros(m, dtype=np.int64)
+        """Current values <= each point."""
+        self.below = np.zeros(m, dtype=np.int64)
+        """Current values < each point."""
+        self.n2 = 0
+        self._kept: list[np.ndarray] | None = []
+
+    def add(self, values: np.ndarray, *, already_sorted: bool = False) -> None:
+        """More current values (none missing). Sorted (cheap: numpy's SIMD sort), each count is
+        one search of a reference point into them, instead of one search per current value."""
+        import numpy as np
+
+        if not values.size:
+            return
+        xs = values if already_sorted else np.sort(values)
+        below = np.searchsorted(xs, self.points, side="left")
+        at_or_below = below.copy()
+        tie = below < xs.size  # a point some current value equals: count the equal ones too
+        tie[tie] = xs[below[tie]] == self.points[tie]
+        if tie.any():
+            at_or_below[tie] = np.searchsorted(xs, self.points[tie], side="right")
+        self.below += below
+        self.at_or_below += at_or_below
+        self.n2 += int(xs.size)
+        if self._kept is not None:
+            self._kept = [*self._kept, xs.copy()] if self.n2 <= EXACT_KS_MAX_N else None
+
+    def result(self) -> TestResult:
+        import math
+
+        import numpy as np
+
+        n1, n2 = self.n1, self.n2
+        if n1 == 0 or n2 == 0:
+            return TestResult(float("nan"), float("nan"), "none")
+        if max(n1, n2) <= EXACT_KS_MAX_N and self._kept is not None:
+            # The exact distribution is scipy's business; at this size its full test costs microseconds.
+            from scipy.stats import ks_2samp as scipy_ks
+
+            res = scipy_ks(self.reference, np.concatenate(self._kept))
+            return TestResult(float(res.statistic), float(res.pvalue), "exact")
+        gaps = np.concatenate([self.ref_le / n1 - self.at_or_below / n2, self.ref_lt / n1 - self.below / n2])
+        d = float(max(gaps.max(), np.clip(-gaps.min(), 0, 1)))
+        from scipy.stats import kstwo
+
+        big, small = sorted([float(n1), float(n2)], reverse=True)
+        p = float(kstwo.sf(d, np.round(big * small / (big + small))))
+        return TestResult(d, min(max(p, 0.0), 1.0) if not math.isnan(p) else p, "asymp")
 
 
 def chi2_homogeneity(reference_counts: Any, current_counts: Any) -> TestResult:

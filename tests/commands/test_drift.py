@@ -135,3 +135,13 @@ def test_the_minimum_is_set_in_the_spec(cli: Any, served: Path) -> None:
     (served / "new.csv").write_text(shifted_csv(1.5), encoding="utf-8")
     res = cli("drift", "iris", "--data", "new.csv", "--fail-on-drift", repo=served)
     assert res.exit_code == 0 and "not enough data (210 rows, need 500)" in res.stdout
+
+
+def test_a_csv_whose_header_names_no_feature_is_a_clear_error(cli: Any, served: Path) -> None:
+    rows = shifted_csv(0.0).split("\n", 1)[1]  # the rows without their header line
+    (served / "new.csv").write_text(rows, encoding="utf-8")
+    res = cli("drift", "iris", "--data", "new.csv", repo=served)
+    assert res.exit_code == 1, res.output
+    assert "new.csv:1: the header names none of the model's features: missing " in res.stderr
+    assert all(name in res.stderr for name in ("sepal_length", "petal_width")) and "unexpected " in res.stderr
+    assert "Traceback" not in res.output

@@ -42,7 +42,7 @@ def written(stage: dict[str, Any]) -> list[str]:
     return [*stage["outs"], *own, *(stage.get("reports") or ()), *(p for p, _ in stage.get("plots") or ())]
 
 
-def _item(path: str, cache: StatCache, ignore: frozenset[str]) -> dict[str, Any]:
+def lock_item(path: str, cache: StatCache, ignore: frozenset[str]) -> dict[str, Any]:
     digest = cache.digest(path, ignore)
     if digest is None:
         raise FileNotFoundError(path)
@@ -65,13 +65,13 @@ def stage_entry(root: Path, stage: dict[str, Any], cache: StatCache, ignore: fro
     """The ``dvc.lock`` entry of a stage that just ran (``stage``: a StageDef as data).
     FileNotFoundError names a declared output the command did not write."""
     entry: dict[str, Any] = {"cmd": stage["cmd"]}
-    deps = [_item(d, cache, ignore) for d in sorted(stage["deps"])]
+    deps = [lock_item(d, cache, ignore) for d in sorted(stage["deps"])]
     if deps:
         entry["deps"] = deps
     params = params_values(root, stage["params_file"])
     if params:
         entry["params"] = {stage["params_file"]: params}
-    entry["outs"] = [_item(o, cache, ignore) for o in sorted(written(stage))]
+    entry["outs"] = [lock_item(o, cache, ignore) for o in sorted(written(stage))]
     return entry
 
 

@@ -172,6 +172,8 @@ class StageProvider:
             for line in _log_lines(log):
                 ctx.output(line)
         entry = answer["entry"]
+        if answer.get("restored"):
+            ctx.note(f"{sdef.name}: restored from DVC's run cache (same data, params and code as a recorded run)")
         rt.lock.record(sdef.name, entry)
         with rt.mutex:
             ignore_outs(ctx.root, list(sdef.outs))

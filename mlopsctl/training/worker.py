@@ -89,11 +89,17 @@ def run_job(root: Path, stage: dict[str, Any], cache: Any) -> dict[str, Any]:
     from mlopsctl.errors import MlopsError
     from mlopsctl.pipeline.facts import dvcignore_names
     from mlopsctl.pipeline.record import save_outs, save_run, stage_entry
+    from mlopsctl.pipeline.runcache import restore
 
     started = time.monotonic()
     try:
-        _run_command(root, stage)
         ignore = dvcignore_names(root)
+        cached = restore(root, stage, cache, ignore)
+        if cached is not None:
+            print(f"Stage '{stage['name']}' is cached - skipping run, checking out outputs", file=sys.stderr, flush=True)
+            return {"ok": True, "entry": cached[0], "run": str(cached[1]), "restored": True,
+                    "seconds": time.monotonic() - started}
+        _run_command(root, stage)
         try:
             entry = stage_entry(root, stage, cache, ignore)
         except FileNotFoundError as e:

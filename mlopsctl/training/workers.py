@@ -130,7 +130,10 @@ class WorkerPool:
     def _with_log(self, message: str, log: Path) -> str:
         tail = log_tail(log)
         shown = os.path.relpath(log, self.root)
-        return f"{message}\nits log ({shown}), last lines:\n{tail}" if tail else f"{message} (log: {shown})"
+        if not tail:
+            return f"{message} (log: {shown})"
+        lines = "\n".join(f"  | {line}" for line in tail.splitlines())
+        return f"{message}; the last lines of its log ({shown}):\n{lines}"
 
     def close(self) -> None:
         """Let idle workers finish (end of input) and wait for them."""

@@ -113,3 +113,27 @@ def test_ctrl_c_stops_every_worker_and_exits_130(tmp_path: Path) -> None:
     history = [json.loads(line) for line in (repo / ".mlopsctl" / "history.jsonl").read_text().splitlines()]
     assert history[-1]["event"] == "finish" and history[-1]["status"] == "interrupted"
     assert "train_a:" not in (repo / "dvc.lock").read_text() if (repo / "dvc.lock").exists() else True
+
+
+def test_going_back_to_earlier_params_restores_the_run(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path, models=("a",))
+    first = run_mlopsctl(["apply", "--auto-approve"], repo, timeout=900)
+    assert first.returncode == 0, first.stderr[-3000:]
+    spec = repo / "models" / "a.yaml"
+    original = spec.read_text()
+    spec.write_text(original.replace("n_estimators: 20", "n_estimators: 25"))
+    git(repo, "commit", "-qam", "More trees")
+    changed = run_mlopsctl(["apply", "--auto-approve"], repo, timeout=900)
+    assert changed.returncode == 0, changed.stderr[-3000:]
+    assert "restored from DVC's run cache" not in changed.stderr
+
+    spec.write_text(original)
+    git(repo, "commit", "-qam", "Back to 20 trees")
+    back = run_mlopsctl(["apply", "--auto-approve"], repo, timeout=900)
+    assert back.returncode == 0, back.stderr[-3000:]
+    assert "train_a: restored from DVC's run cache" in back.stderr
+    log = (repo / ".mlopsctl" / "logs" / "stages" / "train_a.log").read_text()
+    assert "is cached - skipping run" in log
+    assert "Data and pipelines are up to date" in _dvc(repo, "status").stdout
+    assert "equals v1" in back.stdout  # the same model as v1: no third version
+    assert sorted(git(repo, "tag", "--list").split()) == ["a@v1.0.0", "a@v2.0.0"]

@@ -11,7 +11,7 @@ from mlopsctl.commands._planning import allow_options, confirm, emit, flush_cach
 
 def run_apply(*, planfile_path: str | None, auto_approve: bool, targets: tuple[str, ...], excludes: tuple[str, ...],
               lock_timeout: float, force: bool, destroy: bool = False, destroy_images: bool = False,
-              allow_destroy_protected: bool = False, allow_no_models: bool = False) -> None:
+              allow_destroy_protected: bool = False, allow_no_models: bool = False, parallelism: int = 0) -> None:
     """Plan (or load a saved plan), confirm, and execute under the lock."""
     from mlopsctl.core import planfile
     from mlopsctl.core.apply import execute
@@ -25,7 +25,7 @@ def run_apply(*, planfile_path: str | None, auto_approve: bool, targets: tuple[s
     if planfile_path and (allow_destroy_protected or allow_no_models):
         raise MlopsError("a saved plan already fixes what it allows; --allow-* options go with `mlopsctl plan`")
     ctx = make_context(load_project(), force=force, allow_destroy_protected=allow_destroy_protected,
-                       allow_no_models=allow_no_models)
+                       allow_no_models=allow_no_models, parallelism=parallelism)
     ctx.destroy_images = destroy_images
     command = "mlopsctl destroy" if destroy else "mlopsctl apply"
     journal = Journal(ctx.state_dir, command=command.split()[1])
@@ -129,9 +129,11 @@ def _remind_to_commit(root: Path) -> None:
 @click.option("--lock-timeout", type=float, default=0.0, show_default=True, metavar="SECONDS",
               help="Wait this long for another apply to finish.")
 @click.option("--force", is_flag=True, help="Overwrite hand edits and unmanaged files (backups are kept).")
+@click.option("--parallelism", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Train up to N models at once.  [default: the number of CPU cores]")
 @target_options
 @allow_options
-def apply(planfile: str | None, auto_approve: bool, lock_timeout: float, force: bool,
+def apply(planfile: str | None, auto_approve: bool, lock_timeout: float, force: bool, parallelism: int | None,
           targets: tuple[str, ...], excludes: tuple[str, ...], allow_destroy_protected: bool,
           allow_no_models: bool) -> None:
     """Make reality match the specs, or carry out a saved plan (refused if stale).
@@ -139,7 +141,10 @@ def apply(planfile: str | None, auto_approve: bool, lock_timeout: float, force: 
     In a terminal, one live display shows the running steps and an estimate of what is left;
     elsewhere (CI, pipes, NO_COLOR, --no-color) each step is one plain line. The output of DVC
     and image builds goes to .mlopsctl/logs/, which an error names.
+
+    Training stages run side by side in long-lived worker processes (--parallelism), each stage
+    recorded in dvc.lock as soon as it finishes; everything else runs in dependency order.
     """
     run_apply(planfile_path=planfile, auto_approve=auto_approve, targets=targets, excludes=excludes,
               lock_timeout=lock_timeout, force=force, allow_destroy_protected=allow_destroy_protected,
-              allow_no_models=allow_no_models)
+              allow_no_models=allow_no_models, parallelism=parallelism or 0)

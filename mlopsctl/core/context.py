@@ -60,6 +60,8 @@ class Context:
     """Who listens to apply's events (core.events); set by the command, thread-safe."""
     run_log: RunLog | None = None
     """The apply run's log file (raw tool output and every event); None outside apply."""
+    parallelism: int = 0
+    """How many training stages may run at once (``apply --parallelism``); 0: one per CPU core."""
     _local: threading.local = field(default_factory=threading.local, repr=False, compare=False)
     _memos: dict[type, Any] = field(default_factory=dict, repr=False)
 
@@ -74,6 +76,11 @@ class Context:
         if value is None:
             value = self._memos[kind] = make() if make is not None else kind()
         return value  # type: ignore[no-any-return]
+
+    def peek(self, kind: type[T]) -> T | None:
+        """The memo of type ``kind`` if this run made one, without making it."""
+        value: T | None = self._memos.get(kind)
+        return value
 
     def forget(self, kind: type) -> None:
         """Drop the memo of type ``kind`` (after a write made it stale)."""

@@ -2,17 +2,22 @@
 
 The plan says why a stage would run (which data, parameter, code or command changed, or that
 its outputs are missing) the way ``dvc status`` decides it, but computed from ``dvc.lock`` and
-a stat cache without importing dvc, so a no-op plan stays fast. Apply checks the data contract
-and then runs the stage through DVC (``dvc repro``), so ``dvc.lock`` is written by DVC and a
-DVC user sees an ordinary pipeline; the artifact is pushed to the DVC remote afterwards.
+a stat cache without importing dvc, so a no-op plan stays fast. Apply runs stages of different
+models at once in long-lived training workers (the ML stack imported once per worker, not once per
+stage) and records each finished stage exactly as ``dvc repro`` would (``dvc.lock`` entry, DVC
+cache, run cache, ``.gitignore``), so a DVC user sees an ordinary pipeline: ``dvc status`` is clean
+and ``dvc repro`` has nothing to do. Outputs and run records reach the DVC remote as
+``dvc push --run-cache`` would send them, in batches.
 """
 
 from __future__ import annotations
 
 import json
-import time
+import os
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlopsctl.core.model import Action, Change, Resource
@@ -22,6 +27,9 @@ from mlopsctl.pipeline.stages import StageDef
 
 if TYPE_CHECKING:
     from mlopsctl.core.context import Context
+    from mlopsctl.pipeline.lockfile import LockWriter
+    from mlopsctl.pipeline.push import BatchPush
+    from mlopsctl.training.workers import WorkerPool
 
 PLAN_CHECK_MAX_BYTES = 50 * 1024 * 1024
 """Data files up to this size are checked against the contract at plan time (when the stage
@@ -143,43 +151,60 @@ class StageProvider:
                 problems.append(e.message)
         return "\n".join(problems) or None
 
+    parallel = True
+    """Stages of different models run at once, each in a training worker (see :meth:`apply`)."""
+
     def apply(self, change: Change, ctx: Context) -> dict[str, Any] | None:
-        from mlopsctl.pipeline.repo import desired_remote, ensure_dvc
-        from mlopsctl.pipeline.run import run_dvc
-        from mlopsctl.training.contract import check_file
+        """Train in a long-lived worker, which records the stage as ``dvc repro`` would (DVC
+        cache, run cache); write its ``dvc.lock`` entry at once, then push its outputs, in a
+        batch with other stages' when the remote is not a folder. Runs in one of the executor's
+        threads, beside other stages."""
+        from mlopsctl.pipeline.push import Outgoing, copy_to_local_remote
+        from mlopsctl.pipeline.record import ignore_outs, objects
 
         sdef = _def_from(change.payload["desired"])
-        root = ctx.root
-        data = root / str(sdef.params["data"]["path"] or "")
-        if data.is_file():
-            ctx.progress(f"checking {sdef.params['data']['path']} against the data contract")
-            check_file(root, sdef.params)  # refuses before any training starts
-        if not (root / ".dvc").is_dir():
-            ensure_dvc(root, desired_remote(ctx), ctx)
-        started = time.monotonic()
-        run_dvc(root, ["repro", sdef.name], log=ctx.output, progress=ctx.progress, what=f"dvc repro {sdef.name}")
-        seconds = time.monotonic() - started
-        cache = facts.stat_cache(ctx)
-        entry = facts.load_lock(root, cache).get(sdef.name)
-        left, current = facts.stage_status(root, sdef, entry, cache, ignore=_ignore(ctx))
-        if left:
-            raise MlopsError(f"stage {sdef.name} is still out of date after `dvc repro`: "
-                             + "; ".join(r.text for r in left))
-        if facts.default_remote(root) is not None:
-            # With the run cache, so a pull request's `plan --train` restores this run, not retrains it.
-            run_dvc(root, ["push", "--run-cache", sdef.name], log=ctx.output, progress=ctx.progress,
-                    what=f"dvc push {sdef.name}")
-            from mlopsctl.pipeline.run import push_objects
-
-            kept_in_git = [o.get("md5") for o in (entry or {}).get("outs") or () if o.get("path") not in sdef.outs]
-            push_objects(root, [str(m) for m in kept_in_git if m])
-        cache.save()
+        rt = _runtime(ctx)
+        log = ctx.state_dir / "logs" / "stages" / f"{sdef.name}.log"
+        ctx.progress("waiting for a training worker")
+        try:
+            answer = rt.pool.run(change.payload["desired"], log, phase=ctx.progress)
+        finally:
+            for line in _log_lines(log):
+                ctx.output(line)
+        entry = answer["entry"]
+        if answer.get("restored"):
+            ctx.note(f"{sdef.name}: restored from DVC's run cache (same data, params and code as a recorded run)")
+        rt.lock.record(sdef.name, entry)
+        with rt.mutex:
+            ignore_outs(ctx.root, list(sdef.outs))
+        if rt.remote_dir is not None or rt.pusher is not None:
+            ctx.progress("pushing to the DVC remote")
+            out = Outgoing(objects(ctx.root, entry["outs"]), [Path(answer["run"])])
+            if rt.remote_dir is not None:
+                copy_to_local_remote(ctx.root, rt.remote_dir, out)
+            elif rt.pusher is not None:
+                rt.pusher.push(sdef.name, out)
         metrics = None
         try:
-            metrics = json.loads((root / sdef.metrics).read_text(encoding="utf-8"))
+            metrics = json.loads((ctx.root / sdef.metrics).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             pass
-        return {"stage": sdef.name, "outs": current["outs"], "metrics": metrics, "seconds": round(seconds, 2)}
+        outs = {o["path"]: o["md5"] for o in entry["outs"]}
+        return {"stage": sdef.name, "outs": outs, "metrics": metrics,
+                "seconds": round(float(answer.get("seconds") or 0.0), 2)}
+
+    def close(self, ctx: Context, *, interrupted: bool) -> None:
+        """End of apply: stop the training workers (at once when interrupted)."""
+        rt = ctx.peek(_Runtime)
+        if rt is None:
+            return
+        ctx.forget(_Runtime)
+        if interrupted:
+            if rt.pusher is not None:
+                rt.pusher.stop()
+            rt.pool.terminate()
+        else:
+            rt.pool.close()
 
     def delete(self, change: Change, ctx: Context) -> None:
         return None
@@ -190,6 +215,52 @@ class _Ignored:
     """Names .dvcignore excludes, read once per run."""
 
     names: frozenset[str]
+
+
+_RUNTIME_MUTEX = threading.Lock()
+
+
+@dataclass
+class _Runtime:
+    """What the stages of one apply share: the workers, the lock file writer, the batched push."""
+
+    pool: WorkerPool
+    lock: LockWriter
+    pusher: BatchPush | None
+    remote_dir: Path | None
+    """The default remote when it is a local folder: objects are copied there directly."""
+    mutex: threading.Lock
+
+
+def _runtime(ctx: Context) -> _Runtime:
+    from mlopsctl.pipeline.lockfile import LockWriter
+    from mlopsctl.pipeline.push import BatchPush
+    from mlopsctl.pipeline.repo import desired_remote, ensure_dvc
+    from mlopsctl.training.workers import WorkerPool
+
+    with _RUNTIME_MUTEX:
+        rt = ctx.peek(_Runtime)
+        if rt is None:
+            if not (ctx.root / ".dvc").is_dir():
+                ensure_dvc(ctx.root, desired_remote(ctx), ctx)
+            pool = WorkerPool(ctx.root, ctx.parallelism or os.cpu_count() or 1)
+            pusher, remote_dir = None, None
+            remote = facts.default_remote(ctx.root)
+            if remote is not None and facts.is_local_url(remote[1]):
+                remote_dir = facts.local_remote_dir(ctx.root, remote[1])
+            elif remote is not None:
+                pusher = BatchPush(ctx.root, quiet=lambda: pool.busy == 0, log=ctx.output)
+            rt = _Runtime(pool=pool, lock=LockWriter(ctx.root), pusher=pusher, remote_dir=remote_dir,
+                          mutex=threading.Lock())
+            ctx.memo(_Runtime, lambda: rt)
+        return rt
+
+
+def _log_lines(log: Path) -> list[str]:
+    try:
+        return [line for line in log.read_text(encoding="utf-8", errors="replace").splitlines() if line.strip()]
+    except OSError:
+        return []
 
 
 def _ignore(ctx: Context) -> frozenset[str]:

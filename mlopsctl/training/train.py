@@ -16,7 +16,7 @@ import platform
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,9 @@ from mlopsctl.specs.model_spec import (
     DEFAULT_TEST_SIZE,
 )
 from mlopsctl.workspace.git import head_commit
+
+PHASE_SINK: Callable[[str], None] | None = None
+"""Where a training worker (:mod:`mlopsctl.training.worker`) sends the phases it enters, under apply."""
 
 
 class Progress:
@@ -67,9 +70,12 @@ class Progress:
             yield
             return
         if self.markers:
-            from mlopsctl.pipeline.run import PHASE_MARKER
+            if PHASE_SINK is not None:
+                PHASE_SINK(what)  # a training worker forwards it to apply
+            else:
+                from mlopsctl.pipeline.run import PHASE_MARKER
 
-            print(f"{PHASE_MARKER}{what}", file=sys.stderr, flush=True)
+                print(f"{PHASE_MARKER}{what}", file=sys.stderr, flush=True)
             yield
         elif self._console is not None:
             with self._console.status(label + "..."):

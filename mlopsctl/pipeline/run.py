@@ -118,6 +118,7 @@ def dvc_repo() -> Any:
 
     Importing DVC calls ``colorama.init()``, whose exit handler writes a colour reset to a
     terminal even under NO_COLOR; mlopsctl prints nothing through colorama, so it is undone."""
+    streams = sys.stdout, sys.stderr
     from dvc.repo import Repo
 
     try:
@@ -128,4 +129,7 @@ def dvc_repo() -> Any:
         return Repo
     atexit.unregister(initialise.reset_all)
     initialise.deinit()
+    # deinit() puts back the streams of colorama's first init, which may not be this moment's
+    # (a test runner capturing output swaps them): the ones in place before the import stay.
+    sys.stdout, sys.stderr = streams
     return Repo

@@ -1,4 +1,4 @@
-"""A long-lived training worker: ``python -m mlopsctl.training.worker ROOT FD``.
+"""A long-lived training worker: ``python -m mlopsctl.training.worker ROOT FD PARENT``.
 
 Apply starts a few of these and hands each one stage at a time (one JSON line on stdin). A worker
 imports the ML stack once, then for every job runs the stage's command with its output going to
@@ -121,9 +121,22 @@ def _answer(channel: IO[str], message: dict[str, Any]) -> None:
     channel.flush()
 
 
+def _die_with_parent(parent: int) -> None:
+    """Linux: SIGTERM when apply dies (even by kill -9), so no worker trains on as an orphan."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # apply died before the request took effect
+        _stop(signal.SIGTERM, None)
+
+
 def main() -> None:
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
+    _die_with_parent(int(sys.argv[3]))
     root = Path(sys.argv[1]).resolve()
     channel = os.fdopen(int(sys.argv[2]), "w", encoding="utf-8")  # answers; stdout belongs to the jobs
     os.chdir(root)

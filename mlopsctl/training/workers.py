@@ -59,7 +59,7 @@ class WorkerPool:
         env["PATH"] = bindir + os.pathsep + env.get("PATH", "")
         try:
             proc = subprocess.Popen(
-                [sys.executable, "-m", "mlopsctl.training.worker", str(self.root), str(write_fd)],
+                [sys.executable, "-m", "mlopsctl.training.worker", str(self.root), str(write_fd), str(os.getpid())],
                 cwd=self.root, env=env, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL, pass_fds=(write_fd,),
             )

@@ -137,3 +137,31 @@ def test_going_back_to_earlier_params_restores_the_run(tmp_path: Path) -> None:
     assert "Data and pipelines are up to date" in _dvc(repo, "status").stdout
     assert "equals v1" in back.stdout  # the same model as v1: no third version
     assert sorted(git(repo, "tag", "--list").split()) == ["a@v1.0.0", "a@v2.0.0"]
+
+
+def test_kill_9_while_stages_train_converges(tmp_path: Path) -> None:
+    slow = {f"models/{m}.yaml": to_yaml(model_spec(m, train={"cmd": f"sleep 2; mlopsctl train {m}"}))
+            for m in ("a", "b", "c", "d")}
+    repo = make_repo(tmp_path, models=("a", "b", "c", "d"), files=slow)
+    proc = subprocess.Popen([*mlopsctl_command(), "apply", "--auto-approve", "--parallelism", "2"], cwd=repo,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+    lock = repo / "dvc.lock"
+    deadline = time.monotonic() + 300
+    while not (lock.is_file() and "train_" in lock.read_text()):
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
+    proc.kill()  # kill -9 with one stage recorded and others training
+    proc.wait()
+    for _ in range(50):  # the workers get SIGTERM as their parent dies
+        if not _workers(repo):
+            break
+        time.sleep(0.1)
+    assert _workers(repo) == []
+    recorded = lock.read_text()
+    assert recorded.startswith("schema: '2.0'\nstages:\n")  # whole records only
+
+    again = run_mlopsctl(["apply", "--auto-approve"], repo, timeout=900)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "Data and pipelines are up to date" in _dvc(repo, "status").stdout
+    assert sorted(git(repo, "tag", "--list").split()) == [f"{m}@v1.0.0" for m in ("a", "b", "c", "d")]
+    assert _workers(repo) == []  # the workers went with apply

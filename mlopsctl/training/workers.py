@@ -53,6 +53,8 @@ class WorkerPool:
         """Jobs running now (the batched push reads it to tell when training has gone quiet)."""
 
     def _spawn(self) -> _Worker:
+        # The worker asks for SIGTERM when its parent dies; Linux means the spawning *thread*: the
+        # executor's threads live until apply's end, after close() has stopped the workers.
         read_fd, write_fd = os.pipe()
         env = {**os.environ, "PYTHONUNBUFFERED": "1", "DVC_NO_ANALYTICS": "1"}
         bindir = str(Path(sys.executable).parent)  # `mlopsctl` in a custom command is this one

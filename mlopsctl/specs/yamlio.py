@@ -378,13 +378,36 @@ class _Slow(Exception):
     """This document needs ruamel (or has an error ruamel words best)."""
 
 
+_COMPOSER: list[Any] = []
+
+
+def _composer() -> Any:
+    """libyaml's loader without PyYAML's tag resolver: :func:`_scalar` resolves plain scalars itself,
+    and the resolver's Python calls, one per node, cost as much as composing."""
+    if not _COMPOSER:
+        import yaml
+
+        class Composer(yaml.CSafeLoader):  # type: ignore[misc,name-defined]
+            def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+                return ""
+
+            def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+                return None
+
+            def ascend_resolver(self) -> None:
+                return None
+
+        _COMPOSER.append(Composer)
+    return _COMPOSER[0]
+
+
 def _fast_parse(text: str) -> Parsed | None:
     if "<<" in text or "\t" in text or _SPECIAL.search(text):
         return None  # anchors, aliases, tags, merge keys: ruamel's semantics
     try:
         import yaml
 
-        loader = yaml.CSafeLoader
+        loader = _composer()
     except (ImportError, AttributeError):
         return None
     try:

@@ -88,7 +88,18 @@ def _scalar(value: Any) -> str:
     raise Unusual
 
 
+_TEXTS: dict[tuple[str, bool], str] = {}
+"""Strings written already (a pipeline repeats the same few hundred words for every model)."""
+
+
 def _text(value: str, key: bool = False) -> str:
+    hit = _TEXTS.get((value, key))
+    if hit is None:
+        hit = _TEXTS[(value, key)] = _new_text(value, key)
+    return hit
+
+
+def _new_text(value: str, key: bool) -> str:
     if len(value) > (120 if key else _MAX_TEXT) or not _PRINTABLE.fullmatch(value):
         raise Unusual  # line breaks, tabs, non-ASCII, long lines or keys: PyYAML's many rules
     if not value:

@@ -55,10 +55,19 @@ def config_files(root: Path) -> list[Path]:
     return [Path(p) for p in _config_paths(root)]
 
 
+_PATHS: dict[tuple[str, tuple[str | None, ...]], list[str]] = {}
+_ENV = ("DVC_SYSTEM_CONFIG_DIR", "DVC_GLOBAL_CONFIG_DIR", "HOME", "XDG_CONFIG_HOME", "XDG_CONFIG_DIRS")
+
+
 def _config_paths(root: Path | str) -> list[str]:
     top = os.fspath(root)
-    return [os.path.join(system_dir(), "config"), os.path.join(global_dir(), "config"),
-            os.path.join(top, ".dvc", "config"), os.path.join(top, ".dvc", "config.local")]
+    get = os.environ.get
+    key = (top, tuple(get(k) for k in _ENV))
+    paths = _PATHS.get(key)
+    if paths is None:
+        paths = _PATHS[key] = [os.path.join(system_dir(), "config"), os.path.join(global_dir(), "config"),
+                               os.path.join(top, ".dvc", "config"), os.path.join(top, ".dvc", "config.local")]
+    return paths
 
 
 def _stat_key(paths: list[str]) -> tuple[Any, ...]:
@@ -66,9 +75,9 @@ def _stat_key(paths: list[str]) -> tuple[Any, ...]:
     for p in paths:
         try:
             st = os.stat(p)
-            out.append((p, st.st_ino, st.st_mtime_ns, st.st_size))
+            out.append((st.st_ino, st.st_mtime_ns, st.st_size))
         except OSError:
-            out.append((p, None))
+            out.append(None)
     return tuple(out)
 
 
@@ -111,7 +120,7 @@ def read_config(root: Path) -> dict[str, dict[str, str]]:
     Paths are resolved to absolute ones. Memoised per content of the four files.
     """
     files = _config_paths(root)
-    key = _stat_key(files)
+    key = (*files, *_stat_key(files))
     hit = _MEMO.get(str(root))
     if hit is not None and hit[0] == key:
         return hit[1]

@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlopsctl.core.model import Action, Change, Resource
-from mlopsctl.errors import MlopsError
 from mlopsctl.pipeline import facts
 from mlopsctl.pipeline.stages import StageDef
 

@@ -7,7 +7,14 @@ local remote beside it, all committed. Nothing is trained: ``dvc repro`` and ``m
 both start from here. Layout: ``DIR/base-N/repo`` and its remote ``DIR/base-N/dvc-remote``; copy
 the whole ``base-N`` folder to get an independent pair.
 
-Run: .venv/bin/python benchmarks/make_repos.py DIR [--sizes 10 30 100 300 1000]
+With ``--applied``, also ``DIR/applied-N``: a copy of ``base-N`` brought to what a finished
+``mlopsctl apply`` leaves (what ``bench_plan.py`` measures plans on), in minutes rather than
+hours at 1,000 models: every model trained by the built-in trainer in this one process (the
+ML stack imported once), the stages recorded by ``dvc commit`` (so ``dvc.lock`` is DVC's own,
+``dvc status`` is clean), the outputs pushed, committed, then ``mlopsctl apply`` registers the
+versions. A plan there is a no-op.
+
+Run: .venv/bin/python benchmarks/make_repos.py DIR [--sizes 10 30 100 300 1000] [--applied]
 """
 
 from __future__ import annotations
@@ -52,6 +59,33 @@ def build(size: int, workdir: Path) -> Path:
     return repo
 
 
+def applied(size: int, workdir: Path) -> Path:
+    """``workdir/applied-<size>/repo``: base-<size> trained, recorded by DVC, registered (reused if done)."""
+    dest = workdir / f"applied-{size}"
+    repo = dest / "repo"
+    if (dest / ".applied").is_file():
+        return repo
+    repo = copy(size, workdir, f"applied-{size}")
+    from mlopsctl.training.train import train
+
+    models = sorted(p.stem for p in (repo / "models").glob("*.yaml"))
+    t0 = time.perf_counter()
+    for i, model in enumerate(models):
+        train(repo, model, progress=False)
+        if i % 100 == 99:
+            print(f"  trained {i + 1}/{len(models)} ({time.perf_counter() - t0:.0f} s)", file=sys.stderr)
+    _dvc(repo, "commit", "-f", "-q")
+    _dvc(repo, "push", "-q")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", f"{size} models trained")
+    time.sleep(2.5)  # every file ages past the stat caches' racy window, as on a real repository
+    done = run_mlopsctl(["apply", "--auto-approve"], repo, timeout=7200)
+    if done.returncode != 0:
+        raise SystemExit(f"apply failed:\n{done.stderr[-3000:]}")
+    (dest / ".applied").write_text("")
+    return repo
+
+
 def copy(size: int, workdir: Path, name: str) -> Path:
     """A fresh copy of ``base-<size>`` (repository and remote) as ``workdir/<name>``; its repo."""
     dest = workdir / name
@@ -64,12 +98,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("dir", type=Path)
     parser.add_argument("--sizes", type=int, nargs="+", default=[10, 30, 100, 300, 1000])
+    parser.add_argument("--applied", action="store_true", help="also DIR/applied-N: trained, recorded, registered")
     args = parser.parse_args()
     args.dir.mkdir(parents=True, exist_ok=True)
     for size in args.sizes:
         t0 = time.perf_counter()
         repo = build(size, args.dir.resolve())
         print(f"{size} models: {repo} ({time.perf_counter() - t0:.1f} s)", file=sys.stderr)
+        if args.applied:
+            t0 = time.perf_counter()
+            repo = applied(size, args.dir.resolve())
+            print(f"{size} models applied: {repo} ({time.perf_counter() - t0:.1f} s)", file=sys.stderr)
 
 
 if __name__ == "__main__":

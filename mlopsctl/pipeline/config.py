@@ -12,6 +12,7 @@ team's shared cache or a remote set in the global config is the one the plan loo
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from pathlib import Path
@@ -26,34 +27,57 @@ def system_dir() -> str:
     env = os.environ.get("DVC_SYSTEM_CONFIG_DIR")
     if env:
         return env
-    import platformdirs
-
-    return str(platformdirs.site_config_dir("dvc", "iterative"))
+    return _platform_dirs(*_dirs_env())[0]
 
 
 def global_dir() -> str:
     env = os.environ.get("DVC_GLOBAL_CONFIG_DIR")
     if env:
         return env
+    return _platform_dirs(*_dirs_env())[1]
+
+
+def _dirs_env() -> tuple[str | None, ...]:
+    return tuple(os.environ.get(k) for k in ("HOME", "XDG_CONFIG_HOME", "XDG_CONFIG_DIRS"))
+
+
+@functools.lru_cache(maxsize=8)
+def _platform_dirs(*env: str | None) -> tuple[str, str]:
+    """(site, user) config dirs for DVC, asked once per environment: a plan asks for every resource."""
     import platformdirs
 
-    return str(platformdirs.user_config_dir("dvc", "iterative"))
+    return (str(platformdirs.site_config_dir("dvc", "iterative")),
+            str(platformdirs.user_config_dir("dvc", "iterative")))
 
 
 def config_files(root: Path) -> list[Path]:
     """The files DVC reads, lowest precedence first."""
-    return [Path(system_dir()) / "config", Path(global_dir()) / "config",
-            Path(root) / ".dvc" / "config", Path(root) / ".dvc" / "config.local"]
+    return [Path(p) for p in _config_paths(root)]
 
 
-def _stat_key(paths: list[Path]) -> tuple[Any, ...]:
+_PATHS: dict[tuple[str, tuple[str | None, ...]], list[str]] = {}
+_ENV = ("DVC_SYSTEM_CONFIG_DIR", "DVC_GLOBAL_CONFIG_DIR", "HOME", "XDG_CONFIG_HOME", "XDG_CONFIG_DIRS")
+
+
+def _config_paths(root: Path | str) -> list[str]:
+    top = os.fspath(root)
+    get = os.environ.get
+    key = (top, tuple(get(k) for k in _ENV))
+    paths = _PATHS.get(key)
+    if paths is None:
+        paths = _PATHS[key] = [os.path.join(system_dir(), "config"), os.path.join(global_dir(), "config"),
+                               os.path.join(top, ".dvc", "config"), os.path.join(top, ".dvc", "config.local")]
+    return paths
+
+
+def _stat_key(paths: list[str]) -> tuple[Any, ...]:
     out: list[Any] = []
     for p in paths:
         try:
             st = os.stat(p)
-            out.append((str(p), st.st_ino, st.st_mtime_ns, st.st_size))
+            out.append((st.st_ino, st.st_mtime_ns, st.st_size))
         except OSError:
-            out.append((str(p), None))
+            out.append(None)
     return tuple(out)
 
 
@@ -95,16 +119,16 @@ def read_config(root: Path) -> dict[str, dict[str, str]]:
 
     Paths are resolved to absolute ones. Memoised per content of the four files.
     """
-    files = config_files(root)
-    key = _stat_key(files)
+    files = _config_paths(root)
+    key = (*files, *_stat_key(files))
     hit = _MEMO.get(str(root))
     if hit is not None and hit[0] == key:
         return hit[1]
     merged: dict[str, dict[str, str]] = {}
     for path in files:
-        if not path.is_file():
+        if not os.path.isfile(path):
             continue
-        for section, opts in _load(path).items():
+        for section, opts in _load(Path(path)).items():
             merged.setdefault(section, {}).update(opts)
     _MEMO[str(root)] = (key, merged)
     return merged

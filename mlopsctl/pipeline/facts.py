@@ -215,17 +215,25 @@ def object_path(store: Path, md5: str) -> Path:
     return store / "files" / "md5" / md5[:2] / md5[2:]
 
 
-def in_store(store: Path, md5: str) -> bool:
+def in_store(store: Path | str, md5: str) -> bool:
     """An object (and, for a directory, every file it lists) is present in ``store``."""
-    obj = object_path(store, md5)
+    base = os.path.join(os.fspath(store), "files", "md5")
+    obj = os.path.join(base, md5[:2], md5[2:])
     if not md5.endswith(".dir"):
-        return obj.exists()
-    try:
-        with open(obj, encoding="utf-8") as f:
-            listing = json.load(f)
-    except (OSError, ValueError):
-        return False
-    return all(object_path(store, e["md5"]).exists() for e in listing if isinstance(e, dict) and "md5" in e)
+        return os.path.exists(obj)
+    listed = _LISTINGS.get(md5)
+    if listed is None:
+        try:
+            with open(obj, encoding="utf-8") as f:
+                listing = json.load(f)
+        except (OSError, ValueError):
+            return False
+        listed = _LISTINGS[md5] = [str(e["md5"]) for e in listing if isinstance(e, dict) and "md5" in e]
+    return os.path.exists(obj) and all(os.path.exists(os.path.join(base, m[:2], m[2:])) for m in listed)
+
+
+_LISTINGS: dict[str, list[str]] = {}
+"""The files a ``.dir`` object lists, by its md5: content-addressed, so one read per process."""
 
 
 def dvcignore_names(root: Path) -> frozenset[str]:

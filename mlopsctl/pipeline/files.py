@@ -18,7 +18,14 @@ if TYPE_CHECKING:
 
 
 def dump_yaml(data: Any) -> str:
-    """Block-style YAML, keys in the given order (the C dumper when PyYAML has it)."""
+    """Block-style YAML, keys in the given order: :mod:`mlopsctl.pipeline.emit` for plain data, else
+    PyYAML (its C emitter when it has one); the same text either way."""
+    from mlopsctl.pipeline.emit import Unusual, emit
+
+    try:
+        return emit(data).rstrip("\n")
+    except Unusual:
+        pass
     import yaml
 
     from mlopsctl.files.escape import UnsafeValue

@@ -193,7 +193,7 @@ class ModelProvider:
         if candidate is not None and doc is not None and doc.model.train is None:
             from mlopsctl.training.plotfiles import summarize
 
-            candidate["evaluation"] = summarize(ctx.root, name, doc.model.task)
+            candidate["evaluation"] = summarize(ctx.root, name, doc.model.task, digests=ctx.digests)
         from mlopsctl.registry.store import artifact_gaps
 
         gaps = artifact_gaps(ctx, reg) if desired is not None else None

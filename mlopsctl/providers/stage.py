@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlopsctl.core.model import Action, Change, Resource
-from mlopsctl.errors import MlopsError, SpecError
 from mlopsctl.pipeline import facts
 from mlopsctl.pipeline.stages import StageDef
 
@@ -30,11 +29,6 @@ if TYPE_CHECKING:
     from mlopsctl.pipeline.lockfile import LockWriter
     from mlopsctl.pipeline.push import BatchPush
     from mlopsctl.training.workers import WorkerPool
-
-PLAN_CHECK_MAX_BYTES = 50 * 1024 * 1024
-"""Data files up to this size are checked against the contract at plan time (when the stage
-would run anyway); bigger ones only at apply, before training."""
-
 
 def _def_from(desired: dict[str, Any]) -> StageDef:
     d = dict(desired)
@@ -126,30 +120,12 @@ class StageProvider:
         return Change(address, action, before=before, after=after, reasons=tuple(reasons), blocked=blocked)
 
     def _plan_checks(self, sdef: StageDef, ctx: Context) -> str | None:
-        """Checks worth their cost only when the stage would run anyway: the data contract
-        (pandas) and, for the built-in trainer, the estimator's params (sklearn)."""
-        from mlopsctl.training.contract import ContractError, check_file
+        """Checks worth their cost only when the stage would run anyway: the data contract and,
+        for the built-in trainer, the estimator's params (without pandas or scikit-learn when
+        they can tell: see :mod:`mlopsctl.training.planchecks`)."""
+        from mlopsctl.training.planchecks import plan_problems
 
-        data = ctx.root / str(sdef.params["data"]["path"] or "")
-        problems: list[str] = []
-        try:
-            if data.is_file() and data.stat().st_size <= PLAN_CHECK_MAX_BYTES:
-                check_file(ctx.root, sdef.params)
-        except ContractError as e:
-            problems.append(e.message)
-        except MlopsError as e:
-            problems.append(e.message)
-        if not sdef.custom:
-            from mlopsctl.training.estimators import make_estimator
-
-            doc = ctx.project.models.get(sdef.model)
-            est = sdef.params.get("estimator") or {}
-            try:
-                make_estimator(ctx.root, str(est.get("class") or ""), est.get("params") or {}, doc=doc,
-                               spec_path=doc.path if doc else "")
-            except SpecError as e:
-                problems.append(e.message)
-        return "\n".join(problems) or None
+        return plan_problems(ctx, sdef)
 
     parallel = True
     """Stages of different models run at once, each in a training worker (see :meth:`apply`)."""

@@ -378,13 +378,36 @@ class _Slow(Exception):
     """This document needs ruamel (or has an error ruamel words best)."""
 
 
+_COMPOSER: list[Any] = []
+
+
+def _composer() -> Any:
+    """libyaml's loader without PyYAML's tag resolver: :func:`_scalar` resolves plain scalars itself,
+    and the resolver's Python calls, one per node, cost as much as composing."""
+    if not _COMPOSER:
+        import yaml
+
+        class Composer(yaml.CSafeLoader):  # type: ignore[misc,name-defined]
+            def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+                return ""
+
+            def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+                return None
+
+            def ascend_resolver(self) -> None:
+                return None
+
+        _COMPOSER.append(Composer)
+    return _COMPOSER[0]
+
+
 def _fast_parse(text: str) -> Parsed | None:
     if "<<" in text or "\t" in text or _SPECIAL.search(text):
         return None  # anchors, aliases, tags, merge keys: ruamel's semantics
     try:
         import yaml
 
-        loader = yaml.CSafeLoader
+        loader = _composer()
     except (ImportError, AttributeError):
         return None
     try:
@@ -451,6 +474,8 @@ def _scalar(node: Any) -> Any:
 # ------------------------------------------------------------------ machine-written block YAML
 
 _YAML11_WORDS = _AMBIGUOUS | {"yes", "no"}
+_BASE_INT = re.compile(r"0(?:b[0-1_]+|x[0-9a-fA-F_]+|o[0-7_]+)", re.IGNORECASE)
+"""YAML 1.1's binary, hexadecimal (and 1.2's octal) integers: a digest shaped like one is left to libyaml."""
 
 
 def load_block(text: str) -> Any:
@@ -585,9 +610,11 @@ def _plain_scalar(value: str) -> Any:
         return int(value)
     if _PLAIN_FLOAT.fullmatch(value) and len(value) < 40 and "e" not in value.lower():
         return float(value)
-    if first.isdigit() and value.removesuffix(".dir").isalnum() and value[:2].lower() not in ("0x", "0b", "0o") and any(
+    if first.isdigit() and value.removesuffix(".dir").isalnum() and not _BASE_INT.fullmatch(value) and any(
             c.isalpha() and c not in "eE" for c in value):
-        return value  # a digest such as 407cc4ec...: no YAML 1.1 number or date looks like it
+        # A digest such as 407cc4ec... or 0b4a2495... (one in 256 md5s starts so, so nearly every
+        # big dvc.lock has one): no YAML 1.1 number or date looks like it.
+        return value
     if first in "0123456789+-.~=" or ":" in value:
         raise _Slow  # YAML 1.1 reads 1:30, 1_000, 0x1F, dates...: libyaml decides
     return value

@@ -12,6 +12,7 @@ import importlib
 import os
 import sys
 from collections.abc import Iterator
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import Any
 
@@ -132,6 +133,29 @@ def _stdout_to_stderr() -> Iterator[None]:
             os.close(saved)
 
 
+def param_names(cls: type) -> set[str] | None:
+    """The parameters ``cls`` takes (``get_params()`` of a default instance); None when it needs
+    constructor arguments (e.g. meta-estimators), so only its constructor can judge."""
+    try:
+        return set(cls().get_params(deep=False))
+    except TypeError:
+        return None
+
+
+def unknown_params(dotted: str, params: dict[str, Any], valid: AbstractSet[str], *, doc: SpecDoc | None = None,
+                   spec_path: str = "") -> SpecError | None:
+    """The error for params ``dotted`` does not take (each at its spec line, with a "did you mean"), or None."""
+    unknown = [k for k in params if k not in valid]
+    if not unknown:
+        return None
+    problems = []
+    for key in unknown:
+        close = difflib.get_close_matches(key, sorted(valid), n=1)
+        problems.append(_problem(doc, f"estimator.params.{key}", f"{dotted.rpartition('.')[2]} has no parameter {key!r}",
+                                 hint=f"did you mean '{close[0]}'?" if close else None, spec_path=spec_path))
+    return SpecError(problems)
+
+
 def make_estimator(
     root: Path, dotted: str, params: dict[str, Any], *, seed: int = 0, doc: SpecDoc | None = None,
     spec_path: str = "",
@@ -139,21 +163,12 @@ def make_estimator(
     """An unfitted estimator with ``params`` (checked); returns it and the params actually set
     (``random_state`` filled in from ``seed`` when the estimator has one and the spec did not)."""
     cls = import_class(root, dotted, doc, spec_path)
-    try:
-        valid = set(cls().get_params(deep=False))
-    except TypeError:
-        valid = None  # needs constructor args (e.g. meta-estimators): let the constructor judge
+    valid = param_names(cls)
     params = dict(params)
     if valid is not None:
-        unknown = [k for k in params if k not in valid]
-        if unknown:
-            problems = []
-            for key in unknown:
-                close = difflib.get_close_matches(key, sorted(valid), n=1)
-                problems.append(_problem(doc, f"estimator.params.{key}",
-                                         f"{dotted.rpartition('.')[2]} has no parameter {key!r}",
-                                         hint=f"did you mean '{close[0]}'?" if close else None, spec_path=spec_path))
-            raise SpecError(problems)
+        error = unknown_params(dotted, params, valid, doc=doc, spec_path=spec_path)
+        if error is not None:
+            raise error
         if "random_state" in valid and "random_state" not in params:
             params["random_state"] = seed
     try:

@@ -14,13 +14,19 @@ from __future__ import annotations
 import csv
 import io
 import itertools
+import json
+import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 CURVE_POINTS = 201
 MAX_ROWS = 20_000
 
 from mlopsctl.pipeline.stages import plot_defs, plots_dir
+from mlopsctl.workspace.digests import stat_key
+
+if TYPE_CHECKING:
+    from mlopsctl.workspace.digests import DigestCache
 
 __all__ = ["plot_defs", "plots_dir", "summarize", "write_plots"]
 
@@ -119,9 +125,24 @@ def _auc(xs: list[float], ys: list[float]) -> float:
     return float(sum((x1 - x0) * (y0 + y1) / 2 for (x0, y0), (x1, y1) in itertools.pairwise(pts)))
 
 
-def summarize(root: Path, model: str, task: str) -> dict[str, Any] | None:
+def summarize(root: Path, model: str, task: str, *, digests: DigestCache | None = None) -> dict[str, Any] | None:
     """What the plan and the pull-request comment show of the plots: small, plain data read back
-    from the plot files (None when they are not there, e.g. a custom train command)."""
+    from the plot files (None when they are not there, e.g. a custom train command). With the
+    run's ``digests``, remembered while the files keep their stat (every plan reads every model's)."""
+    if digests is None:
+        return _summarize(root, model, task)
+    d = Path(root) / plots_dir(model)
+    first, *others = ["predicted_vs_actual.csv"] if task == "regression" else [
+        "confusion.csv", "roc.csv", "precision_recall.csv"]
+    try:
+        stats = [stat_key(os.stat(d / name)) for name in others]
+        name = "plots-summary:" + json.dumps([task, stats], separators=(",", ":"))
+        return digests.memo(d / first, name, lambda _: _summarize(root, model, task))  # type: ignore[no-any-return]
+    except OSError:
+        return None
+
+
+def _summarize(root: Path, model: str, task: str) -> dict[str, Any] | None:
     d = Path(root) / plots_dir(model)
     try:
         if task == "regression":

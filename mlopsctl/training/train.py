@@ -178,6 +178,9 @@ def train(root: Path, model: str, *, progress: bool = True, console: Any = None)
 
         estimator, used_params = make_estimator(root, dotted, est_cfg.get("params") or {}, seed=seed, doc=doc,
                                                 spec_path=spec_path)
+        from mlopsctl.training.signatures import remember
+
+        remember(root, dotted, type(estimator))  # later plans check these params without importing
         scorers = _scorers(list(params.get("metrics") or []), doc, spec_path)
         pipe = build_pipeline(estimator, params.get("features") or {}, str(params.get("preprocessing") or DEFAULT_PREPROCESSING))
     X, y = checked.X, checked.y

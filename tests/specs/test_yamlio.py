@@ -239,6 +239,8 @@ BLOCK_CASES = [
     "a: yes\nb: on\n", "a: 1:30\n", "a: 0x1F\n", "a: 1_000\n", "a: 2024-01-01\n", "a: 1e5\n", "a: x # c\n",
     "a: \"q\"\n", "a: [1, 2]\n", "a: |\n  text\n", "- a\n- b: c\n  d: e\n", "a:\n- - x\n", "a: b\n  c\n",
     "a: &x 1\nb: *x\n", "a: 12345678901234567890123\n", "a: 1234e567\n", "k: v\nk: w\n",
+    "a: 0b4a249579719fb8df96d722c94222ef.dir\nb: 0b4a249579719fb8df96d722c94222ef\n", "a: 0b1010\n",
+    "a: 0B1010\nb: 0x1f2e\nc: 0o17\nd: 0b10_1\n", "a: 0e4a249579719fb8df96d722c94222ef\n",
 ]
 
 
@@ -257,3 +259,6 @@ def test_load_block_reads_exactly_what_pyyaml_reads(text: str) -> None:
 
 def test_load_block_reads_a_dvc_lock_without_pyyaml() -> None:
     assert yamlio._Block(BLOCK_CASES[0]).parse()["stages"]["train_a"]["outs"][0]["nfiles"] == 4
+    # A digest that starts like a binary number (0b...) is still a digest: no fall back to PyYAML.
+    lock = BLOCK_CASES[0].replace("407cc4ec390dbf5c4d4015f48fda0d39", "0b4a249579719fb8df96d722c94222ef")
+    assert yamlio._Block(lock).parse()["stages"]["train_a"]["outs"][0]["md5"].startswith("0b4a")

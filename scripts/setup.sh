@@ -64,6 +64,9 @@ else
     installed_here || die "mlopsctl does not import from $ROOT after installing"
     echo "$WANT" >"$STAMP"
 fi
+# Bytecode for the editable checkout, as pip writes it for an installed wheel: every command
+# starts without compiling mlopsctl first (also where PYTHONDONTWRITEBYTECODE is set).
+"$VENV/bin/python" -m compileall -q "$ROOT/mlopsctl" >/dev/null || warn "could not write mlopsctl's bytecode"
 "$VENV/bin/mlopsctl" --version >/dev/null || die "$VENV/bin/mlopsctl --version failed"
 
 # 4. The Docker engine and the local base image (images and deployments need them).

@@ -24,6 +24,7 @@ from mlopsctl.registry.tags import parse_name
 if TYPE_CHECKING:
     from mlopsctl.core.context import Context
     from mlopsctl.registry.tags import TagRecord
+    from mlopsctl.registry.tagwriter import TagWriter
 
 __all__ = ["ModelVersion", "assignment", "forget", "list_versions", "materialize", "resolve", "state_for",
            "write_and_remember"]
@@ -72,9 +73,19 @@ def forget_candidate(ctx: Context, model: str) -> None:
 
 @dataclass
 class _Tagger:
-    """Who tags in this run (``git var`` asked once)."""
+    """Who tags in this run (``git var`` asked once), and the run's tag writer."""
 
     env: dict[str, str]
+    writer: TagWriter | None
+    """None where Git signs tags: then ``git tag`` writes each."""
+
+
+def _tagger(root: Path) -> _Tagger:
+    from mlopsctl.registry.tags import tagger_env
+    from mlopsctl.registry.tagwriter import TagWriter, signs_tags
+
+    env = tagger_env(root)
+    return _Tagger(env, None if signs_tags(root, env) else TagWriter(root, env))
 
 
 _FULL_OID = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")
@@ -84,13 +95,19 @@ def write_and_remember(ctx: Context, name: str, commit: str, payload: dict[str, 
                        not_before: int = 0) -> TagRecord:
     """Write the annotated tag ``name`` on ``commit`` (a full object name) and fold it into the
     run's registry, which then equals a fresh read of every tag."""
-    from mlopsctl.registry.tags import tagger_env, write_tag
+    from mlopsctl.registry.tags import write_tag
 
     root = Path(ctx.root)
     state = state_for(ctx)  # read (once per run) before the write, so the new tag is added once
-    tagger = ctx.run_memo(_Tagger, lambda: _Tagger(tagger_env(root)))
-    record = write_tag(root, name, commit, payload, not_before=not_before, env=tagger.env)
-    if _FULL_OID.fullmatch(commit):
+    tagger = ctx.run_memo(_Tagger, lambda: _tagger(root))
+    try:
+        full = bool(_FULL_OID.fullmatch(commit))  # a tag object names its target in full
+        record = write_tag(root, name, commit, payload, not_before=not_before, env=tagger.env,
+                           writer=tagger.writer if full else None)
+    except MlopsError:
+        ctx.forget(_Tagger)  # the writer stopped; the next write starts another
+        raise
+    if full:
         state.add(record)
     else:
         forget(ctx)  # what Git resolved ``commit`` to is known only by reading the tags

@@ -165,10 +165,11 @@ _TREE_NEUTRAL = ("model.", "registry.")
 
 @dataclass
 class _RunTree:
-    """The working tree as this run last looked at it, and the steps applied by then."""
+    """The working tree as this run last looked at it."""
 
     state: TreeState
     applied: frozenset[str]
+    """The steps applied when it looked, and those applied since that write nothing there."""
 
 
 def _run_tree(ctx: Context, inputs: Callable[[], tuple[str, ...]]) -> _RunTree:
@@ -177,9 +178,11 @@ def _run_tree(ctx: Context, inputs: Callable[[], tuple[str, ...]]) -> _RunTree:
         return _RunTree(tree_state(ctx.root, inputs()), applied)
 
     memo = ctx.run_memo(_RunTree, look)
-    if any(not step.startswith(_TREE_NEUTRAL) for step in ctx.applied - memo.applied):
-        ctx.forget(_RunTree)  # a stage (or a file, a dataset) wrote since: look again
-        memo = ctx.run_memo(_RunTree, look)
+    if len(ctx.applied) != len(memo.applied):  # steps only add up within a run: same size, same steps
+        if any(not step.startswith(_TREE_NEUTRAL) for step in ctx.applied - memo.applied):
+            ctx.forget(_RunTree)  # a stage (or a file, a dataset) wrote since: look again
+            return ctx.run_memo(_RunTree, look)
+        memo.applied = frozenset(ctx.applied)
     return memo
 
 

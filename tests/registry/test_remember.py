@@ -116,6 +116,9 @@ def _fake_outputs(root: Path, models: list[str]) -> None:
         tree[f"artifacts/{m}/model.joblib"] = b"model %d" % i
         tree[f"artifacts/{m}/lineage.json"] = json.dumps({"model": m})
         tree[f"reports/{m}/metrics.json"] = json.dumps({"accuracy": 0.95, "f1_macro": 0.94})
+        tree[f"reports/{m}/plots/confusion.csv"] = "actual,predicted\nsetosa,setosa\n"
+        tree[f"reports/{m}/plots/roc.csv"] = "fpr,tpr\n0,0\n1,1\n"
+        tree[f"reports/{m}/plots/precision_recall.csv"] = "recall,precision\n0,1\n1,0\n"
     write_tree(root, tree)
 
 
@@ -163,3 +166,72 @@ def test_gto_by_hand_between_two_registrations_of_one_run(tmp_path: Path) -> Non
                    capture_output=True)
     assert "prod" not in api.model_registry(ctx, "a").assignments  # this run did not write it
     assert api.model_registry(context(root), "a").assignments["prod"].version == 1  # the next run reads it
+
+
+def _recorded_repo(tmp_path: Path, models: list[str]) -> Path:
+    """Models whose stages are recorded (``dvc commit`` of outputs made without training) and committed."""
+    from tests.builders import run_mlopsctl
+    from tests.registry.registry_builders import dvc
+
+    root = make_repo(tmp_path, models=models)
+    rendered = run_mlopsctl(["apply", "--auto-approve", "--target", "file.*"], root)
+    assert rendered.returncode == 0, rendered.stderr
+    dvc(root, "init", "-q")
+    dvc(root, "remote", "add", "-d", "local", "../dvc-remote")
+    git(root, "rm", "-r", "-q", "--cached", "data")
+    dvc(root, "add", "-q", *[f"data/{m}.csv" for m in models])
+    dvc(root, "push", "-q")
+    _fake_outputs(root, models)
+    dvc(root, "commit", "-f", "-q")
+    dvc(root, "push", "-q")  # as the stages do after training
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "stages recorded")
+    return root
+
+
+def _git_children(root: Path) -> list[str]:
+    """git processes still working in ``root`` (the tag writer's, when a run left them behind)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and Path(proc / "cwd").resolve() == root.resolve():
+                found.append((proc / "cmdline").read_bytes().replace(b"\0", b" ").decode())
+        except OSError:
+            continue
+    return [c for c in found if c.startswith("git ")]
+
+
+@pytest.mark.slow
+def test_kill_9_while_registering_then_apply_registers_the_rest_once(tmp_path: Path) -> None:
+    import os
+    import signal
+    import time
+
+    from tests.builders import mlopsctl_command, run_mlopsctl
+
+    models = ["a", "b", "c", "d"]
+    root = _recorded_repo(tmp_path, models)
+    target = ["--target", "model.*"]
+    history = root / ".mlopsctl" / "history.jsonl"
+    history.unlink()  # the steps that rendered the files
+    planned = run_mlopsctl(["plan", *target], root)
+    assert planned.stdout.count("register v1") == len(models) and "Plan: 4 to add, 0 to change" in planned.stdout
+    proc = subprocess.Popen([*mlopsctl_command(), "apply", "--auto-approve", *target], cwd=root,
+                            env={**os.environ, "MLOPSCTL_PAUSE_AFTER_STEPS": "2"}, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while not (history.is_file() and history.read_text().count('"address": "model.') >= 2):
+        assert time.monotonic() < deadline and proc.poll() is None, "apply never registered two versions"
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert sorted(git(root, "tag", "--list").split()) == ["a@v1.0.0", "b@v1.0.0"]
+    deadline = time.monotonic() + 10
+    while _git_children(root):  # the writer's git processes end with their input
+        assert time.monotonic() < deadline, _git_children(root)
+        time.sleep(0.05)
+    again = run_mlopsctl(["apply", "--auto-approve", *target], root)
+    assert again.returncode == 0, again.stderr
+    assert sorted(git(root, "tag", "--list").split()) == [f"{m}@v1.0.0" for m in models]
+    assert run_mlopsctl(["plan", "--detailed-exitcode", *target], root).returncode == 0
+    assert {row["version"] for row in gto_show(root).values()} == {"v1.0.0"}

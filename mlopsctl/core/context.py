@@ -64,6 +64,8 @@ class Context:
     """How many training stages may run at once (``apply --parallelism``); 0: one per CPU core."""
     _local: threading.local = field(default_factory=threading.local, repr=False, compare=False)
     _memos: dict[type, Any] = field(default_factory=dict, repr=False)
+    _read_in: dict[type, Any] = field(default_factory=dict, repr=False)
+    """Run memo type -> the apply run (its :attr:`run_log`) it was read in; None while planning."""
 
     def memo(self, kind: type[T], make: Callable[[], T] | None = None) -> T:
         """The run's one object of type ``kind``: made on first use (``make()``, else ``kind()``).
@@ -81,6 +83,19 @@ class Context:
         """The memo of type ``kind`` if this run made one, without making it."""
         value: T | None = self._memos.get(kind)
         return value
+
+    def run_memo(self, kind: type[T], make: Callable[[], T] | None = None) -> T:
+        """Like :meth:`memo`, but read again once when an apply run starts using it.
+
+        For facts someone else may change between plan and apply (a person tagging with ``gto``
+        or committing while the plan waits for confirmation; a crashed run resumed later): the
+        run that acts reads them afresh once, then keeps them current itself as it writes.
+        """
+        run = self.run_log
+        if kind in self._memos and self._read_in.get(kind) is not run:
+            self._memos.pop(kind)
+        self._read_in[kind] = run
+        return self.memo(kind, make)
 
     def forget(self, kind: type) -> None:
         """Drop the memo of type ``kind`` (after a write made it stale)."""

@@ -93,7 +93,20 @@ class _Head:
 def _head(ctx: Context) -> str | None:
     from mlopsctl.workspace.git import head_commit
 
-    return ctx.memo(_Head, lambda: _Head(head_commit(ctx.root))).commit
+    return ctx.run_memo(_Head, lambda: _Head(head_commit(ctx.root))).commit
+
+
+@dataclass(frozen=True)
+class _Who:
+    """Who registers in this run (``git var`` asked once)."""
+
+    who: dict[str, Any]
+
+
+def _who(ctx: Context) -> dict[str, Any]:
+    from mlopsctl.core.audit import who
+
+    return dict(ctx.run_memo(_Who, lambda: _Who(who(Path(ctx.root)))).who)
 
 
 def commit_conflict(model: str, reg: ModelRegistry, head: str | None) -> str | None:
@@ -123,9 +136,9 @@ def training_inputs(ctx: Context) -> tuple[str, ...]:
 
 
 def _tree(ctx: Context) -> TreeState:
-    from mlopsctl.registry.record import TreeState, tree_state
+    from mlopsctl.registry.record import run_tree
 
-    return ctx.memo(TreeState, lambda: tree_state(ctx.root, training_inputs(ctx)))
+    return run_tree(ctx, lambda: training_inputs(ctx))
 
 
 def registration_blocker(ctx: Context, model: str, reg: ModelRegistry, *, will_train: bool) -> str | None:
@@ -294,17 +307,16 @@ class ModelProvider:
         )
 
     def apply(self, change: Change, ctx: Context) -> dict[str, Any] | None:
-        from mlopsctl.core.audit import who
-        from mlopsctl.registry.api import forget, model_registry
+        from mlopsctl.registry.api import forget_candidate, model_registry, write_and_remember
         from mlopsctl.registry.inputs import locked_fingerprint
         from mlopsctl.registry.outputs import artifact_path, complete_lineage, metrics_path
-        from mlopsctl.registry.tags import is_valid_name, write_tag
+        from mlopsctl.registry.tags import is_valid_name
 
         name = change.name
         doc = self._doc(ctx, name)
         if doc is None:
             raise MlopsError(f"model {name!r} has no spec under models/; nothing to register")
-        forget(ctx)  # the stage may have just run: read tags and outputs afresh
+        forget_candidate(ctx, name)  # the stage may have just run; the tags are the run's (read once)
         reg = model_registry(ctx, name)
         synced = self._sync(ctx, name, change)
         if change.action is Action.UPDATE and "equals" not in (change.after or {}):
@@ -344,12 +356,11 @@ class ModelProvider:
             "lineage": lineage,
             "gates": dict(doc.model.gates.written),
             "by": "mlopsctl",
-            "registered_by": who(Path(ctx.root)),
+            "registered_by": _who(ctx),
         }
         if outputs.fairness is not None:
             payload["fairness"] = outputs.fairness
-        write_tag(Path(ctx.root), tag, head, payload, not_before=reg.newest_time)
-        forget(ctx)
+        write_and_remember(ctx, tag, head, payload, not_before=reg.newest_time)
         ctx.note(f"{name}: registered v{version} ({metrics_text(outputs.metrics, doc.model.listed_metrics)})")
         return {"version": version, "tag": tag, "sha256": outputs.sha256, "metrics": outputs.metrics}
 
@@ -375,19 +386,15 @@ class ModelProvider:
 
     def _record(self, ctx: Context, name: str, version: int) -> str:
         """Refuse people's uncommitted edits; commit what apply wrote; return the commit to tag."""
-        from mlopsctl.registry.record import TreeState, record_commit, refusal, tree_state
+        from mlopsctl.registry.record import record_for, run_tree
 
-        ctx.forget(TreeState)
-        state = tree_state(ctx.root, training_inputs(ctx))
-        why = refusal(state, name)
-        if why:
-            raise MlopsError(f"{name}: {why}. Nothing was registered.")
+        records = run_tree(ctx, lambda: training_inputs(ctx)).records
         before = _head(ctx)
-        head = record_commit(ctx.root, state.records, f"{name} v{version}")
+        head = record_for(ctx, lambda: training_inputs(ctx), name, before, f"{name} v{version}")
         if head != before:
             ctx.forget(_Head)
-            ctx.forget(TreeState)
-            shown = ", ".join(state.records[:6]) + (" ..." if len(state.records) > 6 else "")
+            ctx.run_memo(_Head, lambda: _Head(head))
+            shown = ", ".join(records[:6]) + (" ..." if len(records) > 6 else "")
             ctx.log(f"{name}: recorded {shown} in commit {head[:12]} (the commit v{version} is tagged on)")
         return head
 

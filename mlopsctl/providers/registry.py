@@ -11,7 +11,6 @@ with GTO's unassign tag (``<model>#<env>!#<N>``): history stays in Git, nothing 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlopsctl.core.model import Action, Address, Change, Resource
@@ -204,12 +203,10 @@ class RegistryProvider:
         return f"serve.{env}.version: {shown} of {model} is not a registered version (registered: {known})"
 
     def apply(self, change: Change, ctx: Context) -> dict[str, Any] | None:
-        from mlopsctl.registry.api import forget, model_registry, resolve_for
-        from mlopsctl.registry.tags import write_tag
+        from mlopsctl.registry.api import model_registry, resolve_for, write_and_remember
 
         model, env = change.addr.model, change.addr.part
-        forget(ctx)  # the model may have just registered a version
-        reg = model_registry(ctx, model)
+        reg = model_registry(ctx, model)  # with the version model.<name> may have just registered
         desired = change.payload.get("desired") or change.after or {}
         ref = _ref(desired.get("version"))
         where = f"{change.source}: " if change.source else ""
@@ -224,17 +221,14 @@ class RegistryProvider:
             return {"version": target.version, "assigned": False}
         tag = f"{model}#{env}#{reg.next_counter}"
         payload = {"by": "mlopsctl", "model": model, "environment": env, "version": target.version}
-        write_tag(Path(ctx.root), tag, target.commit, payload, not_before=reg.newest_time)
-        forget(ctx)
+        write_and_remember(ctx, tag, target.commit, payload, not_before=reg.newest_time)
         ctx.note(f"{model}: {env} now serves v{target.version} ({tag})")
         return {"version": target.version, "tag": tag, "previous": current.version if current else None}
 
     def delete(self, change: Change, ctx: Context) -> None:
-        from mlopsctl.registry.api import forget, model_registry
-        from mlopsctl.registry.tags import write_tag
+        from mlopsctl.registry.api import model_registry, write_and_remember
 
         model, env = change.addr.model, change.addr.part
-        forget(ctx)
         reg = model_registry(ctx, model)
         # Unassign every version still assigned, not only the newest: otherwise an older
         # assignment would surface and the environment would still be served.
@@ -243,6 +237,5 @@ class RegistryProvider:
             counter += 1
             tag = f"{model}#{env}!#{counter}"
             payload = {"by": "mlopsctl", "model": model, "environment": env, "version": mv.version}
-            newest = write_tag(Path(ctx.root), tag, mv.commit, payload, not_before=newest).time
+            newest = write_and_remember(ctx, tag, mv.commit, payload, not_before=newest).time
             ctx.note(f"{model}: {env} no longer serves {mv.label} ({tag})")
-        forget(ctx)

@@ -9,20 +9,25 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mlopsctl.errors import MlopsError
 from mlopsctl.registry.state import ModelRegistry, ModelVersion, RegistryState
+from mlopsctl.registry.tags import parse_name
 
 if TYPE_CHECKING:
     from mlopsctl.core.context import Context
+    from mlopsctl.registry.tags import TagRecord
+    from mlopsctl.registry.tagwriter import TagWriter
 
-__all__ = ["ModelVersion", "assignment", "forget", "list_versions", "materialize", "resolve", "state_for"]
-
+__all__ = ["ModelVersion", "assignment", "forget", "list_versions", "materialize", "resolve", "state_for",
+           "write_and_remember"]
 
 
 def list_versions(root: Path, model: str) -> list[ModelVersion]:
@@ -41,28 +46,82 @@ def assignment(root: Path, model: str, env: str) -> ModelVersion | None:
 
 
 def state_for(ctx: Context) -> RegistryState:
-    """The registry as of this run (tags read once per plan; :func:`forget` after writing one)."""
-    return ctx.memo(RegistryState, lambda: RegistryState.read(Path(ctx.root)))
+    """The registry as of this run: the tags are read once while planning and once more when an
+    apply run starts (a person may have run ``gto`` in between); apply then keeps it current with
+    what it writes (:func:`write_and_remember`) instead of reading every tag again."""
+    return ctx.run_memo(RegistryState, lambda: RegistryState.read(Path(ctx.root)))
 
 
 def model_registry(ctx: Context, model: str) -> ModelRegistry:
     return state_for(ctx).model(model)
 
 
+class Candidates(dict[str, "ModelVersion | None"]):
+    """Per run: model -> the registered version equal to its training output in the working tree."""
+
+
 def forget(ctx: Context) -> None:
+    """Read the tags and the candidates afresh at next use (after a write this run did not remember)."""
     ctx.forget(RegistryState)
     ctx.forget(Candidates)
 
 
-class Candidates(dict[str, "ModelVersion | None"]):
-    """Per run: model -> the registered version equal to its training output in the working tree."""
+def forget_candidate(ctx: Context, model: str) -> None:
+    """``model``'s training output may have changed (its stage just ran): look it up again."""
+    ctx.run_memo(Candidates).pop(model, None)
+
+
+@dataclass
+class _Tagger:
+    """Who tags in this run (``git var`` asked once), and the run's tag writer."""
+
+    env: dict[str, str]
+    writer: TagWriter | None
+    """None where Git signs tags: then ``git tag`` writes each."""
+
+
+def _tagger(root: Path) -> _Tagger:
+    from mlopsctl.registry.tags import tagger_env
+    from mlopsctl.registry.tagwriter import TagWriter, signs_tags
+
+    env = tagger_env(root)
+    return _Tagger(env, None if signs_tags(root, env) else TagWriter(root, env))
+
+
+_FULL_OID = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")
+
+
+def write_and_remember(ctx: Context, name: str, commit: str, payload: dict[str, Any], *,
+                       not_before: int = 0) -> TagRecord:
+    """Write the annotated tag ``name`` on ``commit`` (a full object name) and fold it into the
+    run's registry, which then equals a fresh read of every tag."""
+    from mlopsctl.registry.tags import write_tag
+
+    root = Path(ctx.root)
+    state = state_for(ctx)  # read (once per run) before the write, so the new tag is added once
+    tagger = ctx.run_memo(_Tagger, lambda: _tagger(root))
+    try:
+        full = bool(_FULL_OID.fullmatch(commit))  # a tag object names its target in full
+        record = write_tag(root, name, commit, payload, not_before=not_before, env=tagger.env,
+                           writer=tagger.writer if full else None)
+    except MlopsError:
+        ctx.forget(_Tagger)  # the writer stopped; the next write starts another
+        raise
+    if full:
+        state.add(record)
+    else:
+        forget(ctx)  # what Git resolved ``commit`` to is known only by reading the tags
+    parsed = parse_name(name)
+    if parsed is not None:
+        ctx.run_memo(Candidates).pop(parsed["model"], None)
+    return record
 
 
 def candidate_version(ctx: Context, model: str) -> ModelVersion | None:
     """The registered version equal to the training output in the working tree, or None."""
     from mlopsctl.registry.outputs import read_outputs
 
-    memo = ctx.memo(Candidates)
+    memo = ctx.run_memo(Candidates)
     if model not in memo:
         doc = ctx.project.models.get(model)
         try:

@@ -15,6 +15,17 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from mlopsctl.core.context import Context
+    from mlopsctl.pipeline.stages import StageDef
+
+
+class _StageByModel(dict[str, "StageDef"]):
+    """Per run: model -> its stage (a lookup per registered version, not a scan of every stage)."""
+
+
+def _stage_of(ctx: Context, model: str) -> StageDef | None:
+    from mlopsctl.pipeline.files import stage_defs
+
+    return ctx.memo(_StageByModel, lambda: _StageByModel((s.model, s) for s in reversed(stage_defs(ctx)))).get(model)
 
 
 def fingerprint(cmd: str, deps: dict[str, Any], params: Any) -> str:
@@ -26,9 +37,8 @@ def fingerprint(cmd: str, deps: dict[str, Any], params: Any) -> str:
 def locked_fingerprint(ctx: Context, model: str) -> str | None:
     """The fingerprint of the model's stage as ``dvc.lock`` records its last run."""
     from mlopsctl.pipeline import facts as dvcfacts
-    from mlopsctl.pipeline.files import stage_defs
 
-    sdef = next((s for s in stage_defs(ctx) if s.model == model), None)
+    sdef = _stage_of(ctx, model)
     if sdef is None:
         return None
     entry = dvcfacts.load_lock(ctx.root, dvcfacts.stat_cache(ctx)).get(sdef.name)
@@ -42,9 +52,8 @@ def locked_fingerprint(ctx: Context, model: str) -> str | None:
 def desired_fingerprint(ctx: Context, model: str) -> str | None:
     """The fingerprint the stage would train from now (None when a dependency is missing)."""
     from mlopsctl.pipeline import facts as dvcfacts
-    from mlopsctl.pipeline.files import stage_defs
 
-    sdef = next((s for s in stage_defs(ctx) if s.model == model), None)
+    sdef = _stage_of(ctx, model)
     if sdef is None:
         return None
     cache = dvcfacts.stat_cache(ctx)

@@ -6,6 +6,7 @@ through the run's stat-keyed digest cache, so a no-op plan does not re-hash unch
 
 from __future__ import annotations
 
+import functools
 import json
 import platform
 from dataclasses import dataclass
@@ -98,6 +99,17 @@ def read_outputs(
     )
 
 
+@functools.cache
+def _sklearn_version() -> str | None:
+    """Looked up once per process: reading a package's metadata costs milliseconds each time."""
+    try:
+        from importlib.metadata import version
+
+        return version("scikit-learn")
+    except Exception:  # noqa: BLE001 - not installed: unknown, not an error
+        return None
+
+
 def complete_lineage(ctx: Context, doc: SpecDoc, outputs: Outputs, commit: str) -> dict[str, Any]:
     """The lineage recorded with a version: the run's lineage.json, with what it lacks filled in.
 
@@ -117,12 +129,7 @@ def complete_lineage(ctx: Context, doc: SpecDoc, outputs: Outputs, commit: str) 
     lineage.setdefault("python", platform.python_version())
     lineage.setdefault("mlopsctl", __version__)
     if "sklearn" not in lineage:
-        try:
-            from importlib.metadata import version
-
-            lineage["sklearn"] = version("scikit-learn")
-        except Exception:  # noqa: BLE001 - not installed: unknown, not an error
-            lineage["sklearn"] = None
+        lineage["sklearn"] = _sklearn_version()
     if "data" not in lineage:
         data_rel = spec.data.path or ""
         data_file = Path(ctx.root) / data_rel

@@ -19,10 +19,15 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mlopsctl.errors import MlopsError
+
+if TYPE_CHECKING:
+    from mlopsctl.core.context import Context
 
 RECORD_MESSAGE = "mlopsctl: record training outputs of {what} [skip ci]"
 """``[skip ci]``: pushing the record must not start another apply run."""
@@ -151,4 +156,57 @@ def record_commit(root: Path, paths: tuple[str, ...] | list[str], what: str) -> 
     _git(root, "update-ref", "-m", f"mlopsctl: record {what}", branch or "HEAD", commit, head)
     # The real index catches up with the new commit for the recorded paths only.
     _git(root, "reset", "-q", commit, "--", *paths, check=False)
+    return commit
+
+
+_TREE_NEUTRAL = ("model.", "registry.")
+"""Steps that write nothing to the working tree but the record commits made here."""
+
+
+@dataclass
+class _RunTree:
+    """The working tree as this run last looked at it."""
+
+    state: TreeState
+    applied: frozenset[str]
+    """The steps applied when it looked, and those applied since that write nothing there."""
+
+
+def _run_tree(ctx: Context, inputs: Callable[[], tuple[str, ...]]) -> _RunTree:
+    def look() -> _RunTree:
+        applied = frozenset(ctx.applied)  # before looking: a step that finishes meanwhile is seen next time
+        return _RunTree(tree_state(ctx.root, inputs()), applied)
+
+    memo = ctx.run_memo(_RunTree, look)
+    if len(ctx.applied) != len(memo.applied):  # steps only add up within a run: same size, same steps
+        if any(not step.startswith(_TREE_NEUTRAL) for step in ctx.applied - memo.applied):
+            ctx.forget(_RunTree)  # a stage (or a file, a dataset) wrote since: look again
+            return ctx.run_memo(_RunTree, look)
+        memo.applied = frozenset(ctx.applied)
+    return memo
+
+
+def run_tree(ctx: Context, inputs: Callable[[], tuple[str, ...]]) -> TreeState:
+    """The working tree as Git sees it, looked at once per plan, once when apply starts, and again
+    only after a step that writes to it: registering N versions runs ``git status`` once, not N times.
+
+    ``inputs``: the paths whose untracked files count (see :func:`tree_state`), asked on a new look.
+    """
+    return _run_tree(ctx, inputs).state
+
+
+def record_for(ctx: Context, inputs: Callable[[], tuple[str, ...]], model: str, head: str | None,
+               what: str) -> str:
+    """Refuse people's uncommitted edits, commit what apply wrote, return the commit to tag.
+
+    ``head``: HEAD as this run knows it (returned as is when there is nothing to record).
+    """
+    memo = _run_tree(ctx, inputs)
+    why = refusal(memo.state, model)
+    if why:
+        raise MlopsError(f"{model}: {why}. Nothing was registered.")
+    if not memo.state.records and head is not None:
+        return head
+    commit = record_commit(ctx.root, memo.state.records, what)
+    memo.state = TreeState(memo.state.branch, (), memo.state.edits)  # what record_commit just committed
     return commit

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mlopsctl.registry.tags import Event, TagRecord, events, read_tags
+from mlopsctl.registry.tags import Event, TagRecord, event_order, events, read_tags
 
 
 @dataclass(frozen=True)
@@ -236,6 +236,15 @@ class RegistryState:
         for ev in events(records):
             by_model.setdefault(ev.model, []).append(ev)
         return cls({name: _build(name, evs) for name, evs in by_model.items()})
+
+    def add(self, record: TagRecord) -> None:
+        """Fold in a tag this process just wrote, rebuilding its model alone: the result equals
+        a fresh :meth:`read` (registering N versions must not read every tag N times)."""
+        for ev in events([record]):
+            evs = [e for e in self.model(ev.model).history if e.tag.name != record.name]
+            evs.append(ev)
+            evs.sort(key=event_order)
+            self.models[ev.model] = _build(ev.model, evs)
 
     @classmethod
     def read(cls, root: Path) -> RegistryState:

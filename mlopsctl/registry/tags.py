@@ -22,9 +22,12 @@ import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlopsctl.errors import MlopsError
+
+if TYPE_CHECKING:
+    from mlopsctl.registry.tagwriter import TagWriter
 
 # GTO's constants.py, restricted to what a model name may be here (no "dir:" prefixes).
 _NAME = r"[a-zA-Z0-9]([a-zA-Z0-9-/_]*[a-zA-Z0-9])?"
@@ -174,8 +177,13 @@ def events(records: list[TagRecord]) -> list[Event]:
                 counter=parsed.get("counter"),
             )
         )
-    out.sort(key=lambda e: (e.tag.time, e.counter or 0, e.tag.name))
+    out.sort(key=event_order)
     return out
+
+
+def event_order(event: Event) -> tuple[int, int, str]:
+    """GTO's order of events: by tagger date, ties by counter, then name."""
+    return (event.tag.time, event.counter or 0, event.tag.name)
 
 
 def head_commit(root: Path) -> str:
@@ -190,7 +198,11 @@ def head_commit(root: Path) -> str:
     return head
 
 
-def _identity_env(root: Path) -> dict[str, str]:
+def tagger_env(root: Path) -> dict[str, str]:
+    """The environment ``git tag`` runs with: Git's identity, or mlopsctl's where there is none.
+
+    Ask once per run and pass it to :func:`write_tag`: it costs a ``git var`` process.
+    """
     env = dict(os.environ)
     from mlopsctl.workspace import git
 
@@ -201,17 +213,29 @@ def _identity_env(root: Path) -> dict[str, str]:
     return env
 
 
-def write_tag(root: Path, name: str, commit: str, payload: dict[str, Any], *, not_before: int = 0) -> TagRecord:
+def tag_message(payload: dict[str, Any]) -> str:
+    """A tag's message: its payload as one line of compact JSON (unchanged by ``--cleanup=whitespace``)."""
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str) + "\n"
+
+
+def write_tag(root: Path, name: str, commit: str, payload: dict[str, Any], *, not_before: int = 0,
+              env: dict[str, str] | None = None, writer: TagWriter | None = None) -> TagRecord:
     """Create the annotated tag ``name`` on ``commit`` with ``payload`` as its JSON message.
 
     ``not_before``: the newest tag time of this model; the new tag is dated strictly after it.
-    Creating a ref is atomic in Git, so a tag either exists whole or not at all.
+    ``env``: from :func:`tagger_env` (asked here when not given). ``writer``: the run's batch
+    writer (the same tag object, without a ``git tag`` process per tag).
+    Creating a ref is atomic in Git, so a tag either exists whole or not at all. The record
+    returned is what :func:`read_tags` reads back for it when ``commit`` is a full object name.
     """
     if parse_name(name) is None:
         raise MlopsError(f"{name!r} is not a valid registry tag name (GTO's grammar)")
     stamp = max(int(time.time()), not_before + 1)
-    env = _identity_env(root)
-    env["GIT_COMMITTER_DATE"] = f"{stamp} +0000"
-    message = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
-    _git(root, "tag", "-a", "--cleanup=whitespace", "-F", "-", name, commit, env=env, input=message + "\n")
+    message = tag_message(payload)
+    if writer is not None:
+        writer.write(name, commit, message, stamp)
+    else:
+        env = dict(env) if env is not None else tagger_env(root)
+        env["GIT_COMMITTER_DATE"] = f"{stamp} +0000"
+        _git(root, "tag", "-a", "--cleanup=whitespace", "-F", "-", name, commit, env=env, input=message)
     return TagRecord(name=name, commit=commit, annotated=True, time=stamp, message=message)

@@ -176,6 +176,19 @@ def completed(root: Path | str, *args: str, input: str | None = None, env: Mappi
                                        proc.stderr.decode("utf-8", "replace"))
 
 
+def spawn(root: Path | str, *args: str, env: Mapping[str, str] | None = None) -> subprocess.Popen[bytes]:
+    """A long-lived ``git ARGS`` in ``root`` talking over pipes (a batch mode such as ``update-ref
+    --stdin``): the caller writes requests, reads answers, and closes its stdin to end it."""
+    try:
+        return subprocess.Popen(["git", *args], cwd=root, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, env={**os.environ, **env} if env else None)
+    except FileNotFoundError:
+        raise MlopsError("git is not installed: mlopsctl keeps the specs, the registry and the audit trail in Git; "
+                         "install it (Debian: apt-get install git)") from None
+    except OSError as e:
+        raise MlopsError(f"cannot run git in {root}: {e}") from None
+
+
 _git = output
 
 

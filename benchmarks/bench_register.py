@@ -105,10 +105,7 @@ def recorded(size: int, workdir: Path) -> Path:
 
 
 def _copy(size: int, workdir: Path, name: str) -> Path:
-    dest = workdir / name
-    shutil.rmtree(dest, ignore_errors=True)
-    shutil.copytree(workdir / f"recorded-{size}", dest, symlinks=True)
-    return dest / "repo"
+    return make_repos.copy(size, workdir, name, kind="recorded")
 
 
 def _step_seconds(repo: Path) -> tuple[int, float]:

@@ -86,11 +86,11 @@ def applied(size: int, workdir: Path) -> Path:
     return repo
 
 
-def copy(size: int, workdir: Path, name: str) -> Path:
-    """A fresh copy of ``base-<size>`` (repository and remote) as ``workdir/<name>``; its repo."""
+def copy(size: int, workdir: Path, name: str, *, kind: str = "base") -> Path:
+    """A fresh copy of ``<kind>-<size>`` (repository and remote) as ``workdir/<name>``; its repo."""
     dest = workdir / name
     shutil.rmtree(dest, ignore_errors=True)
-    shutil.copytree(workdir / f"base-{size}", dest, symlinks=True)
+    shutil.copytree(workdir / f"{kind}-{size}", dest, symlinks=True)
     return dest / "repo"
 
 

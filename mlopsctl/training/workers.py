@@ -149,11 +149,7 @@ class WorkerPool:
             except OSError:
                 pass
         for w in workers:
-            try:
-                w.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                w.proc.kill()
-                w.proc.wait()
+            _reap(w, timeout=10)
             w.answers.close()
 
     def terminate(self) -> None:
@@ -168,8 +164,13 @@ class WorkerPool:
                 except OSError:
                     pass
         for w in workers:
-            try:
-                w.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                w.proc.kill()
-                w.proc.wait()
+            _reap(w, timeout=5)
+
+
+def _reap(worker: _Worker, *, timeout: float) -> None:
+    """Wait for a worker to end; kill it if it has not within ``timeout`` seconds."""
+    try:
+        worker.proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        worker.proc.kill()
+        worker.proc.wait()

@@ -55,7 +55,9 @@ def _load(path: Path) -> dict[str, Any] | None:
 def _checkout(root: Path, store: Path, out: dict[str, Any]) -> None:
     import json
 
-    target = root / str(out["path"])
+    from mlopsctl.workspace.fsafe import inside
+
+    target = inside(root, str(out["path"]))  # a record's path never leads out of the repository
     if target.is_dir() and not target.is_symlink():
         shutil.rmtree(target)
     elif target.exists() or target.is_symlink():
@@ -90,9 +92,6 @@ def restore(root: Path, stage: dict[str, Any], cache: StatCache, ignore: frozens
         return None
     if not all(isinstance(o.get("md5"), str) and in_store(store, o["md5"]) for o in outs):
         return None
-    for out in outs:
-        if ".." in Path(str(out["path"])).parts or Path(str(out["path"])).is_absolute():
-            return None
     for out in outs:
         _checkout(root, store, out)
     return entry, record

@@ -102,3 +102,21 @@ def test_other_params_have_no_cached_run(reproduced: Path) -> None:
         assert restore(reproduced, other, StatCache(reproduced)) is None
     finally:
         params_file.write_text(saved)
+
+
+def test_a_restore_never_writes_through_a_symlink_out_of_the_repository(reproduced: Path, tmp_path: Path) -> None:
+    from mlopsctl.errors import WriteError
+
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    artifacts = reproduced / "artifacts"
+    kept = reproduced.parent / "artifacts-kept"
+    artifacts.rename(kept)
+    try:
+        artifacts.symlink_to(outside, target_is_directory=True)
+        with pytest.raises(WriteError, match="refusing to touch artifacts/iris"):
+            restore(reproduced, _stage("iris"), StatCache(reproduced))
+        assert list(outside.iterdir()) == []
+    finally:
+        artifacts.unlink()
+        kept.rename(artifacts)

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.builders import mlopsctl_command, run_mlopsctl
+from tests.terminal import run_in_pty
 
 # Real DVC runs, training or Git registries in every test: left out of the fast suite.
 pytestmark = pytest.mark.slow
@@ -194,33 +195,7 @@ def test_unlock_without_a_lock(repo: Path) -> None:
 
 def run_in_terminal(repo: Path, args: list[str], answer: bytes) -> tuple[int, str]:
     """Run mlopsctl with a real pseudo-terminal as stdin/stdout and type ``answer`` at the prompt."""
-    import pty
-    import select
-
-    pid, fd = pty.fork()
-    if pid == 0:  # the child becomes mlopsctl
-        os.chdir(repo)
-        exe = mlopsctl_command()
-        os.execv(exe[0], [*exe, *args])
-    out = b""
-    answered = False
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([fd], [], [], 0.2)
-        if not ready:
-            continue
-        try:
-            data = os.read(fd, 4096)
-        except OSError:
-            break  # the child closed the terminal
-        if not data:
-            break
-        out += data
-        if not answered and b"Only 'yes' will be accepted" in out:
-            os.write(fd, answer)
-            answered = True
-    _, status = os.waitpid(pid, 0)
-    return os.waitstatus_to_exitcode(status), out.decode(errors="replace")
+    return run_in_pty(repo, args, answer=answer, timeout=120)
 
 
 def test_interactive_apply_asks_and_only_yes_applies(repo: Path) -> None:

@@ -4,15 +4,13 @@ and a failing step's tail in the error."""
 
 from __future__ import annotations
 
-import os
 import re
-import select
-import time
 from pathlib import Path
 
 import pytest
 
-from tests.builders import git, make_repo, mlopsctl_command, run_mlopsctl
+from tests import terminal
+from tests.builders import git, make_repo, run_mlopsctl
 
 pytestmark = pytest.mark.slow
 TARGET = ("--target", "model")  # data, pipeline files, training, registration: no engine needed
@@ -21,32 +19,8 @@ PHASES = ("waiting for a training worker", "load and check data", "fit RandomFor
 
 
 def run_in_pty(repo: Path, args: list[str], env: dict[str, str]) -> tuple[int, str]:
-    """Run mlopsctl with a real pseudo-terminal as its stdin, stdout and stderr."""
-    import pty
-
-    pid, fd = pty.fork()
-    if pid == 0:  # the child becomes mlopsctl
-        os.chdir(repo)
-        os.environ.pop("CI", None)
-        os.environ.pop("GITHUB_ACTIONS", None)
-        os.environ.update(env)
-        exe = mlopsctl_command()
-        os.execv(exe[0], [*exe, *args])
-    out = b""
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([fd], [], [], 0.2)
-        if not ready:
-            continue
-        try:
-            data = os.read(fd, 65536)
-        except OSError:
-            break  # the child closed the terminal
-        if not data:
-            break
-        out += data
-    _, status = os.waitpid(pid, 0)
-    return os.waitstatus_to_exitcode(status), out.decode(errors="replace")
+    """A terminal as a person has it, outside CI."""
+    return terminal.run_in_pty(repo, args, env=env, unset=("CI", "GITHUB_ACTIONS"))
 
 
 def _plain(text: str) -> str:

@@ -100,7 +100,8 @@ def _only_model(root: Path, commit: str, ref: str) -> str:
 
 
 def _from_commit(root: Path, ref: str, model: str, commit: str) -> Side:
-    from mlopsctl.registry.outputs import fairness_path, metrics_path
+    from mlopsctl.pipeline.stages import fairness_file
+    from mlopsctl.registry.outputs import metrics_path
 
     side = Side(ref=ref, model=model, commit=commit, label=f"{ref} ({commit[:8]})", code_commit=commit)
     spec = flatten_yaml(_show(root, commit, f"models/{model}.yaml"))
@@ -111,7 +112,7 @@ def _from_commit(root: Path, ref: str, model: str, commit: str) -> Side:
     if metrics_text is not None:
         data = json.loads(metrics_text)
         side.metrics = {k: float(v) for k, v in data.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
-    fair = _show(root, commit, fairness_path(model))
+    fair = _show(root, commit, fairness_file(model))
     if fair is not None:
         side.fairness_gaps = {k: float(v["gap"]) for k, v in (json.loads(fair).get("gaps") or {}).items()}
     data_path = spec.get("data.path")

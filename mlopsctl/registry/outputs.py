@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlopsctl.errors import MlopsError
+from mlopsctl.pipeline.stages import artifacts_dir, fairness_file, metrics_file
 
 if TYPE_CHECKING:
     from mlopsctl.core.context import Context
@@ -22,20 +23,16 @@ if TYPE_CHECKING:
 
 
 def artifact_path(model: str) -> str:
-    return f"artifacts/{model}/model.joblib"
+    return f"{artifacts_dir(model)}/model.joblib"
 
 
 def metrics_path(model: str, spec: ModelSpec | None = None) -> str:
     custom = spec.train.metrics if spec is not None and spec.train is not None else None
-    return custom or f"reports/{model}/metrics.json"
+    return custom or metrics_file(model)
 
 
 def lineage_path(model: str) -> str:
-    return f"artifacts/{model}/lineage.json"
-
-
-def fairness_path(model: str) -> str:
-    return f"reports/{model}/fairness.json"
+    return f"{artifacts_dir(model)}/lineage.json"
 
 
 @dataclass(frozen=True)
@@ -84,7 +81,7 @@ def read_outputs(
         raise MlopsError(f"metrics file {met} must hold a JSON object of metric -> number")
     lin_file = root / lineage_path(model)
     lineage = _load_json(lin_file, "lineage file") if with_lineage and lin_file.is_file() else None
-    fair_file = root / fairness_path(model)
+    fair_file = root / fairness_file(model)
     wants_fairness = spec is not None and spec.fairness is not None
     fairness = _load_json(fair_file, "per-group report") if wants_fairness and fair_file.is_file() else None
     cache = ctx.digests

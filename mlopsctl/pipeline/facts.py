@@ -85,6 +85,16 @@ class StatCache:
 
     def dir_digest(self, rel: str, ignore: frozenset[str] = frozenset()) -> Digest | None:
         """DVC's directory digest: md5 of the sorted JSON listing ``[{"md5", "relpath"}]`` + ``.dir``."""
+        found = self.listing(rel, ignore)
+        if found is None:
+            return None
+        entries, size = found
+        blob = json.dumps(entries, sort_keys=True).encode("utf-8")
+        return Digest(hashlib.md5(blob).hexdigest() + ".dir", size, len(entries))
+
+    def listing(self, rel: str, ignore: frozenset[str] = frozenset()) -> tuple[list[dict[str, str]], int] | None:
+        """A directory's files as DVC lists them (``[{"md5", "relpath"}]`` sorted by relpath) and
+        their total size; None when it is not there."""
         base = self.root / rel
         entries: list[dict[str, str]] = []
         size = 0
@@ -103,8 +113,7 @@ class StatCache:
         if not entries and not base.is_dir():
             return None
         entries.sort(key=lambda e: e["relpath"])
-        blob = json.dumps(entries, sort_keys=True).encode("utf-8")
-        return Digest(hashlib.md5(blob).hexdigest() + ".dir", size, len(entries))
+        return entries, size
 
     def digest(self, rel: str, ignore: frozenset[str] = frozenset()) -> Digest | None:
         """A file's or a directory's digest as dvc.lock records it; None when the path is absent."""

@@ -21,6 +21,7 @@ from pathlib import Path
 from mlopsctl.errors import MlopsError
 from mlopsctl.pipeline.facts import cache_dir, object_path
 from mlopsctl.pipeline.record import copy_object
+from mlopsctl.pipeline.remote import transfer
 
 
 @dataclass
@@ -47,38 +48,6 @@ def copy_to_local_remote(root: Path, remote: Path, out: Outgoing) -> int:
             copy_object(run, dest)
             copied += 1
     return copied
-
-
-def push_remote(root: Path, out: Outgoing) -> None:
-    """Send ``out`` to the default remote (any kind DVC supports) in one DVC session."""
-    from mlopsctl.pipeline import facts
-    from mlopsctl.pipeline.remote import _fix_hint
-    from mlopsctl.pipeline.run import dvc_repo
-
-    remote = facts.default_remote(root)
-    if remote is None:
-        return
-    Repo = dvc_repo()
-    from dvc_data.hashfile.hash_info import HashInfo
-    from dvc_data.hashfile.transfer import transfer
-
-    store = cache_dir(root)
-    try:
-        with Repo(str(root)) as repo:
-            odb = repo.cloud.get_remote_odb(remote[0], command="push")
-            result = transfer(repo.cache.local, odb, {HashInfo("md5", m) for m in out.objects},
-                              cache_odb=repo.cache.local, jobs=4)
-            if result.failed:
-                raise MlopsError(f"could not push {len(result.failed)} object(s) to the DVC remote {remote[1]}")
-            runs = repo.cloud.get_remote_odb(remote[0], "push --run-cache", hash_name="md5-dos2unix")
-            for run in out.runs:
-                dest = runs.fs.join(runs.path, *run.relative_to(store).parts)
-                runs.fs.makedirs(runs.fs.parent(dest), exist_ok=True)
-                runs.fs.put_file(str(run), dest)
-    except MlopsError:
-        raise
-    except Exception as e:  # noqa: BLE001 - any failure to write the remote is reported the same way
-        raise MlopsError(_fix_hint(remote[1], e)) from None
 
 
 class BatchPush:
@@ -138,7 +107,7 @@ class BatchPush:
         together = Outgoing([o for out in batch.values() for o in out.objects],
                             [r for out in batch.values() for r in out.runs])
         try:
-            push_remote(self.root, together)
+            transfer(self.root, together.objects, "push", runs=together.runs)
         except MlopsError as e:
             return f"pushing the outputs of {', '.join(batch)} failed: {e.message}"
         if self.log:

@@ -27,7 +27,6 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -60,10 +59,10 @@ def params_values(root: Path, params_file: str) -> dict[str, Any]:
     return {k: doc[k] for k in sorted(doc)} if isinstance(doc, dict) else {}
 
 
-def stage_entry(root: Path, stage: dict[str, Any], cache: StatCache, ignore: frozenset[str] = frozenset()
-                ) -> dict[str, Any]:
-    """The ``dvc.lock`` entry of a stage that just ran (``stage``: a StageDef as data).
-    FileNotFoundError names a declared output the command did not write."""
+def stage_inputs(root: Path, stage: dict[str, Any], cache: StatCache, ignore: frozenset[str] = frozenset()
+                 ) -> dict[str, Any]:
+    """The entry's part that goes into a run (command, deps, params) for ``stage`` (a StageDef
+    as data). FileNotFoundError names a dependency that is not there."""
     entry: dict[str, Any] = {"cmd": stage["cmd"]}
     deps = [lock_item(d, cache, ignore) for d in sorted(stage["deps"])]
     if deps:
@@ -71,6 +70,14 @@ def stage_entry(root: Path, stage: dict[str, Any], cache: StatCache, ignore: fro
     params = params_values(root, stage["params_file"])
     if params:
         entry["params"] = {stage["params_file"]: params}
+    return entry
+
+
+def stage_entry(root: Path, stage: dict[str, Any], cache: StatCache, ignore: frozenset[str] = frozenset()
+                ) -> dict[str, Any]:
+    """The ``dvc.lock`` entry of a stage that just ran. FileNotFoundError names a declared output
+    the command did not write."""
+    entry = stage_inputs(root, stage, cache, ignore)
     entry["outs"] = [lock_item(o, cache, ignore) for o in sorted(written(stage))]
     return entry
 
@@ -142,14 +149,6 @@ def save_run(root: Path, entry: dict[str, Any]) -> Path:
     return path
 
 
-def _files(full: Path, ignore: frozenset[str]) -> Iterator[tuple[Path, str]]:
-    for dirpath, dirnames, filenames in os.walk(full):
-        dirnames[:] = [d for d in dirnames if d not in ignore and d not in (".git", ".dvc")]
-        for name in filenames:
-            if name not in ignore:
-                yield Path(dirpath) / name, os.path.relpath(os.path.join(dirpath, name), full).replace(os.sep, "/")
-
-
 def save_outs(root: Path, entry: dict[str, Any], cache: StatCache, ignore: frozenset[str] = frozenset()) -> None:
     """Store every out of ``entry`` in the DVC cache (cached outs as ``dvc commit`` does, those
     kept in Git as the run cache does)."""
@@ -159,13 +158,9 @@ def save_outs(root: Path, entry: dict[str, Any], cache: StatCache, ignore: froze
         if not md5.endswith(".dir"):
             copy_object(full, object_path(store, md5))
             continue
-        listing = []
-        for path, inner in _files(full, ignore):
-            digest = cache.digest(f"{out['path']}/{inner}")
-            if digest is not None:
-                copy_object(path, object_path(store, digest.md5))
-                listing.append({"md5": digest.md5, "relpath": inner})
-        listing.sort(key=lambda e: e["relpath"])
+        listing, _ = cache.listing(out["path"], ignore) or ([], 0)
+        for e in listing:
+            copy_object(full / e["relpath"], object_path(store, e["md5"]))
         blob = json.dumps(listing, sort_keys=True)
         _write_readonly(object_path(store, md5), lambda tmp, blob=blob: Path(tmp).write_text(blob, encoding="utf-8"))
 

@@ -9,6 +9,7 @@ say what is missing without it, so it stops rather than guess.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -102,9 +103,12 @@ def _ask_cloud(root: Path, name: str, url: str, md5s: list[str]) -> dict[str, bo
         raise MlopsError(_fix_hint(url, e)) from None
 
 
-def transfer(root: Path, md5s: list[str], direction: str) -> None:
+def transfer(root: Path, md5s: list[str], direction: str, *, runs: Sequence[Path] = ()) -> None:
     """Copy objects (a ``.dir`` object with its files) between the DVC cache and the default
-    remote: ``push`` or ``fetch``. Config from every level, as ``dvc push`` would use it."""
+    remote: ``push`` or ``fetch``. Config from every level, as ``dvc push`` would use it.
+
+    ``runs``: run-cache records (paths under the cache) pushed beside the objects, where
+    ``dvc push --run-cache`` puts them (``runs/`` at the remote's top)."""
     from mlopsctl.pipeline.run import dvc_repo
 
     Repo = dvc_repo()
@@ -121,6 +125,13 @@ def transfer(root: Path, md5s: list[str], direction: str) -> None:
             src, dest = (cache, odb) if direction == "push" else (odb, cache)
             ids = {HashInfo("md5", m) for m in md5s}
             result = _transfer(src, dest, ids, cache_odb=cache, jobs=4)
+            if runs and not result.failed:
+                top = repo.cloud.get_remote_odb(remote[0], "push --run-cache", hash_name="md5-dos2unix")
+                store = dvcfacts.cache_dir(root)
+                for run in runs:
+                    target = top.fs.join(top.path, *run.relative_to(store).parts)
+                    top.fs.makedirs(top.fs.parent(target), exist_ok=True)
+                    top.fs.put_file(str(run), target)
     except MlopsError:
         raise
     except Exception as e:  # noqa: BLE001 - reported with what to check

@@ -96,23 +96,6 @@ def run_dvc(
     return out
 
 
-def push_objects(root: Path, md5s: Sequence[str]) -> int:
-    """Push these objects of the local DVC cache to the default remote; returns how many went.
-
-    ``dvc push --run-cache`` sends the run records but not the objects of outputs kept in Git
-    (``cache: false``: metrics, plots), which DVC committed to the cache when it recorded the run;
-    without them a runner elsewhere cannot restore the run and trains again.
-    """
-    Repo = dvc_repo()
-    from dvc_data.hashfile.hash_info import HashInfo
-
-    with Repo(str(root)) as repo:
-        present = [HashInfo("md5", m) for m in md5s if m and repo.cache.local.exists(m)]
-        if not present:
-            return 0
-        return len(repo.cloud.push(present).transferred)
-
-
 def dvc_repo() -> Any:
     """DVC's ``Repo`` class, imported into this process (to ask remotes and object stores).
 

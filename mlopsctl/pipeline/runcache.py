@@ -15,21 +15,15 @@ from pathlib import Path
 from typing import Any
 
 from mlopsctl.pipeline.facts import StatCache, cache_dir, in_store, object_path
-from mlopsctl.pipeline.record import lock_item, params_values, run_key, written
+from mlopsctl.pipeline.record import run_key, stage_inputs, written
 
 
 def _inputs(root: Path, stage: dict[str, Any], cache: StatCache, ignore: frozenset[str]) -> dict[str, Any] | None:
-    """The stage's entry without what comes out (outs as paths): what the key is made of."""
-    entry: dict[str, Any] = {"cmd": stage["cmd"]}
+    """The stage's entry with outs as paths only: what the run-cache key is made of."""
     try:
-        deps = [lock_item(d, cache, ignore) for d in sorted(stage["deps"])]
+        entry = stage_inputs(root, stage, cache, ignore)
     except FileNotFoundError:
         return None
-    if deps:
-        entry["deps"] = deps
-    params = params_values(root, stage["params_file"])
-    if params:
-        entry["params"] = {stage["params_file"]: params}
     entry["outs"] = [{"path": p} for p in sorted(written(stage))]
     return entry
 

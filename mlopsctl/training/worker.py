@@ -71,13 +71,11 @@ def _run_command(root: Path, stage: dict[str, Any]) -> None:
 
     if (root / str(stage["params"]["data"]["path"] or "")).is_file():
         check_file(root, stage["params"])  # refuses before the command runs
-    bindir = str(Path(sys.executable).parent)
-    env = {**os.environ, "PATH": bindir + os.pathsep + os.environ.get("PATH", "")}
     print(f"> {stage['cmd']}", file=sys.stderr, flush=True)
     global _CHILD
     # A session of its own, so stopping this worker stops the whole command (see _stop).
-    _CHILD = subprocess.Popen(stage["cmd"], shell=True, cwd=root, env=env, stdin=subprocess.DEVNULL,
-                              start_new_session=True)
+    # The pool put this environment's bin first on PATH: `mlopsctl` in the command is this one.
+    _CHILD = subprocess.Popen(stage["cmd"], shell=True, cwd=root, stdin=subprocess.DEVNULL, start_new_session=True)
     rc = _CHILD.wait()
     _CHILD = None
     if rc != 0:

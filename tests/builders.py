@@ -250,6 +250,17 @@ def mlopsctl_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "mlopsctl"]
 
 
+_DEFAULT_SIGINT = ("import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+                   "os.execv(sys.argv[1], sys.argv[1:])")
+
+
+def interruptible(cmd: Sequence[str]) -> list[str]:
+    """``cmd`` for a child a test interrupts with SIGINT (same process: started through ``exec``):
+    Ctrl-C acts as in a terminal even when the test run itself was started in the background,
+    where SIGINT is ignored and every child inherits that."""
+    return [sys.executable, "-c", _DEFAULT_SIGINT, *cmd]
+
+
 def run_mlopsctl(
     args: Sequence[str],
     cwd: str | os.PathLike[str],

@@ -43,6 +43,8 @@ def _isolated_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
         mp.setenv("XDG_CACHE_HOME", str(home / ".cache"))
         mp.setenv("MLOPSCTL_LOG_DIR", str(tmp_path_factory.mktemp("crash-logs")))
         mp.setenv("DVC_NO_ANALYTICS", "1")  # no phoning home from tests
+        # Every plan that reuses a memo is computed as well and must be equal (core/planmemo.py).
+        mp.setenv("MLOPSCTL_PLAN_MEMO", "verify")
         mp.delenv("MLOPSCTL_DEBUG", raising=False)
         mp.delenv("GITHUB_ACTIONS", raising=False)  # CI runs us too; keep output identical
         yield

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.builders import mlopsctl_command, run_mlopsctl
+from tests.builders import interruptible, mlopsctl_command, run_mlopsctl
 from tests.terminal import run_in_pty
 
 # Real DVC runs, training or Git registries in every test: left out of the fast suite.
@@ -119,7 +119,7 @@ def test_kill_9_mid_apply_then_apply_converges(repo: Path) -> None:
 
 def test_ctrl_c_exits_130_and_apply_converges(repo: Path) -> None:
     proc = subprocess.Popen(
-        [*mlopsctl_command(), "apply", "--auto-approve", *T], cwd=repo,
+        interruptible([*mlopsctl_command(), "apply", "--auto-approve", *T]), cwd=repo,
         env={**os.environ, "MLOPSCTL_PAUSE_AFTER_STEPS": "1"},
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )

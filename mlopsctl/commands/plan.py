@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import contextlib
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from mlopsctl.commands._common import err, examples, load_project, make_context
+from mlopsctl.commands._common import err, examples, load_project, make_context, options
 from mlopsctl.commands._planning import (
     FORMATS,
     allow_options,
@@ -15,6 +18,10 @@ from mlopsctl.commands._planning import (
     target_options,
     write_step_summary,
 )
+
+if TYPE_CHECKING:
+    from mlopsctl.core.model import Plan
+    from mlopsctl.core.planmemo import Memo
 
 
 @click.command(epilog=examples(
@@ -36,13 +43,27 @@ def plan(out: str | None, fmt: str, detailed_exitcode: bool, destroy: bool, forc
          targets: tuple[str, ...], excludes: tuple[str, ...], allow_destroy_protected: bool,
          allow_no_models: bool) -> None:
     """Show what apply would change, and why."""
-    from mlopsctl.core import planfile
-    from mlopsctl.core.plan import blocked_changes, compute_plan
-    from mlopsctl.errors import MlopsError
+    from mlopsctl.core.plan import compute_plan
 
-    ctx = make_context(load_project(), force=force, allow_destroy_protected=allow_destroy_protected,
-                       allow_no_models=allow_no_models)
-    the_plan = compute_plan(ctx, targets=targets, excludes=excludes, destroy=destroy)
+    memo = None if train_first else _memo(destroy=destroy, force=force, targets=targets, excludes=excludes,
+                                          allow_destroy_protected=allow_destroy_protected,
+                                          allow_no_models=allow_no_models)
+    reused = memo.lookup() if memo is not None else None
+    if reused is not None and memo is not None and memo.mode == "on":
+        if options().debug:
+            err("plan memo: reused (nothing it read has moved)")
+        for line in memo.logs:
+            err(line)
+        _show(reused, fmt, out, force, detailed_exitcode)
+        return
+    with memo.recording() if memo is not None else contextlib.nullcontext(None) as tee:
+        ctx = make_context(load_project(), force=force, allow_destroy_protected=allow_destroy_protected,
+                           allow_no_models=allow_no_models)
+        if tee is not None:
+            ctx.log = _tee(ctx.log, tee)
+        the_plan = compute_plan(ctx, targets=targets, excludes=excludes, destroy=destroy)
+    if memo is not None:
+        _settle(memo, reused, the_plan)
     if train_first and not destroy:
         from mlopsctl.training.candidates import TrainedCandidates, stages_to_train, train_candidates
 
@@ -55,6 +76,14 @@ def plan(out: str | None, fmt: str, detailed_exitcode: bool, destroy: bool, forc
             ctx.memo(TrainedCandidates, lambda: TrainedCandidates(set(trained), notes))
             the_plan = compute_plan(ctx, targets=targets, excludes=excludes, destroy=destroy)
     flush_caches(ctx)
+    _show(the_plan, fmt, out, force, detailed_exitcode)
+
+
+def _show(the_plan: Plan, fmt: str, out: str | None, force: bool, detailed_exitcode: bool) -> None:
+    from mlopsctl.core import planfile
+    from mlopsctl.core.plan import blocked_changes
+    from mlopsctl.errors import MlopsError
+
     emit(render(the_plan, fmt))
     write_step_summary(the_plan)
     if out:
@@ -67,3 +96,37 @@ def plan(out: str | None, fmt: str, detailed_exitcode: bool, destroy: bool, forc
         raise MlopsError(f"apply would refuse {len(blocked)} blocked change(s): {names} (reasons in the plan above)")
     if detailed_exitcode and the_plan.has_changes:
         sys.exit(2)
+
+
+def _memo(**plan_options: object) -> Memo | None:
+    """The plan memo for this repository and these options (the format only renders a plan)."""
+    from mlopsctl.core.planmemo import Memo
+    from mlopsctl.specs.load import find_root
+
+    try:
+        root = find_root(options().cwd)
+    except Exception:  # noqa: BLE001 - load_project says what is wrong, with its own message
+        return None
+    return Memo.open(root, plan_options)
+
+
+def _tee(say: Callable[[str], None], keep: Callable[[str], None]) -> Callable[[str], None]:
+    def both(line: str) -> None:
+        keep(line)
+        say(line)
+
+    return both
+
+
+def _settle(memo: Memo, reused: Plan | None, computed: Plan) -> None:
+    """Keep the computed plan; with ``MLOPSCTL_PLAN_MEMO=verify``, fail if the reused one differs."""
+    from mlopsctl.core.planmemo import differences
+
+    if options().debug and memo.moved:
+        err(f"plan memo: {memo.moved}")
+    if reused is not None:
+        diffs = differences(reused, computed)
+        if diffs:
+            raise RuntimeError("the plan memo reused a plan that differs from the computed one:\n  "
+                               + "\n  ".join(diffs[:20]))
+    memo.keep(computed)

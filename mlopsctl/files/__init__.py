@@ -31,6 +31,27 @@ class ManagedFile:
     mode: int = 0o644
 
 
+class Deferred:
+    """A template context value made only when the template is rendered (``str(value)``).
+
+    ``key`` is plain JSON data naming everything the text is made from, the code included; the
+    render memo's key uses it in place of the text, so a plan whose renders are all remembered
+    never makes the text at all (a thousand models' params files, emitted as YAML).
+    """
+
+    __slots__ = ("_make", "_text", "key")
+
+    def __init__(self, make: Callable[[], str], key: Any) -> None:
+        self._make = make
+        self._text: str | None = None
+        self.key = key
+
+    def __str__(self) -> str:
+        if self._text is None:
+            self._text = self._make()
+        return self._text
+
+
 FileSet = Callable[["Context"], Iterable[ManagedFile]]
 
 # name -> "module:function"

@@ -158,6 +158,15 @@ def _template_line(exc: BaseException, template: str) -> int | None:
     return line
 
 
+def _stand_in(value: Any) -> Any:
+    """What a :class:`~mlopsctl.files.Deferred` context value is keyed by (never its text)."""
+    from mlopsctl.files import Deferred
+
+    if isinstance(value, Deferred):
+        return {"deferred": value.key}
+    raise TypeError(f"{type(value).__name__} is not JSON data")
+
+
 class RenderMemo:
     """Body digests of earlier renders, so a no-op plan need not import or run Jinja at all.
 
@@ -181,7 +190,7 @@ class RenderMemo:
     def key(self, template: str, context: dict[str, Any], digests: Any) -> str | None:
         """The memo key, or None when the context is not plain JSON data (then no memo)."""
         try:
-            blob = json.dumps(context, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+            blob = json.dumps(context, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_stand_in)
         except (TypeError, ValueError):
             return None
         if self._salt is None:

@@ -6,11 +6,12 @@ provider plans with, so what DVC runs and what the plan explains cannot drift ap
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from mlopsctl.files import ManagedFile
+from mlopsctl.files import Deferred, ManagedFile
 from mlopsctl.pipeline.stages import StageDef, dvc_yaml, stage_def
 
 if TYPE_CHECKING:
@@ -39,6 +40,26 @@ def dump_yaml(data: Any) -> str:
     return text.rstrip("\n")
 
 
+def _yaml(data: Any) -> Deferred:
+    """``dump_yaml(data)``, made only when the file is rendered (a remembered render needs no text)."""
+    return Deferred(lambda: dump_yaml(data), {"yaml": data, "emitter": _emitter()})
+
+
+@functools.cache
+def _emitter() -> str:
+    """The YAML writing code's own digest: a render remembered by its data stays right only while
+    the code turning the data into text is the same."""
+    import hashlib
+
+    from mlopsctl.pipeline import emit
+
+    h = hashlib.sha256()
+    for module in (emit.__file__, __file__):
+        with open(module, "rb") as f:
+            h.update(f.read())
+    return h.hexdigest()
+
+
 @dataclass(frozen=True)
 class _StageDefs:
     """Every model's stage, computed once per run."""
@@ -65,13 +86,13 @@ def files(ctx: Context) -> Iterable[ManagedFile]:
         yield ManagedFile(
             path=s.params_file,
             template="pipeline/params.yaml.j2",
-            context={"model": s.model, "spec": doc.path, "body": dump_yaml(s.params)},
+            context={"model": s.model, "spec": doc.path, "body": _yaml(s.params)},
             model=s.model,
             source=doc.loc(""),
         )
     yield ManagedFile(
         path="dvc.yaml",
         template="pipeline/dvc.yaml.j2",
-        context={"body": dump_yaml(dvc_yaml(defs))},
+        context={"body": _yaml(dvc_yaml(defs))},
         source=ctx.project.spec.loc(""),
     )

@@ -82,8 +82,12 @@ def tree_state(root: Path, inputs: tuple[str, ...] = ("mlops.yaml", "models", "s
     counts only under ``inputs`` (specs, code, stage dependencies): a plan written to
     ``plan.md`` or a scratch file does not change what trains."""
     root = Path(root)
-    branch = _git(root, "symbolic-ref", "-q", "HEAD", check=False).strip() or None
-    out = _git(root, "status", "--porcelain", "-z", "--untracked-files=all")
+    from mlopsctl.workspace import git
+
+    branch = git.read(root, "symbolic-ref", "-q", "HEAD")[1].strip() or None
+    rc, out, err = git.read(root, "status", "--porcelain", "-z", "--untracked-files=all")
+    if rc != 0:
+        raise MlopsError(f"git status failed in {root}: {err.strip() or out.strip()}")
     records: list[str] = []
     edits: list[str] = []
     entries = out.split("\0")

@@ -135,7 +135,11 @@ def _git(root: Path, *args: str, env: dict[str, str] | None = None, input: str |
 
 def read_tags(root: Path) -> list[TagRecord]:
     """Every tag of the repository, in one ``git for-each-ref``."""
-    out = _git(root, "for-each-ref", f"--format={_FORMAT}", "refs/tags")
+    from mlopsctl.workspace import git
+
+    rc, out, err = git.read_tags(root, "for-each-ref", f"--format={_FORMAT}", "refs/tags")
+    if rc != 0:
+        raise MlopsError(f"git for-each-ref failed in {root}: {err.strip() or out.strip()}")
     records: list[TagRecord] = []
     for raw in out.split(_SEP_RECORD):
         raw = raw.lstrip("\n")

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from mlopsctl.errors import UnavailableError
+from mlopsctl.workspace import observe
 
 if TYPE_CHECKING:
     from docker import DockerClient
@@ -103,6 +104,14 @@ def plan_warnings(ctx: Context) -> list[str]:
 def available(timeout: float = 2.0) -> bool:
     """Whether an engine answers ``/_ping`` within ``timeout`` seconds (no exception, ever).
 
+    A probe (:mod:`mlopsctl.workspace.observe`): a reused plan asks it again.
+    """
+    return observe.probe("engine", ["ping"], lambda: _available(timeout))
+
+
+def _available(timeout: float = 2.0) -> bool:
+    """:func:`available`'s answer.
+
     Speaks HTTP over the socket with the standard library: planning only files must not pay
     for importing docker-py. TLS or SSH engines fall back to docker-py.
     """
@@ -132,6 +141,16 @@ def available(timeout: float = 2.0) -> bool:
 
 
 def get_json(path: str, timeout: float = 10.0) -> Any:
+    """:func:`_get_json` as a probe (:mod:`mlopsctl.workspace.observe`): a reused plan asks again."""
+    return observe.probe("engine", ["get", path], lambda: _get_json(path, timeout))
+
+
+def probe(what: str, *args: str) -> Any:
+    """Ask the engine again what a recorded plan asked it (``ping``, or ``get PATH``)."""
+    return _available() if what == "ping" else _get_json(args[0]) if what == "get" and args else None
+
+
+def _get_json(path: str, timeout: float = 10.0) -> Any:
     """GET an engine API path over a unix socket with the standard library, decoded JSON.
 
     For cheap reads on the planning path (``existing()``), where importing docker-py would

@@ -120,19 +120,21 @@ def open_in(d: Path, name: str, flags: int) -> int:
         raise WriteError(f"cannot open {d.name}/{name}: {describe(e)}", e.errno) from None
 
 
-def write_atomic(path: Path, data: bytes | str, mode: int = 0o644, *, root: Path | None = None) -> None:
+def write_atomic(path: Path, data: bytes | str, mode: int = 0o644, *, root: Path | None = None,
+                 durable: bool = True) -> None:
     """Temp file in the same directory, fsync, chmod, rename: readers see old or new, never half.
 
     With ``root`` (every write into the repository), the path must stay inside it. Only
     permission bits are ever set (no setuid, setgid or sticky bit). A write the file system
-    refuses raises WriteError naming the path.
+    refuses raises WriteError naming the path. ``durable=False`` skips the fsyncs, for caches
+    whose loss after a power cut only costs time (a torn file is read as no cache).
     """
     if isinstance(data, str):
         data = data.encode("utf-8")
     if root is not None:
         inside(root, path)
     try:
-        _write(path, data, mode & 0o777)
+        _write(path, data, mode & 0o777, durable)
     except WriteError:
         raise
     except OSError as e:
@@ -140,7 +142,7 @@ def write_atomic(path: Path, data: bytes | str, mode: int = 0o644, *, root: Path
         raise WriteError(f"cannot write {shown}: {describe(e)}", e.errno) from None
 
 
-def _write(path: Path, data: bytes, mode: int) -> None:
+def _write(path: Path, data: bytes, mode: int, durable: bool = True) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     for stale in path.parent.glob(f".{path.name}.*{TMP_SUFFIX}"):  # left by a killed apply
         stale.unlink(missing_ok=True)
@@ -149,13 +151,15 @@ def _write(path: Path, data: bytes, mode: int) -> None:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
-            os.fsync(f.fileno())
+            if durable:
+                os.fsync(f.fileno())
         os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    fsync_dir(path.parent)
+    if durable:
+        fsync_dir(path.parent)
 
 
 def fsync_dir(d: Path) -> None:

@@ -18,7 +18,7 @@ import re
 import subprocess
 from collections.abc import Mapping
 from pathlib import Path
-from typing import overload
+from typing import Any, overload
 
 from mlopsctl.errors import MlopsError
 
@@ -151,6 +151,56 @@ def run(root: Path | str, *args: str, input: str | bytes | None = None, env: Map
     return proc.stdout if binary else proc.stdout.decode("utf-8", "replace")
 
 
+def read(root: Path | str, *args: str) -> tuple[int, str, str]:
+    """(exit status, stdout, stderr) of a read-only git question a plan asks, declared as a probe
+    (:mod:`mlopsctl.workspace.observe`): a reused plan asks it again and compares the answers."""
+    from mlopsctl.workspace import observe
+
+    rc, out, err = observe.probe("git", [str(root), *args], lambda: probe_read(str(root), *args))
+    return rc, out, err
+
+
+def read_tags(root: Path | str, *args: str) -> tuple[int, str, str]:
+    """:func:`read` of ``git for-each-ref ... refs/tags``, recorded as the files that hold the
+    tags instead of asked again: the loose refs under ``refs/tags`` (each folder listed, each
+    file stat'ed), ``packed-refs`` and ``refs/replace`` (a replaced tag object reads otherwise).
+    Tag objects never change; a moved tag is a changed ref file. A repository keeping its refs
+    in a reftable is asked again, as a probe."""
+    from mlopsctl.workspace import observe
+
+    gdir = git_dir(root)
+    common = _common_dir(gdir) if gdir is not None else None
+    if common is None or (common / "reftable").exists():
+        return read(root, *args)
+
+    def refs() -> None:
+        (common / "packed-refs").exists()
+        for top in (common / "refs" / "tags", common / "refs" / "replace"):
+            for dirpath, _dirs, files in os.walk(top):
+                for name in files:
+                    os.stat(os.path.join(dirpath, name))
+            top.exists()
+
+    rc, out, err = observe.covered(lambda: probe_read(str(root), *args), refs)
+    return rc, out, err
+
+
+def probe_read(root: str, *args: str) -> list[Any]:
+    """``[exit status, stdout, stderr]`` of ``git ARGS`` in ``root``, for :func:`read` and for a
+    reused plan asking again. Only the reads plans ask are run, whatever a record file says."""
+    options = args[1:args.index("--")] if "--" in args else args[1:]
+    if not args or args[0] not in _READS or any(
+            a.startswith("-") and a not in _READ_FLAGS and not a.startswith(("--format=", "--untracked-files="))
+            for a in options):
+        raise ValueError(f"git {' '.join(args)[:80]} is not a read a plan asks")
+    proc = completed(root, *args, timeout=300)
+    return [proc.returncode, proc.stdout, proc.stderr]
+
+
+_READS = frozenset({"for-each-ref", "status", "symbolic-ref", "ls-files"})
+_READ_FLAGS = frozenset({"--porcelain", "-z", "-q", "--error-unmatch"})
+
+
 def output(root: Path | str, *args: str, data: bytes | None = None) -> bytes | None:
     """stdout of a git question whose failure is an answer (not a repository, no such object):
     None when git fails or is missing."""
@@ -228,7 +278,7 @@ def committed_blob_equals(root: Path | str, relpath: str, data: bytes) -> bool:
 
 def is_tracked(root: Path | str, relpath: str) -> bool:
     """Whether Git's index tracks ``relpath``."""
-    return _git(root, "ls-files", "--error-unmatch", "--", relpath) is not None
+    return read(root, "ls-files", "--error-unmatch", "--", relpath)[0] == 0
 
 
 def uncommitted(root: Path | str) -> list[str]:

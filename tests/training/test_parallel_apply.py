@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.builders import git, make_repo, mlopsctl_command, model_spec, run_mlopsctl, to_yaml
+from tests.builders import git, interruptible, make_repo, mlopsctl_command, model_spec, run_mlopsctl, to_yaml
 
 pytestmark = pytest.mark.slow
 
@@ -98,8 +98,9 @@ def test_ctrl_c_stops_every_worker_and_exits_130(tmp_path: Path) -> None:
     slow = {f"models/{m}.yaml": to_yaml(model_spec(m, train={"cmd": f"sleep 60; mlopsctl train {m}"}))
             for m in ("a", "b")}
     repo = make_repo(tmp_path, models=("a", "b"), files=slow)
-    proc = subprocess.Popen([*mlopsctl_command(), "apply", "--auto-approve", "--parallelism", "2"], cwd=repo,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
+    proc = subprocess.Popen(interruptible([*mlopsctl_command(), "apply", "--auto-approve", "--parallelism", "2"]),
+                            cwd=repo, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            stdin=subprocess.DEVNULL)
     logs = [repo / ".mlopsctl" / "logs" / "stages" / f"train_{m}.log" for m in ("a", "b")]
     deadline = time.monotonic() + 300
     while not all(p.is_file() and "> sleep" in p.read_text() for p in logs):

@@ -1,0 +1,206 @@
+"""Reuse the last plan while nothing it read has moved (``.mlopsctl/cache/plans/``).
+
+A no-op plan of a thousand models reads some twenty thousand files and diffs four thousand
+resources; run again with nothing changed, it would read the same files and say the same thing.
+Like Git's index and DVC's state database, this memo trusts a file whose stat is unchanged:
+
+- What a plan read is recorded while it is computed (:mod:`mlopsctl.workspace.observe`): every
+  path opened, listed or stat'ed, and the answers of declared probes (the registry's tags through
+  ``git``, the Docker engine). A plan that reached anything else (another subprocess, a network
+  remote) is not kept; nor is one that read a file modified within one timestamp tick of it.
+- It is reused only when its key is equal — mlopsctl's own code (the stat of every file of the
+  package, its templates and schemas), the interpreter and its installed packages, the
+  environment, the user, the repository, the working directory and the plan's options — and when
+  every recorded path stats the same and every probe answers the same.
+- Only ``mlopsctl plan`` reuses it, never ``--train``. ``apply`` always computes its plan, and
+  ``apply plan.json`` re-derives the saved plan and compares, so a memo can never make apply act.
+
+``MLOPSCTL_PLAN_MEMO=off`` turns it off; ``=verify`` computes every plan as well and fails on any
+difference from a reused one (the test suite runs that way).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as _dt
+import hashlib
+import json
+import os
+import stat
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mlopsctl import __version__
+from mlopsctl.core.model import Plan
+from mlopsctl.workspace import observe
+
+MODE_ENV = "MLOPSCTL_PLAN_MEMO"
+DIR = ".mlopsctl/cache/plans"
+CACHE = ".mlopsctl/cache"
+KEEP = 8
+"""Memos kept per repository (one per set of plan options), the oldest removed first."""
+_FORMAT = 1
+_MAX_BYTES = 256 * 1024 * 1024
+# Variables that change between two runs in one shell without changing what a plan reads.
+_VOLATILE_ENV = frozenset({"_", "OLDPWD", "PWD", "SHLVL", "COLUMNS", "LINES", MODE_ENV})
+
+
+def mode() -> str:
+    value = os.environ.get(MODE_ENV, "on").strip().lower()
+    return value if value in ("on", "off", "verify") else "on"
+
+
+def _tree_stats(top: Path, out: list[Any]) -> None:
+    for dirpath, dirnames, filenames in os.walk(top):
+        dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
+        for name in sorted(filenames):
+            p = os.path.join(dirpath, name)
+            out.append([p, observe.signature(p)])
+
+
+def _code() -> list[Any]:
+    """What mlopsctl runs: its files, its templates and schemas, the interpreter, its packages."""
+    from mlopsctl.workspace.paths import SCHEMAS, TEMPLATES
+
+    out: list[Any] = [__version__, sys.version, sys.executable]
+    for top in (Path(__file__).resolve().parents[1], TEMPLATES, SCHEMAS):
+        _tree_stats(top, out)
+    for entry in sys.path:  # a package installed or removed changes its folder
+        if entry.endswith(("site-packages", "dist-packages")) and os.path.isdir(entry):
+            out.append([entry, observe.signature(entry, whole=True)])
+    return out
+
+
+def _ignored(root: Path) -> list[str]:
+    """Paths not recorded: the repository's own caches (shortcuts only), and the code in the key."""
+    from mlopsctl.workspace.paths import SCHEMAS, TEMPLATES
+
+    mine = os.path.join(str(root), "")
+    outside = [str(Path(__file__).resolve().parents[1]), str(TEMPLATES), str(SCHEMAS), sys.prefix,
+               sys.base_prefix, sys.exec_prefix, *(p for p in sys.path if p and os.path.isabs(p))]
+    keep = [p for p in outside
+            if not mine.startswith(os.path.join(p, "")) and not os.path.join(p, "").startswith(mine)]
+    # The kernel's views of processes and devices (a library reading its own memory map) are no
+    # input of a plan.
+    return [str(root / CACHE), "/proc", "/sys", "/dev", *keep]
+
+
+@dataclass
+class Memo:
+    """The plan memo of one repository and one set of plan options."""
+
+    root: Path
+    key: str
+    mode: str
+    logs: list[str] = field(default_factory=list)
+    """Lines the computed plan said to people while planning, said again when it is reused."""
+    moved: str | None = None
+    """Why the kept memo was not reused (for ``--debug``), or None."""
+    _record: dict[str, Any] | None = None
+
+    @classmethod
+    def open(cls, root: Path, options: dict[str, Any]) -> Memo | None:
+        """The memo for these options, or None when memos are off."""
+        how = mode()
+        if how == "off":
+            return None
+        env = sorted((k, v) for k, v in os.environ.items() if k not in _VOLATILE_ENV)
+        blob = json.dumps([_FORMAT, _code(), env, os.getuid(), str(root), os.getcwd(), options],
+                          sort_keys=True, default=str)
+        return cls(root=root, key=hashlib.sha256(blob.encode()).hexdigest(), mode=how)
+
+    @property
+    def path(self) -> Path:
+        return self.root / DIR / f"{self.key[:24]}.json"
+
+    def lookup(self) -> Plan | None:
+        """The kept plan when everything it read is as it was; else None (a reason in :attr:`moved`)."""
+        try:
+            st = os.lstat(self.path)
+            if not stat.S_ISREG(st.st_mode) or st.st_size > _MAX_BYTES:
+                self.moved = "not a plain file"
+                return None
+            doc = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            self.moved = "no memo"
+            return None
+        try:
+            if doc.get("format") != _FORMAT or doc.get("key") != self.key:
+                self.moved = "another key"
+                return None
+            self.moved = observe.check(doc["record"])
+            if self.moved is not None:
+                return None
+            plan = Plan.from_dict(doc["plan"])
+            logs = [str(line) for line in doc.get("logs") or []]
+        except (KeyError, TypeError, ValueError, AttributeError):
+            self.moved = "not in the expected shape"
+            return None
+        self.logs = logs
+        now = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+        return dataclasses.replace(plan, created_at=now)
+
+    @contextlib.contextmanager
+    def recording(self) -> Iterator[Callable[[str], None]]:
+        """Record what the block reads; yields the function to tee the plan's lines for people to.
+
+        Call :meth:`keep` with the plan afterwards; nothing is kept when the block raised.
+        """
+        started = time.time_ns()
+        self.logs = []
+        with observe.recording(_ignored(self.root)) as rec:
+            yield self.logs.append
+        sealed = observe.seal(rec, started)
+        if isinstance(sealed, str):
+            self._record, self.moved = None, f"{self.moved or 'computed'}; not kept: {sealed}"
+        else:
+            self._record = sealed
+
+    def keep(self, plan: Plan) -> bool:
+        """Save the plan with its record, when the record can be reused; failures only cost time."""
+        if self._record is None:
+            return False
+        from mlopsctl.workspace.fsafe import write_atomic
+
+        doc = {"format": _FORMAT, "key": self.key, "record": self._record, "plan": plan.to_dict(payload=True),
+               "logs": self.logs}
+        try:
+            write_atomic(self.path, json.dumps(doc, separators=(",", ":"), default=str, check_circular=False),
+                         root=self.root, durable=False)
+            self._prune()
+        except OSError:
+            return False
+        return True
+
+    def _prune(self) -> None:
+        folder = self.root / DIR
+        kept = sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
+        for old in kept[KEEP:]:
+            with contextlib.suppress(OSError):
+                old.unlink()
+
+
+def differences(reused: Plan, computed: Plan) -> list[str]:
+    """How a reused plan differs from the one computed now (``created_at`` aside): empty when equal."""
+    a, b = reused.to_dict(payload=True), computed.to_dict(payload=True)
+    a.pop("created_at"), b.pop("created_at")
+    a, b = json.loads(json.dumps(a, default=str)), json.loads(json.dumps(b, default=str))
+    if a == b:
+        return []
+    out = [f"{k}: {a.get(k)!r:.300} != {b.get(k)!r:.300}" for k in sorted(set(a) | set(b))
+           if k != "changes" and a.get(k) != b.get(k)]
+    ca = {c["address"]: c for c in a["changes"]}
+    cb = {c["address"]: c for c in b["changes"]}
+    for addr in sorted(set(ca) | set(cb)):
+        if ca.get(addr) != cb.get(addr):
+            out.append(f"{addr}: reused {json.dumps(ca.get(addr), sort_keys=True)[:600]} != computed "
+                       f"{json.dumps(cb.get(addr), sort_keys=True)[:600]}")
+    if not out and [c["address"] for c in a["changes"]] != [c["address"] for c in b["changes"]]:
+        out.append("the changes come in another order")
+    return out
+

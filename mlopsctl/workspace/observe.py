@@ -1,0 +1,282 @@
+"""What a computation looked at, so that its result can be reused while none of it has moved.
+
+A :class:`Recorder` notes every path the process opens for reading, lists or stats while it is
+active (Python's audit hooks see ``open``, ``os.listdir`` and ``os.scandir``; ``os.stat`` and
+``os.lstat`` are wrapped for as long as it records), and the answers of the external reads a
+caller declared as *probes* (:func:`probe`: the registry's tags through ``git``, the Docker
+engine). Anything else that reaches outside the file system (a subprocess or a socket outside a
+probe, a change of directory, a stat relative to a directory descriptor) *taints* the record:
+it cannot be reused, because nothing can tell whether that outside answer is still the same.
+
+:func:`check` says whether a record still holds: every path is stat'ed again and compared by
+:func:`~mlopsctl.workspace.digests.stat_key` (absent stays absent), and every probe is asked
+again and its answer compared by digest. Probes are re-run only through the fixed table
+:data:`PROBES` (import strings, like the providers'), never through a name read from a file.
+
+Over-recording only costs time (a record that never matches); under-recording would be a wrong
+answer, which is why the unknown taints instead of being ignored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+import os
+import stat
+import sys
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from mlopsctl.workspace.digests import stat_key, too_recent
+
+T = TypeVar("T")
+
+PROBES: dict[str, str] = {
+    "git": "mlopsctl.workspace.git:probe_read",
+    "engine": "mlopsctl.serving.engine:probe",
+}
+"""Probe kind -> ``module:function`` that asks it again (``function(*args)``); the only ones re-run."""
+
+# Audit events that reach outside the files a record can stat again.
+_OUTSIDE = frozenset({
+    "subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork", "os.forkpty",
+    "socket.connect", "socket.getaddrinfo", "socket.sendto", "os.chdir", "os.fchdir", "sqlite3.connect",
+    "mmap.__new__", "urllib.Request", "http.client.connect", "ftplib.connect", "smtplib.connect",
+})
+
+_TABLES = (("stat", True, False), ("lstat", False, False), ("list", True, True))
+"""A record's tables of paths: name, stat through links, keep a directory's stat whole."""
+
+_real_stat = os.stat
+_real_lstat = os.lstat
+_current: Recorder | None = None
+_lock = threading.Lock()
+_hooked = False
+
+
+@dataclass
+class Recorder:
+    """The paths and probe answers one computation depended on (see the module's docstring)."""
+
+    ignore: tuple[str, ...] = ()
+    """Absolute path prefixes not recorded: caches that are only shortcuts, the interpreter and
+    the package itself (its code is part of the key the caller builds, not of the record)."""
+    stats: dict[str, Any] = field(default_factory=dict)
+    """Paths looked at through symlinks (``stat``, ``open``) -> what the stat gave, when one was
+    made (a stat result or the OSError), else None (stat'ed when the record is sealed)."""
+    lstats: dict[str, Any] = field(default_factory=dict)
+    """Paths looked at themselves (``lstat``: a link is not followed), the same way."""
+    lists: set[str] = field(default_factory=set)
+    """Directories listed: what is in them matters, so their stat is kept whole."""
+    probes: list[list[Any]] = field(default_factory=list)
+    """``[kind, args, digest of the answer]`` in the order they were asked."""
+    tainted: str | None = None
+    """Why this record cannot be reused (the first outside read), or None."""
+    _inside: int = 0
+
+    def _path(self, path: Any) -> str | None:
+        if isinstance(path, int):
+            return None  # a descriptor: its file was recorded when it was opened
+        try:
+            p = os.fsdecode(path)
+        except TypeError:
+            self.tainted = self.tainted or f"an unusual path argument {type(path).__name__}"
+            return None
+        if not p.startswith("/"):
+            p = os.path.join(os.getcwd(), p)
+        return None if (p + "/").startswith(self.ignore) else p
+
+    def note(self, path: Any, follow: bool = True, seen: Any = None) -> None:
+        p = self._path(path)
+        if p is None:
+            return
+        table = self.stats if follow else self.lstats
+        if table.get(p) is None:
+            table[p] = seen
+
+    def note_list(self, path: Any) -> None:
+        p = self._path(path)
+        if p is not None:
+            self.lists.add(p)
+
+    def outside(self, what: str) -> None:
+        if self._inside == 0 and self.tainted is None:
+            self.tainted = what
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"stat": sorted(self.stats), "lstat": sorted(self.lstats), "list": sorted(self.lists),
+                "probes": self.probes}
+
+
+def _audit(event: str, args: tuple[Any, ...]) -> None:
+    rec = _current
+    if rec is None:
+        return
+    if event == "open":
+        path, _mode, flags = args
+        if path is not None and not (isinstance(flags, int) and flags & os.O_ACCMODE == os.O_WRONLY):
+            rec.note(path)  # read, or read and written: a write-only open tells nothing read
+    elif event in ("os.listdir", "os.scandir"):
+        rec.note_list(args[0] if args and args[0] is not None else ".")
+    elif event in _OUTSIDE:
+        rec.outside(f"{event} {str(args[:2])[:200]}")
+
+
+def _stat(path: Any, *, dir_fd: int | None = None, follow_symlinks: bool = True) -> os.stat_result:
+    rec = _current
+    if rec is None or dir_fd is not None:
+        if rec is not None:
+            rec.outside("a stat relative to a directory descriptor")
+        return _real_stat(path, dir_fd=dir_fd, follow_symlinks=follow_symlinks)
+    try:
+        st = _real_stat(path, follow_symlinks=follow_symlinks)
+    except OSError as e:
+        rec.note(path, follow_symlinks, e)
+        raise
+    rec.note(path, follow_symlinks, st)  # kept as seen: a change after it shows at the next check
+    return st
+
+
+def _lstat(path: Any, *, dir_fd: int | None = None) -> os.stat_result:
+    return _stat(path, dir_fd=dir_fd, follow_symlinks=False)
+
+
+class recording:
+    """``with recording(ignore) as rec:`` records what the block looks at (one recorder at a time);
+    named like a function, as it is used like ``open()``."""
+
+    def __init__(self, ignore: Iterable[str] = ()) -> None:
+        self.rec = Recorder(ignore=tuple(os.path.join(p, "") for p in ignore))
+
+    def __enter__(self) -> Recorder:
+        global _current, _hooked
+        with _lock:
+            if not _hooked:
+                sys.addaudithook(_audit)
+                _hooked = True
+            if _current is not None:
+                self.rec.tainted = "another recording was running"
+                self.nested = True
+                return self.rec
+            self.nested = False
+            _current = self.rec
+            os.stat, os.lstat = _stat, _lstat  # type: ignore[assignment]
+        return self.rec
+
+    def __exit__(self, *exc: object) -> None:
+        global _current
+        if self.nested:
+            return
+        with _lock:
+            _current = None
+            os.stat, os.lstat = _real_stat, _real_lstat  # type: ignore[assignment]
+
+
+def probe(kind: str, args: list[str], ask: Callable[[], T]) -> T:
+    """``ask()``, an external read the caller declares repeatable: ``PROBES[kind](*args)`` asks
+    the same question again and must give an answer equal as JSON when nothing moved."""
+    rec = _current
+    if rec is None:
+        return ask()
+    rec._inside += 1
+    try:
+        answer = ask()
+    except Exception as e:
+        rec.probes.append([kind, list(args), _answer_digest(None, e)])
+        raise
+    finally:
+        rec._inside -= 1
+    rec.probes.append([kind, list(args), _answer_digest(answer, None)])
+    return answer
+
+
+def covered(ask: Callable[[], T], look: Callable[[], None]) -> T:
+    """``ask()`` (an outside read, a subprocess), recorded as what ``look()`` then stats and
+    lists: the files the answer is made of. For answers wholly determined by files (the refs
+    behind ``git for-each-ref``), a check of those files replaces asking again."""
+    rec = _current
+    if rec is None:
+        return ask()
+    rec._inside += 1
+    try:
+        answer = ask()
+    finally:
+        rec._inside -= 1
+    look()  # after the answer: a change in between is newer than the computation, never kept
+    return answer
+
+
+def _answer_digest(answer: Any, error: BaseException | None) -> str:
+    body = ["raised", type(error).__name__, str(error)] if error is not None else ["answered", answer]
+    blob = json.dumps(body, sort_keys=True, default=repr, separators=(",", ":"))
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def _ask_again(kind: str, args: list[str]) -> str:
+    target = PROBES.get(kind)
+    if target is None or not all(isinstance(a, str) for a in args):
+        return "unknown probe"
+    module, _, fn = target.partition(":")
+    try:
+        answer = getattr(importlib.import_module(module), fn)(*args)
+    except Exception as e:  # noqa: BLE001 - the same failure is the same answer
+        return _answer_digest(None, e)
+    return _answer_digest(answer, None)
+
+
+def signature(path: str, follow: bool = True, whole: bool = False, seen: Any = None) -> list[int] | None:
+    """What a record keeps of a path: its stat key (None: absent; ``[-errno]``: unreadable).
+
+    ``seen`` is what a stat made while recording gave (a stat result or an OSError); without it
+    the path is stat'ed now. A directory that was not listed (a step of resolving a path, an
+    ``is_dir()``) keeps its identity alone: its times move with every file created in it,
+    which matters only where it was listed (``whole``), and there its stat is kept whole.
+    """
+    st = seen
+    if st is None:
+        try:
+            st = _real_stat(path, follow_symlinks=follow)
+        except OSError as e:
+            st = e
+    if isinstance(st, OSError):
+        return None if isinstance(st, (FileNotFoundError, NotADirectoryError)) else [-(st.errno or 1)]
+    if not whole and stat.S_ISDIR(st.st_mode):
+        return [st.st_mode, st.st_ino]
+    return stat_key(st) + [st.st_mode]
+
+
+def seal(rec: Recorder, started_ns: int) -> dict[str, Any] | str:
+    """The record to keep, with every path's signature taken now; or why it cannot be reused:
+    tainted, or a file it looked at changed within one timestamp tick of the computation (an
+    edit could then hide behind an unchanged stat)."""
+    if rec.tainted is not None:
+        return f"it read {rec.tainted}"
+    sigs: dict[str, Any] = {}
+    for table, follow, whole in _TABLES:
+        out = sigs[table] = {}
+        seen: dict[str, Any] = {"stat": rec.stats, "lstat": rec.lstats, "list": dict.fromkeys(rec.lists)}[table]
+        for p, st in seen.items():
+            sig = signature(p, follow, whole, st)
+            if sig is not None and len(sig) > 2 and (too_recent(sig[0], started_ns) or too_recent(sig[1], started_ns)):
+                return f"{p} changed within a timestamp tick of the plan"
+            out[p] = sig
+    return {**sigs, "probes": rec.probes}
+
+
+def check(record: dict[str, Any]) -> str | None:
+    """None when everything ``record`` (from :func:`seal`) looked at is as it was; else what moved.
+    The probes are asked only when every path is as it was."""
+    try:
+        for table, follow, whole in _TABLES:
+            for p, sig in record[table].items():
+                if signature(p, follow, whole) != sig:
+                    return f"{p} changed"
+        for kind, args, digest in record["probes"]:
+            if _ask_again(kind, args) != digest:
+                return f"{kind} {' '.join(args)[:120]} answers differently"
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return "the record is not in the expected shape"
+    return None

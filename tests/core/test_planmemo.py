@@ -1,0 +1,286 @@
+"""The plan memo (core/planmemo.py): a reused plan is always the plan computed now.
+
+On a really applied repository (DVC-tracked data pushed to a folder remote, v1 trained and
+registered by apply), each test keeps a memo, moves one thing a plan reads, and compares the plan
+printed with the memo on against the one computed with it off. The whole suite also runs with
+``MLOPSCTL_PLAN_MEMO=verify`` (tests/conftest.py), which computes every reused plan as well.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.builders import git, run_mlopsctl
+from tests.monitoring.monitor_builders import build_applied, copy_applied
+
+ON = {"MLOPSCTL_PLAN_MEMO": "on"}
+OFF = {"MLOPSCTL_PLAN_MEMO": "off"}
+
+
+@pytest.fixture(scope="module")
+def applied_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_applied(tmp_path_factory.mktemp("memo-template"))
+
+
+@pytest.fixture
+def applied(applied_template: Path, tmp_path: Path) -> Path:
+    root = copy_applied(applied_template, tmp_path)
+    shutil.rmtree(root / ".mlopsctl" / "cache" / "plans", ignore_errors=True)
+    time.sleep(0.1)  # past one timestamp tick: a file written just before a plan is never trusted
+    return root
+
+
+def plan(root: Path, env: dict[str, str], *args: str) -> tuple[int, str, str]:
+    proc = run_mlopsctl(["--debug", "plan", *args], root, env=env)
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def keep_memo(root: Path) -> str:
+    """Plan twice: the second reuses the first; returns the reused plan's output."""
+    rc, first, err = plan(root, ON)
+    assert rc == 0, first + err
+    assert "plan memo: no memo" in err, err
+    rc, again, err = plan(root, ON)
+    assert rc == 0 and "plan memo: reused" in err, err
+    assert again == first
+    return again
+
+
+def same_as_computed(root: Path, *args: str) -> tuple[str, str]:
+    """The plan with the memo on equals the one computed with it off; returns (output, memo's words)."""
+    rc_on, on, err_on = plan(root, ON, *args)
+    rc_off, off, err_off = plan(root, OFF, *args)
+    assert (rc_on, on) == (rc_off, off), f"memo on:\n{on}{err_on}\nmemo off:\n{off}{err_off}"
+    return on, err_on
+
+
+def test_a_no_op_plan_is_reused_and_says_the_same(applied: Path) -> None:
+    out = keep_memo(applied)
+    assert "No changes." in out
+    rc, text, err = plan(applied, ON, "--format", "json")
+    assert rc == 0 and "plan memo: reused" in err
+    assert json.loads(text)["has_changes"] is False
+
+
+def _param(root: Path) -> None:
+    spec = root / "models" / "iris.yaml"
+    spec.write_text(re.sub(r"n_estimators: (\d+)", lambda m: f"n_estimators: {int(m.group(1)) + 1}",
+                           spec.read_text(), count=1))
+
+
+def _same_size_data_edit(root: Path) -> None:
+    """Same size, same second: only the stat's nanoseconds and ctime tell."""
+    data = root / "data" / "iris.csv"
+    text = data.read_text()
+    i = next(i for i, ch in enumerate(text) if ch.isdigit() and ch != "9")
+    data.write_text(text[:i] + str(int(text[i]) + 1) + text[i + 1:])
+
+
+def _data_object(root: Path, folder: Path) -> Path:
+    md5 = re.search(r"md5: ([0-9a-f]{32})", (root / "data" / "iris.csv.dvc").read_text())
+    assert md5, "data/iris.csv.dvc records no md5"
+    return folder / "files" / "md5" / md5.group(1)[:2] / md5.group(1)[2:]
+
+
+def _cache_object_gone(root: Path) -> None:
+    _data_object(root, root / ".dvc" / "cache").unlink()
+
+
+def _remote_object_gone(root: Path) -> None:
+    _data_object(root, root.parent / "dvc-remote").unlink()
+
+
+def _tag_deleted(root: Path) -> None:
+    tags = git(root, "tag", "--list", "iris@*").split()
+    assert tags, git(root, "tag", "--list")
+    git(root, "tag", "-d", *tags)
+
+
+def _tag_by_hand(root: Path) -> None:
+    # A person assigns the version to production with GTO's tag format, outside mlopsctl.
+    git(root, "tag", "-a", "iris#production#1", "-m", "Assignment of iris@v1 to production", "HEAD")
+
+
+def _managed_file_edited(root: Path) -> None:
+    with (root / "dvc.yaml").open("a", encoding="utf-8") as f:
+        f.write("# edited by hand\n")
+
+
+def _lock_edited(root: Path) -> None:
+    lock = root / "dvc.lock"
+    lock.write_text(lock.read_text().replace("md5:", "md5: 0", 1).replace("md5: 0 ", "md5: 0", 1))
+
+
+def _artifact_gone(root: Path) -> None:
+    shutil.rmtree(root / "artifacts" / "iris")
+
+
+def _mlops_yaml_remote(root: Path) -> None:
+    spec = root / "mlops.yaml"
+    spec.write_text(spec.read_text().replace("dvc-remote", "dvc-remote-2"))
+
+
+def _data_is_now_a_symlink(root: Path) -> None:
+    data = root / "data" / "iris.csv"
+    outside = root.parent / "elsewhere.csv"
+    shutil.copy(data, outside)
+    data.unlink()
+    os.symlink(outside, data)
+
+
+MOVES: dict[str, Callable[[Path], None]] = {
+    "param": _param,
+    "same-size data edit": _same_size_data_edit,
+    "cache object gone": _cache_object_gone,
+    "remote object gone": _remote_object_gone,
+    "tag deleted": _tag_deleted,
+    "tag by hand": _tag_by_hand,
+    "managed file edited": _managed_file_edited,
+    "dvc.lock edited": _lock_edited,
+    "artifact gone": _artifact_gone,
+    "remote moved in mlops.yaml": _mlops_yaml_remote,
+    "data now a symlink out of the repo": _data_is_now_a_symlink,
+}
+
+
+@pytest.mark.parametrize("move", MOVES, ids=list(MOVES))
+def test_anything_a_plan_reads_moving_is_seen(applied: Path, move: str) -> None:
+    before = keep_memo(applied)
+    MOVES[move](applied)
+    out, err = same_as_computed(applied)
+    assert "plan memo: reused" not in err
+    assert out != before, f"{move}: the plan did not change:\n{out}"
+
+
+def test_a_touched_file_recomputes_and_is_reused_after(applied: Path) -> None:
+    before = keep_memo(applied)
+    os.utime(applied / "data" / "iris.csv")
+    out, err = same_as_computed(applied)
+    assert out == before and "data/iris.csv changed" in err
+    time.sleep(0.1)
+    rc, again, err = plan(applied, ON)
+    assert rc == 0 and again == before and "plan memo: reused" in err, err
+
+
+def test_options_have_their_own_memo(applied: Path) -> None:
+    keep_memo(applied)
+    out, err = same_as_computed(applied, "--destroy")
+    assert "plan memo: reused" not in err and "destroy" in out.lower()
+    rc, _, err = plan(applied, ON)
+    assert rc == 0 and "plan memo: reused" in err  # the plain plan's memo is still there
+
+
+def test_an_edited_memo_is_caught_in_verify_mode(applied: Path) -> None:
+    keep_memo(applied)
+    (memo,) = (applied / ".mlopsctl" / "cache" / "plans").glob("*.json")
+    doc = json.loads(memo.read_text())
+    doc["plan"]["warnings"] = ["planted"]
+    memo.write_text(json.dumps(doc))
+    rc, out, err = plan(applied, {"MLOPSCTL_PLAN_MEMO": "verify"})
+    assert rc == 1 and "differs from the computed one" in err and "planted" in err, out + err
+
+
+@pytest.mark.parametrize("damage", ["not json", "symlink", "other key", "bad record"])
+def test_a_damaged_or_planted_memo_is_ignored(applied: Path, damage: str) -> None:
+    expected = keep_memo(applied)
+    (memo,) = (applied / ".mlopsctl" / "cache" / "plans").glob("*.json")
+    doc = json.loads(memo.read_text())
+    if damage == "not json":
+        memo.write_text("{ not json")
+    elif damage == "symlink":
+        planted = applied.parent / "planted.json"
+        doc["plan"]["warnings"] = ["planted"]
+        planted.write_text(json.dumps(doc))
+        memo.unlink()
+        memo.symlink_to(planted)
+    elif damage == "other key":
+        doc["key"] = "0" * 64
+        doc["plan"]["warnings"] = ["planted"]
+        memo.write_text(json.dumps(doc))
+    else:
+        doc["record"]["probes"] = [["git", [str(applied), "log", f"--output={applied.parent / 'x'}"], "0"]]
+        memo.write_text(json.dumps(doc))
+    rc, out, err = plan(applied, ON)
+    assert rc == 0 and out == expected and "planted" not in out and "plan memo: reused" not in err, err
+    assert not (applied.parent / "x").exists()  # a probe named in a file is never run as written
+
+
+def test_apply_never_reads_the_memo(applied: Path) -> None:
+    keep_memo(applied)
+    (memo,) = (applied / ".mlopsctl" / "cache" / "plans").glob("*.json")
+    _param(applied)
+    # Make the stale memo look current: its record names nothing, so it would be "reused".
+    doc = json.loads(memo.read_text())
+    doc["record"] = {"stat": {}, "lstat": {}, "list": {}, "probes": []}
+    memo.write_text(json.dumps(doc))
+    proc = run_mlopsctl(["plan", "-o", "plan.json"], applied, env=ON)
+    assert "No changes." in proc.stdout  # the doctored memo is believed by plan alone...
+    proc = run_mlopsctl(["apply", "plan.json"], applied, env=ON)
+    # ...apply re-derives the saved plan from the specs and state and refuses it.
+    assert proc.returncode == 1 and "stale" in (proc.stdout + proc.stderr).lower(), proc.stdout + proc.stderr
+
+
+@pytest.fixture(scope="module")
+def three_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Three models applied (trained, recorded, registered) and committed: a clean tree."""
+    from tests.builders import make_repo
+
+    base = tmp_path_factory.mktemp("memo-three")
+    root = make_repo(base, models=("alpha", "beta", "gamma"))
+    proc = run_mlopsctl(["apply", "--auto-approve"], root, env=OFF)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    git(root, "add", "-A")
+    if git(root, "status", "--porcelain"):
+        git(root, "commit", "-q", "-m", "First apply")
+    return base
+
+
+def _three_models(template: Path, tmp_path: Path) -> Path:
+    shutil.copytree(template / "dvc-remote", tmp_path / "dvc-remote")
+    root = tmp_path / "repo"
+    shutil.copytree(template / "repo", root, symlinks=True)
+    shutil.rmtree(root / ".mlopsctl" / "cache" / "plans", ignore_errors=True)
+    time.sleep(0.1)
+    rc, out, err = plan(root, ON)
+    assert rc == 0 and "No changes." in out and "plan memo: no memo" in err, out + err
+    return root
+
+
+@pytest.mark.parametrize("edit", ["param", "data path", "feature removed", "gate", "renamed", "new model",
+                                  "model removed"])
+def test_after_a_spec_edit_the_plan_is_computed_again_and_then_kept(three_template: Path, tmp_path: Path,
+                                                                     edit: str) -> None:
+    root = _three_models(three_template, tmp_path)
+    spec = root / "models" / "beta.yaml"
+    text = spec.read_text()
+    if edit == "param":
+        spec.write_text(re.sub(r"n_estimators: (\d+)", lambda m: f"n_estimators: {int(m.group(1)) + 5}", text))
+    elif edit == "data path":
+        (root / "data" / "beta2.csv").write_text((root / "data" / "beta.csv").read_text())
+        spec.write_text(text.replace("data/beta.csv", "data/beta2.csv"))
+    elif edit == "feature removed":
+        spec.write_text(re.sub(r"\n  petal_width:\n(    .*\n)+", "\n", text, count=1))
+    elif edit == "gate":
+        spec.write_text(text.replace("gates:", "gates:\n  f1_macro: '>= 0.5'", 1))
+    elif edit == "renamed":
+        spec.write_text(text.replace("name: beta", "name: delta", 1))
+    elif edit == "new model":
+        (root / "data" / "omega.csv").write_text((root / "data" / "beta.csv").read_text())
+        (root / "models" / "omega.yaml").write_text(text.replace("beta", "omega"))
+    else:
+        spec.unlink()
+    time.sleep(0.1)
+    out, err = same_as_computed(root)
+    assert "plan memo: reused" not in err and "changed" in err, err
+    assert ("No changes." in out) is (edit == "gate"), out  # a new gate judges the next version only
+    assert spec.exists() is (edit != "model removed")
+    _, again, err = plan(root, ON)  # and the result is kept whole
+    assert again == out and "plan memo: reused" in err, err

@@ -19,6 +19,7 @@ answer, which is why the unknown taints instead of being ignored.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib
 import json
@@ -26,7 +27,7 @@ import os
 import stat
 import sys
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -181,14 +182,12 @@ def probe(kind: str, args: list[str], ask: Callable[[], T]) -> T:
     rec = _current
     if rec is None:
         return ask()
-    rec._inside += 1
     try:
-        answer = ask()
+        with _allowed(rec):
+            answer = ask()
     except Exception as e:
         rec.probes.append([kind, list(args), _answer_digest(None, e)])
         raise
-    finally:
-        rec._inside -= 1
     rec.probes.append([kind, list(args), _answer_digest(answer, None)])
     return answer
 
@@ -200,13 +199,20 @@ def covered(ask: Callable[[], T], look: Callable[[], None]) -> T:
     rec = _current
     if rec is None:
         return ask()
-    rec._inside += 1
-    try:
+    with _allowed(rec):
         answer = ask()
-    finally:
-        rec._inside -= 1
     look()  # after the answer: a change in between is newer than the computation, never kept
     return answer
+
+
+@contextlib.contextmanager
+def _allowed(rec: Recorder) -> Iterator[None]:
+    """Outside reads in this block are declared (a probe's, a covered read's): they do not taint."""
+    rec._inside += 1
+    try:
+        yield
+    finally:
+        rec._inside -= 1
 
 
 def _answer_digest(answer: Any, error: BaseException | None) -> str:

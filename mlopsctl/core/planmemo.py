@@ -5,9 +5,10 @@ resources; run again with nothing changed, it would read the same files and say 
 Like Git's index and DVC's state database, this memo trusts a file whose stat is unchanged:
 
 - What a plan read is recorded while it is computed (:mod:`mlopsctl.workspace.observe`): every
-  path opened, listed or stat'ed, and the answers of declared probes (the registry's tags through
-  ``git``, the Docker engine). A plan that reached anything else (another subprocess, a network
-  remote) is not kept; nor is one that read a file modified within one timestamp tick of it.
+  path opened, listed or stat'ed, and the answers of declared probes (``git status``, the Docker
+  engine's ping and container list; the registry's tags are kept as the ref files holding them).
+  A plan that reached anything else (another subprocess, a network remote, docker-py) is not
+  kept; nor is one that read a file modified within one timestamp tick of it.
 - It is reused only when its key is equal — mlopsctl's own code (the stat of every file of the
   package, its templates and schemas), the interpreter and its installed packages, the
   environment, the user, the repository, the working directory and the plan's options — and when
@@ -81,8 +82,10 @@ def _ignored(root: Path) -> list[str]:
     from mlopsctl.workspace.paths import SCHEMAS, TEMPLATES
 
     mine = os.path.join(str(root), "")
+    # Installed packages only: another folder on sys.path may hold what a plan reads (a remote).
+    packages = (p for p in sys.path if os.path.isabs(p) and p.endswith(("site-packages", "dist-packages")))
     outside = [str(Path(__file__).resolve().parents[1]), str(TEMPLATES), str(SCHEMAS), sys.prefix,
-               sys.base_prefix, sys.exec_prefix, *(p for p in sys.path if p and os.path.isabs(p))]
+               sys.base_prefix, sys.exec_prefix, *packages]
     keep = [p for p in outside
             if not mine.startswith(os.path.join(p, "")) and not os.path.join(p, "").startswith(mine)]
     # The kernel's views of processes and devices (a library reading its own memory map) are no

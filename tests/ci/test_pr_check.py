@@ -12,13 +12,17 @@ from pathlib import Path
 
 import pytest
 
-from tests.builders import git, make_repo, model_spec, run_mlopsctl, sklearn_iris_csv, to_yaml
+from tests.builders import free_port, git, make_repo, model_spec, run_mlopsctl, sklearn_iris_csv, to_yaml
 from tests.ci.workflow_checks import mlopsctl_path, render_workflows, run_step
 from tests.render.snapshot_files import assert_snapshot
 
 PLAN = ".github/workflows/mlops-plan.yml"
 NO_ENGINE = ("--exclude", "image.*", "--exclude", "deployment.*")
 SERVED = {"serve": {"staging": {"version": "latest"}}}
+# Ports nothing listens on (a running quick start example serves on the defaults, 8101 and 8102);
+# the comment's snapshot shows the default.
+STAGING, PRODUCTION = free_port(), free_port()
+PORTS = {"environments": {"staging": {"port": STAGING}, "production": {"port": PRODUCTION}}}
 
 
 def dvc(root: Path, *args: str) -> str:
@@ -65,7 +69,7 @@ def runner(origin: Path, work: Path, branch: str) -> tuple[Path, dict[str, str]]
 def origin(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """main: v1 (20 trees) then v2 (25 trees) registered, staging serving v2; pushed with tags."""
     work = tmp_path_factory.mktemp("prcheck")
-    seed = make_repo(work, model=SERVED, name="seed", files={"data/iris.csv": sklearn_iris_csv()})
+    seed = make_repo(work, model=SERVED, name="seed", project=PORTS, files={"data/iris.csv": sklearn_iris_csv()})
     for trees in (20, 25):
         set_spec(seed, estimator={"params": {"n_estimators": trees, "random_state": 0}})
         ok(run_mlopsctl(["apply", "--auto-approve", "--target", "file.*"], seed))
@@ -88,6 +92,7 @@ def origin(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
 
 
 def _normalized(text: str) -> str:
+    text = text.replace(f"127.0.0.1:{STAGING}", "127.0.0.1:8101")
     return re.sub(r"planned at `[0-9a-f]{12}`", "planned at `<commit>`", text)
 
 

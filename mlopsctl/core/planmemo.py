@@ -189,21 +189,13 @@ class Memo:
 
 
 def differences(reused: Plan, computed: Plan) -> list[str]:
-    """How a reused plan differs from the one computed now (``created_at`` aside): empty when equal."""
-    a, b = reused.to_dict(payload=True), computed.to_dict(payload=True)
-    a.pop("created_at"), b.pop("created_at")
-    a, b = json.loads(json.dumps(a, default=str)), json.loads(json.dumps(b, default=str))
-    if a == b:
-        return []
-    out = [f"{k}: {a.get(k)!r:.300} != {b.get(k)!r:.300}" for k in sorted(set(a) | set(b))
-           if k != "changes" and a.get(k) != b.get(k)]
-    ca = {c["address"]: c for c in a["changes"]}
-    cb = {c["address"]: c for c in b["changes"]}
-    for addr in sorted(set(ca) | set(cb)):
-        if ca.get(addr) != cb.get(addr):
-            out.append(f"{addr}: reused {json.dumps(ca.get(addr), sort_keys=True)[:600]} != computed "
-                       f"{json.dumps(cb.get(addr), sort_keys=True)[:600]}")
-    if not out and [c["address"] for c in a["changes"]] != [c["address"] for c in b["changes"]]:
-        out.append("the changes come in another order")
-    return out
+    """How a reused plan differs from the one computed now (``created_at`` aside): empty when equal.
 
+    The changes, warnings and project as a saved plan is compared (:func:`mlopsctl.core.saved.differences`),
+    and every other field a plan carries (pins, options, targets...)."""
+    from mlopsctl.core.saved import differences as plan_differences
+
+    a, b = (json.loads(json.dumps(p.to_dict(payload=False), default=str)) for p in (reused, computed))
+    out = [f"{k}: {a.get(k)!r:.300} != {b.get(k)!r:.300}" for k in sorted(set(a) | set(b))
+           if k not in ("created_at", "changes") and a.get(k) != b.get(k)]
+    return out + plan_differences(reused, computed)

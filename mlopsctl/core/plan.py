@@ -15,6 +15,7 @@ from mlopsctl.core.context import Context
 from mlopsctl.core.model import Action, Change, Plan, Resource, fingerprint, split_address
 from mlopsctl.core.provider import all_providers, get_provider, warning_sources
 from mlopsctl.errors import MlopsError, StalePlanError
+from mlopsctl.workspace import steady
 
 
 def expand(ctx: Context) -> dict[str, Resource]:
@@ -87,7 +88,15 @@ def compute_plan(
     excludes: Iterable[str] = (),
     destroy: bool = False,
 ) -> Plan:
-    """Expand, read and diff every selected resource in dependency order."""
+    """Expand, read and diff every selected resource in dependency order.
+
+    A steady phase (:mod:`mlopsctl.workspace.steady`): nothing here writes what a plan reads.
+    """
+    with steady.phase():
+        return _compute(ctx, tuple(targets), tuple(excludes), destroy)
+
+
+def _compute(ctx: Context, targets: tuple[str, ...], excludes: tuple[str, ...], destroy: bool) -> Plan:
     ctx.destroy = destroy
     ctx.upstream.clear()
     desired = {} if destroy else expand(ctx)

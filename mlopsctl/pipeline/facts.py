@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mlopsctl.workspace import steady
 from mlopsctl.workspace.digests import hash_file, stat_key, too_recent
 
 if TYPE_CHECKING:
@@ -59,13 +60,18 @@ class StatCache:
         self.path = root / ".mlopsctl" / "cache" / CACHE_FILE
         self.entries: dict[str, list[Any]] = {}
         self.lock_memo: dict[str, Any] = {}
+        self.dvcfiles: dict[str, list[Any]] = {}
+        """``.dvc`` file -> [*stat key, its single out]: parsed once per content."""
         self.dirty = False
         try:
             blob = json.loads(self.path.read_text(encoding="utf-8"))
             self.entries = blob.get("md5", {})
             self.lock_memo = blob.get("lock", {})
+            self.dvcfiles = blob.get("dvcfiles", {})
         except (OSError, ValueError, AttributeError):
             pass
+        if not all(isinstance(x, dict) for x in (self.entries, self.lock_memo, self.dvcfiles)):
+            self.entries, self.lock_memo, self.dvcfiles = {}, {}, {}
 
     def file_md5(self, rel: str, st: os.stat_result | None = None) -> Digest | None:
         full = os.path.join(self.root, rel)
@@ -131,7 +137,8 @@ class StatCache:
         from mlopsctl.workspace.fsafe import write_atomic
 
         try:
-            blob = json.dumps({"md5": self.entries, "lock": self.lock_memo}, separators=(",", ":"))
+            blob = json.dumps({"md5": self.entries, "lock": self.lock_memo, "dvcfiles": self.dvcfiles},
+                              separators=(",", ":"))
             write_atomic(self.path, blob, root=self.root)
             self.dirty = False
         except OSError:
@@ -171,17 +178,28 @@ def load_lock(root: Path, cache: StatCache | None = None) -> dict[str, dict[str,
     return stages
 
 
-def read_dvcfile(root: Path, data_path: str) -> dict[str, Any] | None:
-    """The single out of ``<data_path>.dvc`` (md5, size, ...) or None when not tracked."""
-    path = root / f"{data_path}.dvc"
+def read_dvcfile(root: Path, data_path: str, cache: StatCache | None = None) -> dict[str, Any] | None:
+    """The single out of ``<data_path>.dvc`` (md5, size, ...) or None when not tracked; with a
+    ``cache``, parsed once per content (kept by the file's stat, like ``dvc.lock``)."""
+    rel = f"{data_path}.dvc"
+    path = os.path.join(root, rel)
     try:
-        data = _yaml_load(path.read_text(encoding="utf-8"))
-    except OSError:
+        with open(path, "rb") as f:
+            st = os.fstat(f.fileno())
+            key = stat_key(st)
+            hit = cache.dvcfiles.get(rel) if cache is not None else None
+            if hit is not None and hit[:-1] == key:
+                kept: dict[str, Any] | None = hit[-1]
+                return kept
+            text = f.read().decode("utf-8")
+    except (OSError, UnicodeDecodeError):
         return None
-    outs = (data or {}).get("outs") or []
-    if not outs or not isinstance(outs[0], dict):
-        return None
-    out: dict[str, Any] = outs[0]
+    data = _yaml_load(text)
+    outs = (data.get("outs") if isinstance(data, dict) else None) or []
+    out: dict[str, Any] | None = outs[0] if isinstance(outs, list) and outs and isinstance(outs[0], dict) else None
+    if cache is not None and not too_recent(st.st_mtime_ns):
+        cache.dvcfiles[rel] = [*key, out]
+        cache.dirty = True
     return out
 
 
@@ -207,6 +225,11 @@ def is_local_url(url: str) -> bool:
 
 
 def local_remote_dir(root: Path, url: str) -> Path:
+    """A local remote's folder (relative to ``.dvc/``, as DVC resolves it); once per steady phase."""
+    return steady.remembered((local_remote_dir, os.fspath(root), url), lambda: _local_remote_dir(root, url))
+
+
+def _local_remote_dir(root: Path, url: str) -> Path:
     url = url.removeprefix("file://")
     p = Path(url)
     return p if p.is_absolute() else (root / ".dvc" / p).resolve()

@@ -54,7 +54,7 @@ class DatasetProvider:
         path = split_address(address)[1]
         cache = facts.stat_cache(ctx)
         current = cache.file_md5(path)
-        out = facts.read_dvcfile(root, path)
+        out = facts.read_dvcfile(root, path, cache)
         remote = facts.default_remote(root)
         state: dict[str, Any] = {
             "dvc": (root / ".dvc").is_dir(),

@@ -11,6 +11,7 @@ at most :data:`MAX_ROWS` evaluation rows are written (a fixed-seed sample beyond
 
 from __future__ import annotations
 
+import collections
 import csv
 import io
 import itertools
@@ -153,7 +154,8 @@ def _summarize(root: Path, model: str, task: str) -> dict[str, Any] | None:
     except (OSError, csv.Error, KeyError, ValueError):
         return None
     labels = sorted({r["actual"] for r in confusion} | {r["predicted"] for r in confusion})
-    counts = [[sum(1 for r in confusion if r["actual"] == a and r["predicted"] == p) for p in labels] for a in labels]
+    pairs = collections.Counter((r["actual"], r["predicted"]) for r in confusion)
+    counts = [[pairs[(a, p)] for p in labels] for a in labels]
     fpr, tpr = [float(r["fpr"]) for r in roc], [float(r["tpr"]) for r in roc]
     rec, prec = [float(r["recall"]) for r in pr], [float(r["precision"]) for r in pr]
     return {

@@ -17,6 +17,7 @@ import tempfile
 from pathlib import Path
 
 from mlopsctl.errors import WriteError
+from mlopsctl.workspace import steady
 
 _HINTS = {
     _errno.ENOSPC: "no space left on the device (the disk is full)",
@@ -43,13 +44,14 @@ def outside_reason(root: Path | str, path: Path | str) -> str | None:
     and symlink loops are all caught before anything is read or written.
     """
     top = os.path.abspath(root)
-    real_top = os.path.realpath(top)
+    real_top = steady.remembered((os.path.realpath, top), lambda: os.path.realpath(top))
     full = os.path.normpath(os.path.join(top, path))
-    rel = os.path.relpath(full, top)
-    if rel == ".." or rel.startswith(".." + os.sep):
-        return f"{os.fspath(path)!r} leads outside the repository"
-    if rel == ".":
+    if full == top:
         return None
+    prefix = top if top.endswith(os.sep) else top + os.sep
+    if not full.startswith(prefix):
+        return f"{os.fspath(path)!r} leads outside the repository"
+    rel = full[len(prefix):]
     cur, walked = real_top, ""
     for part in rel.split(os.sep):
         walked = f"{walked}/{part}" if walked else part

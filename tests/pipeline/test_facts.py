@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from mlopsctl.pipeline import facts
 
 DVC = str(Path(sys.executable).parent / "dvc")
@@ -59,3 +61,32 @@ def test_remote_config_and_param_changes(tmp_path: Path) -> None:
                                    {"estimator": {"params": {"n": 200, "y": True}}, "m": ["a"]})
     assert lines == ["estimator.params.n 100 -> 200", "estimator.params.x removed (was 1)",
                      "estimator.params.y added (true)"]
+
+
+def test_dvc_files_parsed_once_per_content(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _run(tmp_path, "git", "init", "-q")
+    _run(tmp_path, DVC, "init", "-q")
+    data = tmp_path / "one.csv"
+    data.write_text("a\n1\n")
+    _run(tmp_path, DVC, "add", "-q", "one.csv")
+    dvcfile = tmp_path / "one.csv.dvc"
+    old = dvcfile.stat().st_mtime - 10
+    os.utime(dvcfile, (old, old))  # not "within a timestamp tick": a stat-keyed fact may be kept
+    parsed: list[str] = []
+    real = facts._yaml_load
+    monkeypatch.setattr(facts, "_yaml_load", lambda text: parsed.append(text) or real(text))
+    cache = facts.StatCache(tmp_path)
+    first = facts.read_dvcfile(tmp_path, "one.csv", cache)
+    assert first is not None and first["md5"] == facts.md5_file(data)
+    cache.save()
+    again = facts.StatCache(tmp_path)  # the next run
+    assert facts.read_dvcfile(tmp_path, "one.csv", again) == first
+    assert len(parsed) == 1
+    data.write_text("a\n2\n")
+    _run(tmp_path, DVC, "add", "-q", "one.csv")  # a new content: read again
+    assert facts.read_dvcfile(tmp_path, "one.csv", again)["md5"] == facts.md5_file(data)  # type: ignore[index]
+    assert len(parsed) == 2
+    for text in ("- not\n- a mapping\n", "outs: nothing\n", "\xff"):  # never a traceback
+        dvcfile.write_text(text, encoding="latin-1")
+        assert facts.read_dvcfile(tmp_path, "one.csv", again) is None
+    assert facts.read_dvcfile(tmp_path, "missing.csv", again) is None

@@ -33,8 +33,8 @@ def options() -> Options:
 
 def load_project() -> Project:
     """Find the repository root from the working directory and load its specs."""
-    from mlopsctl.specs.load import find_root
     from mlopsctl.specs.load import load_project as load
+    from mlopsctl.workspace.paths import find_root
 
     return load(find_root(options().cwd))
 
@@ -80,6 +80,6 @@ def err(msg: str) -> None:
 
 def find_state_dir() -> Path:
     """The repository's .mlopsctl/ folder, found without loading (or validating) the specs."""
-    from mlopsctl.specs.load import find_root
+    from mlopsctl.workspace.paths import find_root
 
     return find_root(options().cwd) / ".mlopsctl"

@@ -29,7 +29,7 @@ def lock_merge(files: tuple[str, ...]) -> None:
 
     from mlopsctl.commands._common import options
     from mlopsctl.pipeline.lock import LOCK_FILE, merge
-    from mlopsctl.specs.load import find_root
+    from mlopsctl.workspace.paths import find_root
 
     cwd = options().cwd
     root = find_root(cwd)

@@ -21,8 +21,8 @@ from mlopsctl.errors import MlopsError
 
 
 def _root(start: Path) -> Path:
-    from mlopsctl.specs.load import find_root
     from mlopsctl.workspace.git import git_dir
+    from mlopsctl.workspace.paths import find_root
 
     try:
         return find_root(start)

@@ -101,7 +101,7 @@ def _show(the_plan: Plan, fmt: str, out: str | None, force: bool, detailed_exitc
 def _memo(**plan_options: object) -> Memo | None:
     """The plan memo for this repository and these options (the format only renders a plan)."""
     from mlopsctl.core.planmemo import Memo
-    from mlopsctl.specs.load import find_root
+    from mlopsctl.workspace.paths import find_root
 
     try:
         root = find_root(options().cwd)

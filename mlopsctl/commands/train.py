@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from mlopsctl.commands._common import examples, options
-from mlopsctl.specs.load import find_root
+from mlopsctl.workspace.paths import find_root
 
 
 @click.command("train", epilog=examples(

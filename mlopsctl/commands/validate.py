@@ -23,7 +23,8 @@ from mlopsctl.commands._common import examples, options
               help="json: {\"valid\": ..., \"problems\": [...]} on stdout.")
 def validate(fmt: str) -> None:
     """Check the specs; report every problem with its location."""
-    from mlopsctl.specs.load import collect_problems, find_root
+    from mlopsctl.specs.load import collect_problems
+    from mlopsctl.workspace.paths import find_root
 
     root = find_root(options().cwd)
     project, problems = collect_problems(root)

@@ -45,7 +45,7 @@ DIR = ".mlopsctl/cache/plans"
 CACHE = ".mlopsctl/cache"
 KEEP = 8
 """Memos kept per repository (one per set of plan options), the oldest removed first."""
-_FORMAT = 1
+_FORMAT = 2
 _MAX_BYTES = 256 * 1024 * 1024
 # Variables that change between two runs in one shell without changing what a plan reads.
 _VOLATILE_ENV = frozenset({"_", "OLDPWD", "PWD", "SHLVL", "COLUMNS", "LINES", MODE_ENV})
@@ -122,25 +122,32 @@ class Memo:
         return self.root / DIR / f"{self.key[:24]}.json"
 
     def lookup(self) -> Plan | None:
-        """The kept plan when everything it read is as it was; else None (a reason in :attr:`moved`)."""
+        """The kept plan when everything it read is as it was; else None (a reason in :attr:`moved`).
+
+        The file holds two JSON lines: the head (format, key, record), then the plan. JSON text
+        has no raw newline, so the head is read and checked alone: a moved file costs no parse of
+        the plan."""
         try:
             st = os.lstat(self.path)
             if not stat.S_ISREG(st.st_mode) or st.st_size > _MAX_BYTES:
                 self.moved = "not a plain file"
                 return None
-            doc = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            blob = self.path.read_bytes()
+        except OSError:
             self.moved = "no memo"
             return None
+        head_text, _, body_text = blob.partition(b"\n")
         try:
-            if doc.get("format") != _FORMAT or doc.get("key") != self.key:
+            head = json.loads(head_text)
+            if head.get("format") != _FORMAT or head.get("key") != self.key:
                 self.moved = "another key"
                 return None
-            self.moved = observe.check(doc["record"])
+            self.moved = observe.check(head["record"])
             if self.moved is not None:
                 return None
-            plan = Plan.from_dict(doc["plan"])
-            logs = [str(line) for line in doc.get("logs") or []]
+            body = json.loads(body_text)
+            plan = Plan.from_dict(body["plan"])
+            logs = [str(line) for line in body.get("logs") or []]
         except (KeyError, TypeError, ValueError, AttributeError):
             self.moved = "not in the expected shape"
             return None
@@ -170,11 +177,12 @@ class Memo:
             return False
         from mlopsctl.workspace.fsafe import write_atomic
 
-        doc = {"format": _FORMAT, "key": self.key, "record": self._record, "plan": plan.to_dict(payload=True),
-               "logs": self.logs}
+        head = {"format": _FORMAT, "key": self.key, "record": self._record}
+        body = {"plan": plan.to_dict(payload=True), "logs": self.logs}
         try:
-            write_atomic(self.path, json.dumps(doc, separators=(",", ":"), default=str, check_circular=False),
-                         root=self.root, durable=False)
+            text = "\n".join(json.dumps(doc, separators=(",", ":"), default=str, check_circular=False)
+                             for doc in (head, body))
+            write_atomic(self.path, text, root=self.root, durable=False)
             self._prune()
         except OSError:
             return False

@@ -84,12 +84,12 @@ def read_outputs(
     fair_file = root / fairness_file(model)
     wants_fairness = spec is not None and spec.fairness is not None
     fairness = _load_json(fair_file, "per-group report") if wants_fairness and fair_file.is_file() else None
-    cache = ctx.digests
+    sums = ctx.digests.digests(art, ("md5", "sha256"))
     return Outputs(
         model=model,
         path=artifact_path(model),
-        md5=cache.digest(art, "md5"),
-        sha256=cache.digest(art, "sha256"),
+        md5=sums["md5"],
+        sha256=sums["sha256"],
         metrics={k: float(v) for k, v in metrics.items() if isinstance(v, (int, float)) and not isinstance(v, bool)},
         lineage=lineage if isinstance(lineage, dict) else None,
         fairness=fairness if isinstance(fairness, dict) else None,

@@ -8,7 +8,6 @@ and how to start one. docker-py is imported only here and only when called.
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
 import socket
@@ -129,15 +128,23 @@ def _available(timeout: float = 2.0) -> bool:
                 status = s.recv(64).split(b"\r\n", 1)[0]
             return status.startswith(b"HTTP/1.") and status.split(b" ")[1:2] == [b"200"]
         if host.startswith(("tcp://", "http://")) and not os.environ.get("DOCKER_TLS_VERIFY"):
-            conn = http.client.HTTPConnection(host.split("://", 1)[1].rstrip("/"), timeout=timeout)
-            try:
-                conn.request("GET", "/_ping")
-                return conn.getresponse().status == 200
-            finally:
-                conn.close()
-    except (OSError, http.client.HTTPException, IndexError):
+            return _ping_tcp(host, timeout)
+    except (OSError, IndexError):
         return False
     return _available_via_docker_py(timeout)
+
+
+def _ping_tcp(host: str, timeout: float) -> bool:
+    import http.client  # only for an engine over TCP: a unix socket needs none of it
+
+    conn = http.client.HTTPConnection(host.split("://", 1)[1].rstrip("/"), timeout=timeout)
+    try:
+        conn.request("GET", "/_ping")
+        return conn.getresponse().status == 200
+    except (OSError, http.client.HTTPException, IndexError):
+        return False
+    finally:
+        conn.close()
 
 
 def get_json(path: str, timeout: float = 10.0) -> Any:

@@ -14,21 +14,14 @@ import re
 from pathlib import Path
 from typing import Any, TypeGuard
 
-from mlopsctl.errors import MlopsError, Problem, SpecError
+from mlopsctl.errors import Problem, SpecError
 from mlopsctl.specs.model import Project, SpecDoc
+from mlopsctl.workspace.paths import PROJECT_FILE
 
-PROJECT_FILE = "mlops.yaml"
 MODELS_DIR = "models"
 API_VERSION = "mlopsctl/v1"
 
 
-def find_root(start: Path) -> Path:
-    """The nearest directory at or above ``start`` that holds ``mlops.yaml``."""
-    start = Path(start).resolve()
-    for d in (start, *start.parents):
-        if (d / PROJECT_FILE).is_file():
-            return d
-    raise MlopsError(f"no {PROJECT_FILE} in {start} or any parent directory; create one with `mlopsctl new PATH`")
 
 
 def load_project(root: Path, *, cache: bool = True) -> Project:

@@ -117,8 +117,12 @@ def write_plots(root: Path, model: str, task: str, y_true: Any, y_pred: Any, *, 
 
 
 def _read_csv(path: Path) -> list[dict[str, str]]:
+    """Rows as dicts by the header (blank lines skipped, as csv.DictReader does); a short row
+    lacks the missing keys, so reading it fails with KeyError instead of giving None."""
     with open(path, newline="", encoding="utf-8") as f:
-        return list(csv.DictReader(f))
+        rows = csv.reader(f)
+        header = next(rows, None) or []
+        return [dict(zip(header, r, strict=False)) for r in rows if r]
 
 
 def _auc(xs: list[float], ys: list[float]) -> float:
@@ -144,15 +148,20 @@ def summarize(root: Path, model: str, task: str, *, digests: DigestCache | None 
 
 
 def _summarize(root: Path, model: str, task: str) -> dict[str, Any] | None:
+    """None when the files are missing or not as the trainer writes them (edited by hand, another
+    trainer's): the plan then shows no plots, never a traceback."""
     d = Path(root) / plots_dir(model)
     try:
         if task == "regression":
             return _summarize_regression(_read_csv(d / "predicted_vs_actual.csv"))
-        confusion = _read_csv(d / "confusion.csv")
-        roc = _read_csv(d / "roc.csv")
-        pr = _read_csv(d / "precision_recall.csv")
-    except (OSError, csv.Error, KeyError, ValueError):
+        return _summarize_classifier(task, _read_csv(d / "confusion.csv"), _read_csv(d / "roc.csv"),
+                                     _read_csv(d / "precision_recall.csv"))
+    except (OSError, csv.Error, UnicodeDecodeError, KeyError, ValueError, TypeError):
         return None
+
+
+def _summarize_classifier(task: str, confusion: list[dict[str, str]], roc: list[dict[str, str]],
+                          pr: list[dict[str, str]]) -> dict[str, Any]:
     labels = sorted({r["actual"] for r in confusion} | {r["predicted"] for r in confusion})
     pairs = collections.Counter((r["actual"], r["predicted"]) for r in confusion)
     counts = [[pairs[(a, p)] for p in labels] for a in labels]

@@ -41,8 +41,14 @@ def outside_reason(root: Path | str, path: Path | str) -> str | None:
 
     Walks the path one component at a time from the repository root, following each symbolic
     link it meets, so a symlinked folder (``.github -> /elsewhere``), a symlinked file, ``..``
-    and symlink loops are all caught before anything is read or written.
+    and symlink loops are all caught before anything is read or written. Once per path in a
+    steady phase (a plan asks it of a file when listing and again when reading it).
     """
+    return steady.remembered((outside_reason, os.fspath(root), os.fspath(path)),
+                             lambda: _outside_reason(root, path))
+
+
+def _outside_reason(root: Path | str, path: Path | str) -> str | None:
     top = os.path.abspath(root)
     real_top = steady.remembered((os.path.realpath, top), lambda: os.path.realpath(top))
     full = os.path.normpath(os.path.join(top, path))

@@ -51,6 +51,7 @@ _OUTSIDE = frozenset({
 _TABLES = (("stat", True, False), ("lstat", False, False), ("list", True, True))
 """A record's tables of paths: name, stat through links, keep a directory's stat whole."""
 
+_UNSEEN = object()
 _real_stat = os.stat
 _real_lstat = os.lstat
 _current: Recorder | None = None
@@ -77,6 +78,8 @@ class Recorder:
     tainted: str | None = None
     """Why this record cannot be reused (the first outside read), or None."""
     _inside: int = 0
+    _normal: dict[str, Any] = field(default_factory=dict)
+    """A path as given -> as recorded (None: not recorded); a change of directory taints anyway."""
 
     def _path(self, path: Any) -> str | None:
         if isinstance(path, int):
@@ -91,7 +94,12 @@ class Recorder:
         return None if (p + "/").startswith(self.ignore) else p
 
     def note(self, path: Any, follow: bool = True, seen: Any = None) -> None:
-        p = self._path(path)
+        if type(path) is str:  # most paths come back many times: normalise each once
+            p = self._normal.get(path, _UNSEEN)
+            if p is _UNSEEN:
+                p = self._normal[path] = self._path(path)
+        else:
+            p = self._path(path)
         if p is None:
             return
         table = self.stats if follow else self.lstats

@@ -1,4 +1,4 @@
-"""Where the project's own templates/ and schemas/ live.
+"""Where the project's own templates/ and schemas/ live, and where a repository's root is.
 
 They sit at the top of the repository. A built wheel carries them inside the package, as ``mlopsctl/_data/``
 (pyproject.toml maps the folders there); a source checkout and an editable install read the top-level folders.
@@ -21,3 +21,18 @@ def _home(name: str) -> Path:
 
 TEMPLATES = _home("templates")
 SCHEMAS = _home("schemas")
+
+
+PROJECT_FILE = "mlops.yaml"
+
+
+def find_root(start: Path) -> Path:
+    """The nearest directory at or above ``start`` that holds ``mlops.yaml`` (light to import: a
+    reused plan finds its memo by it without loading the specs)."""
+    start = Path(start).resolve()
+    for d in (start, *start.parents):
+        if (d / PROJECT_FILE).is_file():
+            return d
+    from mlopsctl.errors import MlopsError
+
+    raise MlopsError(f"no {PROJECT_FILE} in {start} or any parent directory; create one with `mlopsctl new PATH`")

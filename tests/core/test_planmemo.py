@@ -15,6 +15,7 @@ import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -178,36 +179,52 @@ def test_options_have_their_own_memo(applied: Path) -> None:
     assert rc == 0 and "plan memo: reused" in err  # the plain plan's memo is still there
 
 
+
+def read_memo(path: Path) -> dict[str, Any]:
+    """A memo file as one document: its head line (format, key, record) and its plan line."""
+    head, body = path.read_text().split("\n", 1)
+    return {**json.loads(head), **json.loads(body)}
+
+
+def write_memo(path: Path, doc: dict[str, Any]) -> None:
+    head = {k: doc[k] for k in ("format", "key", "record")}
+    body = {k: v for k, v in doc.items() if k not in head}
+    path.write_text(json.dumps(head) + "\n" + json.dumps(body))
+
+
 def test_an_edited_memo_is_caught_in_verify_mode(applied: Path) -> None:
     keep_memo(applied)
     (memo,) = (applied / ".mlopsctl" / "cache" / "plans").glob("*.json")
-    doc = json.loads(memo.read_text())
+    doc = read_memo(memo)
     doc["plan"]["warnings"] = ["planted"]
-    memo.write_text(json.dumps(doc))
+    write_memo(memo, doc)
     rc, out, err = plan(applied, {"MLOPSCTL_PLAN_MEMO": "verify"})
     assert rc == 1 and "differs from the computed one" in err and "planted" in err, out + err
 
 
-@pytest.mark.parametrize("damage", ["not json", "symlink", "other key", "bad record"])
+@pytest.mark.parametrize("damage", ["not json", "symlink", "other key", "bad record", "torn plan"])
 def test_a_damaged_or_planted_memo_is_ignored(applied: Path, damage: str) -> None:
     expected = keep_memo(applied)
     (memo,) = (applied / ".mlopsctl" / "cache" / "plans").glob("*.json")
-    doc = json.loads(memo.read_text())
+    doc = read_memo(memo)
     if damage == "not json":
         memo.write_text("{ not json")
     elif damage == "symlink":
         planted = applied.parent / "planted.json"
         doc["plan"]["warnings"] = ["planted"]
-        planted.write_text(json.dumps(doc))
+        write_memo(planted, doc)
         memo.unlink()
         memo.symlink_to(planted)
     elif damage == "other key":
         doc["key"] = "0" * 64
         doc["plan"]["warnings"] = ["planted"]
-        memo.write_text(json.dumps(doc))
+        write_memo(memo, doc)
+    elif damage == "torn plan":  # the record still holds, the plan line is cut short
+        head, body = memo.read_text().split("\n", 1)
+        memo.write_text(head + "\n" + body[: len(body) // 2])
     else:
         doc["record"]["probes"] = [["git", [str(applied), "log", f"--output={applied.parent / 'x'}"], "0"]]
-        memo.write_text(json.dumps(doc))
+        write_memo(memo, doc)
     rc, out, err = plan(applied, ON)
     assert rc == 0 and out == expected and "planted" not in out and "plan memo: reused" not in err, err
     assert not (applied.parent / "x").exists()  # a probe named in a file is never run as written
@@ -218,9 +235,9 @@ def test_apply_never_reads_the_memo(applied: Path) -> None:
     (memo,) = (applied / ".mlopsctl" / "cache" / "plans").glob("*.json")
     _param(applied)
     # Make the stale memo look current: its record names nothing, so it would be "reused".
-    doc = json.loads(memo.read_text())
+    doc = read_memo(memo)
     doc["record"] = {"stat": {}, "lstat": {}, "list": {}, "probes": []}
-    memo.write_text(json.dumps(doc))
+    write_memo(memo, doc)
     proc = run_mlopsctl(["plan", "-o", "plan.json"], applied, env=ON)
     assert "No changes." in proc.stdout  # the doctored memo is believed by plan alone...
     proc = run_mlopsctl(["apply", "plan.json"], applied, env=ON)

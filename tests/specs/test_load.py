@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 
 from mlopsctl.errors import MlopsError, SpecError
-from mlopsctl.specs.load import collect_problems, find_root, load_project
+from mlopsctl.specs.load import collect_problems, load_project
+from mlopsctl.workspace.paths import find_root
 from tests.builders import make_repo, model_spec, to_yaml, write_tree
 
 

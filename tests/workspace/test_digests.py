@@ -134,3 +134,33 @@ def test_forget_and_context_memo(tmp_path: Path) -> None:
     ctx.save_memos()
     saved = json.loads((tmp_path / ".mlopsctl/cache/digests.json").read_text())
     assert saved["files"] == {}
+
+
+def test_several_digests_in_one_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mlopsctl.workspace import digests
+
+    p = tmp_path / "model.bin"
+    body = os.urandom(3 * (1 << 20) + 7)  # more than one chunk
+    p.write_bytes(body)
+    age(p)
+    opened: list[str] = []
+    real_open = open
+
+    def counting_open(file: object, *args: object, **kwargs: object) -> object:
+        if str(file) == str(p):
+            opened.append(str(file))
+        return real_open(file, *args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr("builtins.open", counting_open)
+    cache = DigestCache(tmp_path)
+    sums = cache.digests(p)
+    assert sums == {"md5": hashlib.md5(body).hexdigest(), "sha256": hashlib.sha256(body).hexdigest()}
+    assert len(opened) == 1  # both from one read of the file
+    assert cache.digest(p, "md5") == sums["md5"] and cache.digests(p) == sums and len(opened) == 1  # cached
+    cache.save()
+    again = DigestCache(tmp_path)
+    cache.forget(p)
+    assert again.digests(p, ("sha256",)) == {"sha256": sums["sha256"]} and len(opened) == 1  # kept across runs
+    assert digests.hash_file_all(p, ("md5",)) == {"md5": sums["md5"]}
+    with pytest.raises(ValueError):
+        cache.digests(p, ("md5", "sha1"))

@@ -50,9 +50,14 @@ def _version(c: Container | None) -> int:
 
 
 def read_serving(ctx: Context, model: str, env: str) -> dict[str, Any] | None:
-    """What serves ``model`` in ``env`` now, read from the engine (None: nothing)."""
-    client = engine.client()
-    found = switch.find(client, ctx.state_dir, ctx.project.name, model, env)
+    """What serves ``model`` in ``env`` now, read from the engine (None: nothing).
+
+    On a unix socket through the engine's API with the standard library, as probes a reused
+    plan asks again (:func:`mlopsctl.serving.engine.inspect`); else through docker-py."""
+    if engine.on_socket():
+        found = switch.find_with(engine.inspect, ctx.state_dir, ctx.project.name, model, env)
+    else:
+        found = switch.find(engine.client(), ctx.state_dir, ctx.project.name, model, env)
     live, fr = found.live, found.front
     if live is None and fr is not None and not front.is_front(fr):
         live, fr = fr, None  # a server started before deployments had fronts
@@ -79,14 +84,10 @@ def read_serving(ctx: Context, model: str, env: str) -> dict[str, Any] | None:
 
 
 def _port_holder(ctx: Context, port: int) -> str | None:
-    import json
-    import urllib.parse
-
     from mlopsctl.errors import UnavailableError
 
-    query = urllib.parse.quote(json.dumps({"status": ["running"]}))
     try:
-        listed = engine.get_json(f"/containers/json?filters={query}") if engine.available() else []
+        listed = engine.containers({"status": ["running"]}) if engine.available() else []
     except UnavailableError:
         listed = []
     if listed is None:  # not a unix socket: ask docker-py
@@ -140,13 +141,9 @@ class DeploymentProvider:
         found = set(_k8s_existing(ctx))
         if not engine.available():
             return sorted(found)
-        import json
-        import urllib.parse
-
         label = f"{bctx.LABEL_PROJECT}={ctx.project.name}"
-        query = urllib.parse.quote(json.dumps({"label": [label]}))
         # Raw API over the socket: a plan of files alone must not import docker-py.
-        listed = engine.get_json(f"/containers/json?all=1&filters={query}")
+        listed = engine.containers({"label": [label]}, stopped=True)
         if listed is None:
             listed = [
                 {"Names": ["/" + c.name], "Labels": c.labels}

@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import os
 import socket
+import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -153,16 +155,106 @@ def get_json(path: str, timeout: float = 10.0) -> Any:
 
 
 def probe(what: str, *args: str) -> Any:
-    """Ask the engine again what a recorded plan asked it (``ping``, or ``get PATH``)."""
-    return _available() if what == "ping" else _get_json(args[0]) if what == "get" and args else None
+    """Ask the engine again what a recorded plan asked it (``ping``, ``get PATH``, or one of the
+    reduced views: ``containers QUERY``, ``container NAME``, ``images LABEL``)."""
+    if what == "ping":
+        return _available()
+    asks: dict[str, Callable[[str], Any]] = {"get": _get_json, "containers": _containers, "container": _inspect,
+                                             "images": _images}
+    return asks[what](args[0]) if what in asks and len(args) == 1 else None
 
 
-def _get_json(path: str, timeout: float = 10.0) -> Any:
+def on_socket() -> bool:
+    """The engine is on a unix socket: plans read it with the standard library (else docker-py)."""
+    return docker_host().startswith("unix://")
+
+
+def containers(filters: dict[str, list[str]], *, stopped: bool = False) -> list[dict[str, Any]] | None:
+    """The engine's containers matching ``filters`` (``all=1`` with ``stopped``), each reduced to
+    what plans read: ``Names``, ``Labels``, ``State`` and published ``Ports``. A probe whose
+    answer does not move with uptime ("Up 3 minutes"), so a plan of served models can be reused.
+    None when the engine is not on a unix socket (callers then use :func:`client`)."""
+    query = ("all=1&" if stopped else "") + "filters=" + urllib.parse.quote(json.dumps(filters, sort_keys=True))
+    return observe.probe("engine", ["containers", query], lambda: _containers(query))
+
+
+def _containers(query: str) -> list[dict[str, Any]] | None:
+    listed = _get_json(f"/containers/json?{query}")
+    if listed is None:
+        return None
+    return [{"Names": c.get("Names"), "Labels": c.get("Labels"), "State": c.get("State"), "Ports": c.get("Ports")}
+            for c in listed]
+
+
+def inspect(name: str) -> Seen | None:
+    """The container ``name`` as a plan sees it (None: there is none); a probe. Only on a unix
+    socket (see :func:`on_socket`)."""
+    attrs = observe.probe("engine", ["container", name], lambda: _inspect(name))
+    return Seen(attrs) if attrs else None
+
+
+def _inspect(name: str) -> dict[str, Any] | None:
+    """What plans read of a container's inspect view; its health verdict, not its health log
+    (which grows with every check)."""
+    a = _get_json(f"/containers/{urllib.parse.quote(name, safe='')}/json", missing_ok=True)
+    if not isinstance(a, dict):
+        return None
+    state = a.get("State") or {}
+    health = state.get("Health") if isinstance(state, dict) else None
+    return {
+        "Id": a.get("Id"),
+        "Name": a.get("Name"),
+        "Image": a.get("Image"),
+        "Config": {"Labels": (a.get("Config") or {}).get("Labels") or {}},
+        "State": {"Status": state.get("Status"), "ExitCode": state.get("ExitCode"),
+                  **({"Health": {"Status": health.get("Status")}} if isinstance(health, dict) else {})},
+        "HostConfig": {"PortBindings": (a.get("HostConfig") or {}).get("PortBindings")},
+        "Mounts": [{"Destination": m.get("Destination"), "Source": m.get("Source")} for m in a.get("Mounts") or []
+                   if isinstance(m, dict)],
+    }
+
+
+@dataclass(frozen=True)
+class Seen:
+    """A container as a plan sees it: the attributes of docker-py's ``Container`` that plans read
+    (``name``, ``labels``, ``status``, ``attrs``), from :func:`_inspect`'s reduced view."""
+
+    attrs: dict[str, Any]
+
+    @property
+    def name(self) -> str:
+        return str(self.attrs.get("Name") or "").lstrip("/")
+
+    @property
+    def labels(self) -> dict[str, str]:
+        return dict((self.attrs.get("Config") or {}).get("Labels") or {})
+
+    @property
+    def status(self) -> str:
+        return str((self.attrs.get("State") or {}).get("Status") or "")
+
+
+def images(label: str) -> list[dict[str, Any]] | None:
+    """The engine's images labelled ``label``, reduced (``Id``, ``RepoTags``, ``RepoDigests``,
+    ``Labels``, ``Created``); a probe. None when the engine is not on a unix socket."""
+    return observe.probe("engine", ["images", label], lambda: _images(label))
+
+
+def _images(label: str) -> list[dict[str, Any]] | None:
+    query = urllib.parse.quote(json.dumps({"label": [label]}))
+    listed = _get_json(f"/images/json?filters={query}")
+    if listed is None:
+        return None
+    return [{"Id": i.get("Id"), "RepoTags": i.get("RepoTags"), "RepoDigests": i.get("RepoDigests"),
+             "Labels": i.get("Labels"), "Created": i.get("Created")} for i in listed]
+
+
+def _get_json(path: str, timeout: float = 10.0, *, missing_ok: bool = False) -> Any:
     """GET an engine API path over a unix socket with the standard library, decoded JSON.
 
-    For cheap reads on the planning path (``existing()``), where importing docker-py would
-    cost more than the call. Returns None when the engine is not on a unix socket (callers
-    then use :func:`client`); raises UnavailableError when it does not answer.
+    For cheap reads on the planning path, where importing docker-py would cost more than the
+    call. Returns None when the engine is not on a unix socket (callers then use :func:`client`),
+    or, with ``missing_ok``, when it answers 404; raises UnavailableError when it does not answer.
     """
     host = docker_host()
     if not host.startswith("unix://"):
@@ -179,6 +271,8 @@ def _get_json(path: str, timeout: float = 10.0) -> Any:
         raise _unavailable(str(e)) from None
     head, _, body = b"".join(chunks).partition(b"\r\n\r\n")
     status = head.split(b"\r\n", 1)[0]
+    if missing_ok and status.split(b" ")[1:2] == [b"404"]:
+        return None
     if status.split(b" ")[1:2] != [b"200"]:
         raise _unavailable(f"GET {path} answered {status.decode(errors='replace')}")
     return json.loads(body)

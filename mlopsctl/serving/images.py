@@ -24,30 +24,47 @@ def list_images(ctx: Context) -> list[dict[str, Any]]:
     memo = ctx.memo(ImageList)
     if memo.images is not None:
         return list(memo.images)
-    client = engine.client()
+    label = f"{bctx.LABEL_PROJECT}={ctx.project.name}"
+    listed = engine.images(label)  # the engine's API on a unix socket, as a probe; else docker-py
+    if listed is None:
+        listed = [{"Id": img.id, "RepoTags": img.tags, "RepoDigests": img.attrs.get("RepoDigests"),
+                   "Labels": img.labels, "Created": img.attrs.get("Created")}
+                  for img in engine.client().images.list(filters={"label": label})]
     out = []
-    for img in client.images.list(filters={"label": f"{bctx.LABEL_PROJECT}={ctx.project.name}"}):
-        labels = img.labels or {}
+    for img in listed:
+        labels = img.get("Labels") or {}
         parts = bctx.parse_parts(labels.get(bctx.LABEL_PARTS) or "")
         repo = bctx.repository(ctx, labels.get(bctx.LABEL_MODEL, ""))
-        pushed = [d for d in img.attrs.get("RepoDigests") or [] if d.startswith(f"{repo}@")]
+        pushed = [d for d in img.get("RepoDigests") or [] if d.startswith(f"{repo}@")]
         out.append(
             {
-                "id": img.id,
+                "id": img["Id"],
                 # What deployments run: the registry digest once pushed, else the local image id.
-                "ref": pushed[0] if pushed and oci.split(repo)[0] else img.id,
+                "ref": pushed[0] if pushed and oci.split(repo)[0] else img["Id"],
                 "model": labels.get(bctx.LABEL_MODEL, ""),
                 "version": int(labels[bctx.LABEL_VERSION]) if str(labels.get(bctx.LABEL_VERSION, "")).isdigit() else 0,
                 "digest": labels.get(bctx.LABEL_DIGEST, ""),
                 "parts": parts,
-                "tags": sorted(img.tags),
-                "created": str(img.attrs.get("Created") or ""),
+                "tags": sorted(t for t in img.get("RepoTags") or [] if t != "<none>:<none>"),
+                "created": _created(img.get("Created")),
             }
         )
-    # Oldest first: the last image of a version is the one its v<N> tag points to.
-    out.sort(key=lambda i: (i["model"], i["version"], i["created"], i["digest"]))
+    # Oldest first: the last image of a version is the one its v<N> tag points to (within one
+    # second, the one carrying that tag goes last).
+    out.sort(key=lambda i: (i["model"], i["version"], i["created"],
+                            any(t.endswith(f":v{i['version']}") for t in i["tags"]), i["digest"]))
     memo.images = out
     return list(out)
+
+
+def _created(value: Any) -> str:
+    """When an image was made, as one sortable text: the list API gives seconds since the epoch,
+    docker-py's inspect an ISO time; both become ``YYYY-MM-DDTHH:MM:SS``."""
+    import datetime as dt
+
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return dt.datetime.fromtimestamp(value, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    return str(value or "")[:19]
 
 
 def find_image(ctx: Context, model: str, digest: str) -> dict[str, Any] | None:

@@ -70,11 +70,17 @@ class Found:
 
 def find(client: DockerClient, state_dir: Path, project: str, model: str, env: str) -> Found:
     """The front, the live server (named by the upstream file) and any other server container."""
+    return find_with(lambda n: ct.get(client, n), state_dir, project, model, env)
+
+
+def find_with(get: Callable[[str], Any], state_dir: Path, project: str, model: str, env: str) -> Found:
+    """:func:`find` with ``get(name)`` giving a container or None: docker-py's, or the view a
+    plan reads through the engine's API (:func:`mlopsctl.serving.engine.inspect`)."""
     name = front_name(project, model, env)
     upstream = front.read_upstream(state_dir, model, env)
     live, others = None, []
     for slot in SLOTS:
-        c = ct.get(client, f"{name}-{slot}")
+        c = get(f"{name}-{slot}")
         if c is None:
             continue
         if c.name == upstream and live is None:
@@ -82,10 +88,10 @@ def find(client: DockerClient, state_dir: Path, project: str, model: str, env: s
         else:
             others.append(c)
     for legacy in ("-next", "-prev"):  # servers of the layout before fronts
-        c = ct.get(client, name + legacy)
+        c = get(name + legacy)
         if c is not None:
             others.append(c)
-    return Found(ct.get(client, name), live, others)
+    return Found(get(name), live, others)
 
 
 def _free_slot(live: Container | None, name: str) -> str:

@@ -20,7 +20,7 @@ import stat
 from typing import TYPE_CHECKING, Any
 
 from mlopsctl.errors import MlopsError, SpecError
-from mlopsctl.training.signatures import EstimatorTable
+from mlopsctl.training.signatures import EstimatorTable, static_param_names
 
 if TYPE_CHECKING:
     from mlopsctl.core.context import Context
@@ -82,6 +82,9 @@ def estimator_problems(ctx: Context, model: str, params: dict[str, Any]) -> list
     dotted, given = str(est.get("class") or ""), est.get("params") or {}
     table = ctx.memo(EstimatorTable, lambda: EstimatorTable(ctx.root))
     known = table.params_of(dotted)
+    if known is None and table.installed is not None:
+        known = static_param_names(dotted)  # read from scikit-learn's source: nothing imported
+        table.record(dotted, known)
     if known is not None:
         error = unknown_params(dotted, given, known, doc=doc, spec_path=spec_path)
         return [error.message] if error else []

@@ -12,6 +12,7 @@ only.
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import json
 import os
@@ -56,6 +57,93 @@ def installed_sklearn() -> str | None:
         except (ImportError, PackageNotFoundError):
             return None
     return f"{version}@{package}"
+
+
+def static_param_names(dotted: str) -> frozenset[str] | None:
+    """The parameter names of a scikit-learn class read from its source, importing nothing.
+
+    scikit-learn's ``get_params`` lists the parameters of the class's own ``__init__`` signature
+    (``BaseEstimator._get_param_names``). Parsing the module with :mod:`ast` (following
+    ``from ... import`` re-exports, as ``sklearn.ensemble`` re-exports ``_forest``'s classes) gives
+    the same names in milliseconds, where importing scikit-learn takes one to three seconds. None
+    when the source is not plain enough to be sure (the name bound more than once, an inherited
+    ``__init__``, ``*args``, a required argument, a compiled module): the class is imported then.
+    """
+    if not cacheable(dotted):
+        return None
+    module, _, name = dotted.rpartition(".")
+    return _static(module, name, 0)
+
+
+def _module_file(module: str) -> Path | None:
+    """The source file of a module of the installed scikit-learn, found without importing it (a
+    submodule's ``find_spec`` would import its parents)."""
+    try:
+        spec = importlib.util.find_spec("sklearn")
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.origin or not module.startswith("sklearn"):
+        return None
+    parts = module.split(".")
+    if parts[0] != "sklearn" or not all(p.isidentifier() for p in parts):
+        return None
+    base = Path(spec.origin).parent.joinpath(*parts[1:])
+    for candidate in (base / "__init__.py", base.with_suffix(".py") if len(parts) > 1 else None):
+        if candidate is not None and candidate.is_file():
+            return candidate
+    return None
+
+
+def _static(module: str, name: str, depth: int) -> frozenset[str] | None:
+    path = _module_file(module)
+    if path is None or depth > 5:
+        return None
+    try:
+        tree = ast.parse(path.read_bytes())
+    except (OSError, SyntaxError, ValueError):
+        return None
+    bindings = [n for n in ast.walk(tree) if _binds(n, name)]
+    if len(bindings) != 1 or bindings[0] not in tree.body:
+        return None  # bound conditionally, twice, or not at all (a module __getattr__): unsure
+    node = bindings[0]
+    if isinstance(node, ast.ClassDef):
+        return _init_names(node)
+    if isinstance(node, ast.ImportFrom):
+        alias = next(a for a in node.names if (a.asname or a.name) == name)
+        package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+        if node.level:
+            up = package.split(".")
+            if node.level - 1 >= len(up):
+                return None
+            base = ".".join(up[: len(up) - (node.level - 1)])
+            source = f"{base}.{node.module}" if node.module else base
+        else:
+            source = node.module or ""
+        return _static(source, alias.name, depth + 1)
+    return None
+
+
+def _binds(node: ast.AST, name: str) -> bool:
+    if isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+        return node.name == name
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        return any((a.asname or a.name.partition(".")[0]) == name for a in node.names)
+    if isinstance(node, ast.Name):
+        return node.id == name and isinstance(node.ctx, (ast.Store, ast.Del))
+    return False
+
+
+def _init_names(cls: ast.ClassDef) -> frozenset[str] | None:
+    inits = [n for n in cls.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == "__init__"]
+    if len(inits) != 1:
+        return None  # inherited (or redefined): only the class itself can tell
+    a = inits[0].args
+    positional = [*a.posonlyargs, *a.args]
+    if a.vararg is not None or not positional:
+        return None
+    if len(positional) - 1 > len(a.defaults) or any(d is None for d in a.kw_defaults):
+        return None  # a required argument: ``cls()`` fails, and the constructor judges the params
+    return frozenset(p.arg for p in [*positional[1:], *a.kwonlyargs])
 
 
 class EstimatorTable:

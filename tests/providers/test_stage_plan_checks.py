@@ -84,14 +84,26 @@ def test_a_misspelt_param_is_refused_at_its_line_without_the_ml_stack(repo: Path
     assert not mods & ML, f"checking a param the table knows imported {sorted(mods & ML)}"
 
 
-def test_without_the_table_the_check_imports_and_says_the_same(repo: Path) -> None:
+def test_without_the_table_the_source_answers_the_same_importing_nothing(repo: Path) -> None:
     _set_param(repo, "n_estimators: 20", "n_estimator: 30")
     with_table, _ = _plan(repo)
-    (repo / TABLE).unlink()
+    (repo / TABLE).unlink()  # a fresh clone: nothing remembered
     without, mods = _plan(repo)
-    assert "sklearn" in mods  # nothing remembered: the class is asked
+    assert not mods & ML, f"reading the class's params imported {sorted(mods & ML)}"  # read from its source
     assert with_table == without
     assert "sklearn.ensemble.RandomForestClassifier" in (repo / TABLE).read_text()  # remembered again
+
+
+def test_a_class_its_source_cannot_tell_is_imported_and_says_the_same(repo: Path) -> None:
+    # RidgeCV inherits its __init__: only the class itself can list its params.
+    _set_param(repo, "class: sklearn.ensemble.RandomForestClassifier", "class: sklearn.linear_model.RidgeCV")
+    _set_param(repo, "n_estimators: 20", "alphaz: 1.0")
+    (repo / TABLE).unlink(missing_ok=True)
+    first, mods = _plan(repo)
+    assert "sklearn" in mods  # nothing remembered, the source unsure: the class is asked
+    assert "RidgeCV has no parameter 'alphaz'" in first and "did you mean 'alphas'?" in first, first
+    again, mods = _plan(repo)
+    assert again == first and not mods & ML  # remembered since
 
 
 def test_data_breaking_the_contract_is_refused_with_its_line(repo: Path) -> None:

@@ -1,0 +1,125 @@
+"""Before and after on one repository: plans of two mlopsctl source trees, interleaved.
+
+The machine is shared and its speed moves within minutes, so a change is measured against the
+code before it in the same run, alternating which goes first. Each tree plans its own copy of the
+repository (``cp -a``, beside it, so a remote relative to it is the same), so one tree's caches never
+invalidate the other's. Measured (median of
+--runs, wall and CPU of the plan process):
+
+- computed: a no-op plan with the plan memo off (what a plan after ``apply`` costs);
+- warm: a no-op plan run twice, the second timed (the memo reused);
+- param: one model's ``n_estimators`` changed before each run (the memo misses);
+- cold: ``.mlopsctl/cache`` removed before each run (every fresh CI clone);
+- fresh param: ``.mlopsctl/cache`` removed and a plan run, then a param changed and timed (a CI
+  runner's first plan of a pull request that changes a param).
+
+Give repositories that ``make_repos.py --applied`` left applied (``DIR/applied-N/repo``); the
+"before" tree is an export of an older commit (``git archive C mlopsctl schemas templates``).
+
+Run: .venv/bin/python benchmarks/bench_plan_compare.py REPO --before SRC [--after SRC] [--runs 6]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from _common import ROOT, venv_script
+
+MODES = ("computed", "warm", "param", "cold", "fresh param")
+
+
+def _cpu() -> float:
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
+class Tree:
+    """One source tree and its own copy of the repository."""
+
+    def __init__(self, label: str, source: Path, repo: Path) -> None:
+        self.label, self.source = label, source
+        self.repo = repo.parent / f"{repo.name}.{label}"
+        if not self.repo.exists():
+            subprocess.run(["cp", "-a", str(repo), str(self.repo)], check=True)
+        self.spec = min((self.repo / "models").glob("*.yaml"))
+        self.text = self.spec.read_text()
+        self.edits = 0
+
+    def plan(self, memo: str) -> tuple[float, float]:
+        env = {**os.environ, "PYTHONPATH": str(self.source), "MLOPSCTL_PLAN_MEMO": memo}
+        w, c = time.perf_counter(), _cpu()
+        proc = subprocess.run([venv_script("mlopsctl"), "plan", "--detailed-exitcode"], cwd=self.repo, env=env,
+                              capture_output=True, text=True, stdin=subprocess.DEVNULL, check=False)
+        if proc.returncode not in (0, 1, 2):
+            raise SystemExit(f"{self.label}: plan exited {proc.returncode}:\n{proc.stderr[-2000:]}")
+        return time.perf_counter() - w, _cpu() - c
+
+    def edit_param(self) -> None:
+        self.edits += 1
+        self.spec.write_text(re.sub(r"n_estimators: (\d+)", lambda m: f"n_estimators: {int(m.group(1)) + self.edits}",
+                                    self.text, count=1))
+        time.sleep(0.1)  # the edit is not "within a timestamp tick" of the plan
+
+    def restore(self) -> None:
+        if self.spec.read_text() != self.text:
+            self.spec.write_text(self.text)
+            time.sleep(0.1)
+
+    def drop_cache(self) -> None:
+        shutil.rmtree(self.repo / ".mlopsctl" / "cache", ignore_errors=True)
+
+
+def measure(tree: Tree, mode: str) -> tuple[float, float]:
+    steps: dict[str, Callable[[], tuple[float, float]]] = {
+        "computed": lambda: (tree.restore(), tree.plan("off"))[1],
+        "warm": lambda: (tree.restore(), tree.plan("on"), tree.plan("on"))[2],
+        "param": lambda: (tree.edit_param(), tree.plan("on"))[1],
+        "cold": lambda: (tree.restore(), tree.drop_cache(), tree.plan("on"))[2],
+        "fresh param": lambda: (tree.restore(), tree.drop_cache(), tree.plan("on"), tree.edit_param(),
+                                tree.plan("on"))[4],
+    }
+    return steps[mode]()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("repo", type=Path)
+    parser.add_argument("--before", type=Path, required=True, help="the source tree before the change")
+    parser.add_argument("--after", type=Path, default=ROOT, help="the source tree after it (default: this one)")
+    parser.add_argument("--runs", type=int, default=6)
+    parser.add_argument("--keep", action="store_true", help="keep the repository copies (beside REPO)")
+    args = parser.parse_args()
+    repo = args.repo.resolve()
+    trees = [Tree("before", args.before.resolve(), repo), Tree("after", args.after.resolve(), repo)]
+    n = len(list((repo / "models").glob("*.yaml")))
+    print(f"[{n} models: {trees[0].source} -> {trees[1].source}; median of {args.runs}, interleaved]")
+    print(f"  {'plan':12s} {'before (wall / CPU s)':>22s} {'after (wall / CPU s)':>22s}   after/before CPU")
+    try:
+        for mode in MODES:
+            got: dict[str, list[tuple[float, float]]] = {t.label: [] for t in trees}
+            for i in range(args.runs):
+                for tree in trees if i % 2 == 0 else trees[::-1]:
+                    got[tree.label].append(measure(tree, mode))
+            (bw, bc), (aw, ac) = ((statistics.median(x[0] for x in got[t.label]),
+                                   statistics.median(x[1] for x in got[t.label])) for t in trees)
+            print(f"  {mode:12s} {bw:10.2f} / {bc:5.2f}      {aw:10.2f} / {ac:5.2f}        {ac / bc:.2f}")
+            sys.stdout.flush()
+    finally:
+        for tree in trees:
+            tree.restore()
+            if not args.keep:
+                shutil.rmtree(tree.repo, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -82,9 +82,15 @@ def cli(ctx: click.Context, directory: str | None, no_color: bool, debug: bool) 
 
 
 def main(argv: list[str] | None = None) -> Any:
+    import gc
     import sys
 
     from mlopsctl.commands._errors import run
+
+    # A plan of 1,000 models keeps hundreds of thousands of small objects alive (specs, states,
+    # digests) and the default collector scans them some 600 times: a tenth of a plan's time. Cycles
+    # are still collected, every 50,000 allocations instead of every 700 (as mypy does).
+    gc.set_threshold(50_000, 20, 20)
 
     # A message may quote a spec value that is not text (a lone surrogate from a YAML \\uD83D
     # escape): it is printed escaped instead of failing the print.

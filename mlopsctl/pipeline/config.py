@@ -116,16 +116,13 @@ def _load(path: Path) -> dict[str, dict[str, str]]:
     return out
 
 
+@steady.per_phase
 def read_config(root: Path) -> dict[str, dict[str, str]]:
     """The merged configuration: section -> options (``core``, ``cache``, ``remote "name"`` ...).
 
     Paths are resolved to absolute ones. Memoised per content of the four files, and read once per
     steady phase (a plan being computed: :mod:`mlopsctl.workspace.steady`).
     """
-    return steady.remembered((read_config, os.fspath(root)), lambda: _read_config(root))
-
-
-def _read_config(root: Path) -> dict[str, dict[str, str]]:
     files = _config_paths(root)
     key = (*files, *_stat_key(files))
     hit = _MEMO.get(str(root))
@@ -141,22 +138,16 @@ def _read_config(root: Path) -> dict[str, dict[str, str]]:
     return merged
 
 
+@steady.per_phase
 def cache_dir(root: Path) -> Path:
     """DVC's cache directory: ``cache.dir`` from any level, else ``.dvc/cache``."""
-    return steady.remembered((cache_dir, os.fspath(root)), lambda: _cache_dir(root))
-
-
-def _cache_dir(root: Path) -> Path:
     d = read_config(root).get("cache", {}).get("dir")
     return Path(d) if d else Path(root) / ".dvc" / "cache"
 
 
+@steady.per_phase
 def default_remote(root: Path) -> tuple[str, str] | None:
     """(name, url) of the default remote (``core.remote``); a local url is absolute."""
-    return steady.remembered((default_remote, os.fspath(root)), lambda: _default_remote(root))
-
-
-def _default_remote(root: Path) -> tuple[str, str] | None:
     config = read_config(root)
     name = config.get("core", {}).get("remote")
     if not name:

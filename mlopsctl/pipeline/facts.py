@@ -224,12 +224,9 @@ def is_local_url(url: str) -> bool:
     return "://" not in url or url.startswith("file://")
 
 
+@steady.per_phase
 def local_remote_dir(root: Path, url: str) -> Path:
     """A local remote's folder (relative to ``.dvc/``, as DVC resolves it); once per steady phase."""
-    return steady.remembered((local_remote_dir, os.fspath(root), url), lambda: _local_remote_dir(root, url))
-
-
-def _local_remote_dir(root: Path, url: str) -> Path:
     url = url.removeprefix("file://")
     p = Path(url)
     return p if p.is_absolute() else (root / ".dvc" / p).resolve()

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,13 +23,9 @@ def desired_remote(ctx: Context) -> dict[str, str]:
     return out
 
 
+@steady.per_phase
 def same_url(root: Path, desired: str, configured: str) -> bool:
     """The spec's remote url and the configured one name the same remote (local folders resolved)."""
-    return steady.remembered((same_url, os.fspath(root), desired, configured),
-                             lambda: _same_url(root, desired, configured))
-
-
-def _same_url(root: Path, desired: str, configured: str) -> bool:
     if facts.is_local_url(desired) and facts.is_local_url(configured):
         d = desired.removeprefix("file://")
         want = Path(d) if Path(d).is_absolute() else (root / d).resolve()

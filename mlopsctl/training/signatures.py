@@ -30,16 +30,21 @@ def cacheable(dotted: str) -> bool:
     return dotted.startswith("sklearn.") and dotted.count(".") >= 2
 
 
-def installed_sklearn() -> str | None:
-    """What identifies the installed scikit-learn (its version and where it lives), found without
-    importing it; None when it is not installed."""
+def _sklearn_package() -> Path | None:
+    """The installed scikit-learn's folder, found without importing it (None: not installed)."""
     try:
         spec = importlib.util.find_spec("sklearn")
     except (ImportError, ValueError):
         return None
-    if spec is None or not spec.origin:
+    return Path(spec.origin).parent if spec is not None and spec.origin else None
+
+
+def installed_sklearn() -> str | None:
+    """What identifies the installed scikit-learn (its version and where it lives), found without
+    importing it; None when it is not installed."""
+    package = _sklearn_package()
+    if package is None:
         return None
-    package = Path(spec.origin).parent
     version = None
     try:
         for entry in os.scandir(package.parent):
@@ -78,16 +83,11 @@ def static_param_names(dotted: str) -> frozenset[str] | None:
 def _module_file(module: str) -> Path | None:
     """The source file of a module of the installed scikit-learn, found without importing it (a
     submodule's ``find_spec`` would import its parents)."""
-    try:
-        spec = importlib.util.find_spec("sklearn")
-    except (ImportError, ValueError):
-        return None
-    if spec is None or not spec.origin or not module.startswith("sklearn"):
-        return None
     parts = module.split(".")
-    if parts[0] != "sklearn" or not all(p.isidentifier() for p in parts):
+    package = _sklearn_package() if parts[0] == "sklearn" and all(p.isidentifier() for p in parts) else None
+    if package is None:
         return None
-    base = Path(spec.origin).parent.joinpath(*parts[1:])
+    base = package.joinpath(*parts[1:])
     for candidate in (base / "__init__.py", base.with_suffix(".py") if len(parts) > 1 else None):
         if candidate is not None and candidate.is_file():
             return candidate

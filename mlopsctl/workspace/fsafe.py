@@ -31,11 +31,16 @@ _HINTS = {
 }
 
 
+_realpath = steady.per_phase(os.path.realpath)
+"""The repository's real path, resolved once per steady phase."""
+
+
 def describe(e: OSError) -> str:
     """The reason of an OSError in words a person acts on."""
     return _HINTS.get(e.errno or -1) or e.strerror or str(e)
 
 
+@steady.per_phase
 def outside_reason(root: Path | str, path: Path | str) -> str | None:
     """Why ``path`` (absolute, or relative to ``root``) resolves outside ``root``; None when it stays inside.
 
@@ -44,13 +49,8 @@ def outside_reason(root: Path | str, path: Path | str) -> str | None:
     and symlink loops are all caught before anything is read or written. Once per path in a
     steady phase (a plan asks it of a file when listing and again when reading it).
     """
-    return steady.remembered((outside_reason, os.fspath(root), os.fspath(path)),
-                             lambda: _outside_reason(root, path))
-
-
-def _outside_reason(root: Path | str, path: Path | str) -> str | None:
     top = os.path.abspath(root)
-    real_top = steady.remembered((os.path.realpath, top), lambda: os.path.realpath(top))
+    real_top = _realpath(top)
     full = os.path.normpath(os.path.join(top, path))
     if full == top:
         return None

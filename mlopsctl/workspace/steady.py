@@ -8,11 +8,13 @@ apply writes), :func:`remembered` computes every time, so nothing stale can outl
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 _depth = 0
 _memos: dict[Hashable, Any] = {}
@@ -44,3 +46,14 @@ def remembered(key: Hashable, make: Callable[[], T]) -> T:
     except KeyError:
         value = _memos[key] = make()
     return value
+
+
+def per_phase(fn: Callable[P, T]) -> Callable[P, T]:
+    """``fn`` called once per steady phase for each set of (hashable) arguments; outside a phase,
+    every time."""
+
+    @functools.wraps(fn)
+    def once(*args: P.args, **kwargs: P.kwargs) -> T:
+        return remembered((fn, args, tuple(sorted(kwargs.items()))), lambda: fn(*args, **kwargs))
+
+    return once

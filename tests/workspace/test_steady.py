@@ -49,14 +49,14 @@ def test_a_plan_reads_dvc_config_once_and_the_next_plan_sees_a_change(
     root = make_repo(tmp_path, models=("iris", "wine"))
     dvc(root, "init", "-q")
     dvc(root, "remote", "add", "-d", "first", str(tmp_path / "first"))
-    reads: list[Path] = []
-    real = config._read_config
+    reads: list[list[str]] = []  # each time the four files are stat'ed to check the config memo
+    real = config._stat_key
 
-    def counted(r: Path) -> dict[str, dict[str, str]]:
-        reads.append(r)
-        return real(r)
+    def counted(paths: list[str]) -> tuple[object, ...]:
+        reads.append(paths)
+        return real(paths)
 
-    monkeypatch.setattr(config, "_read_config", counted)
+    monkeypatch.setattr(config, "_stat_key", counted)
 
     def remotes() -> set[str]:
         plan = compute_plan(context(root))

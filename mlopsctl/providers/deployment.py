@@ -91,10 +91,7 @@ def _port_holder(ctx: Context, port: int) -> str | None:
     except UnavailableError:
         listed = []
     if listed is None:  # not a unix socket: ask docker-py
-        listed = [{"Names": ["/" + c.name], "Labels": c.labels, "Ports": [
-            {"IP": b.get("HostIp"), "PublicPort": int(b["HostPort"])}
-            for binds in (c.attrs.get("NetworkSettings") or {}).get("Ports", {}).values() for b in binds or []
-            if b.get("HostPort")]} for c in engine.client().containers.list()]
+        listed = switch.running(engine.client())
     return ports.describe_holder(port, listed, f"{bctx.LABEL_PROJECT}={ctx.project.name}")
 
 

@@ -100,10 +100,14 @@ def _free_slot(live: Container | None, name: str) -> str:
     return f"{name}-a"
 
 
+def running(client: DockerClient) -> list[dict[str, Any]]:
+    """The running containers in the list API's shape (``Names``, ``Labels``, published ``Ports``),
+    through docker-py: what :func:`mlopsctl.serving.ports.describe_holder` reads."""
+    return [{"Names": ["/" + c.name], "Labels": c.labels, "Ports": _ports(c)} for c in client.containers.list()]
+
+
 def _check_port(client: DockerClient, w: Wanted) -> None:
-    listed = [
-        {"Names": ["/" + c.name], "Labels": c.labels, "Ports": _ports(c)} for c in client.containers.list()
-    ]
+    listed = running(client)
     holder = ports.describe_holder(w.port, listed, f"mlopsctl.project={w.project}")
     if holder is not None:
         raise MlopsError(

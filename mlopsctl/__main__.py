@@ -1,4 +1,4 @@
-from mlopsctl.cli import main
+from mlopsctl.cli import entry
 
 if __name__ == "__main__":
-    main()
+    entry()

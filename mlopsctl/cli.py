@@ -99,3 +99,43 @@ def main(argv: list[str] | None = None) -> Any:
         if reconfigure is not None:
             reconfigure(errors="backslashreplace")
     return run(cli, argv)
+
+
+def entry() -> None:
+    """The ``mlopsctl`` console script: :func:`main`, then leave without tearing the interpreter down.
+
+    After a computed plan of 1,000 models, freeing its objects one by one at exit took 0.2 s, a
+    tenth of the command. The exit handlers still run (caches saved, temporary folders removed)
+    and both streams are flushed; a program still running a thread leaves the usual way.
+    """
+    try:
+        code = main()
+    except SystemExit as e:
+        code = e.code
+    _leave(code)
+
+
+def _leave(code: Any) -> None:
+    import atexit
+    import sys
+    import threading
+
+    if code is None:
+        status = 0
+    elif isinstance(code, int):
+        status = code
+    else:
+        print(code, file=sys.stderr)
+        status = 1
+    run_exit_handlers = getattr(atexit, "_run_exitfuncs", None)
+    if run_exit_handlers is None or any(t is not threading.main_thread() and not t.daemon
+                                        for t in threading.enumerate()):
+        sys.exit(status)
+    run_exit_handlers()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe (`| head`): as Python's own exit would say
+            status = status or 1
+    os._exit(status)
+

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import os
 import time
-import urllib.error
-import urllib.request
 from typing import TYPE_CHECKING, Any
 
 from mlopsctl.errors import MlopsError
@@ -81,6 +79,9 @@ def logs(c: Container, lines: int = 30) -> str:
 
 
 def probe(port: int, timeout: float = 2) -> bool:
+    import urllib.error  # here: plans import this module, only apply and status ask a server
+    import urllib.request
+
     try:
         with urllib.request.urlopen(f"http://{HOST}:{port}/health", timeout=timeout) as resp:
             return bool(resp.status == 200)

@@ -13,9 +13,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import urllib.error
-import urllib.parse
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +71,9 @@ def push_auth() -> dict[str, str] | None:
 
 
 def _token(challenge: str, host: str, name: str) -> str | None:
+    import urllib.parse
+    import urllib.request
+
     fields = dict(part.split("=", 1) for part in challenge[len("Bearer "):].replace('"', "").split(",") if "=" in part)
     query = {"service": fields.get("service", host), "scope": f"repository:{name}:pull"}
     req = urllib.request.Request(f"{fields['realm']}?{urllib.parse.urlencode(query)}")
@@ -87,6 +87,9 @@ def _token(challenge: str, host: str, name: str) -> str | None:
 
 def manifest_digest(repository: str, tag: str, timeout: float = 10) -> str | None:
     """The digest the registry holds for ``repository:tag``; None when it has no such tag."""
+    import urllib.error  # imported here: every plan imports this module, few ask a registry
+    import urllib.request
+
     host, name = split(repository)
     if host is None:
         raise MlopsError(f"{repository} names no registry host (expected e.g. ghcr.io/team or 127.0.0.1:5000/team)")

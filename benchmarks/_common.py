@@ -22,6 +22,13 @@ def venv_script(name: str) -> str:
     return str(path)
 
 
+def mlopsctl_command() -> list[str]:
+    """``mlopsctl`` as ``python -m mlopsctl``: with ``PYTHONPATH`` set to another source tree (an export
+    of an older commit), that tree's own entry point runs, whatever the installed script imports."""
+    venv_script("mlopsctl")  # fail early outside the venv
+    return [sys.executable, "-m", "mlopsctl"]
+
+
 def time_runs(
     cmd: Sequence[str], *, runs: int, cwd: str | os.PathLike[str] | None = None, ok_codes: Sequence[int] = (0,)
 ) -> list[float]:

@@ -32,7 +32,7 @@ import sys
 import time
 from pathlib import Path
 
-from _common import ROOT, venv_script
+from _common import ROOT, mlopsctl_command, venv_script
 
 
 def _cpu() -> float:
@@ -55,7 +55,7 @@ def med(xs: list[tuple[float, float]]) -> tuple[float, float]:
 def bench(repo: Path, runs: int, source: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(source)}
     computed = {**env, "MLOPSCTL_PLAN_MEMO": "off"}
-    plan = [venv_script("mlopsctl"), "plan", "--detailed-exitcode"]
+    plan = [*mlopsctl_command(), "plan", "--detailed-exitcode"]
     dvc = [venv_script("dvc"), "status"]
     n = len(list((repo / "models").glob("*.yaml")))
     cold, warm, warm_off, status, param, param_off = [], [], [], [], [], []

@@ -8,7 +8,8 @@ invalidate the other's. Measured (median of
 
 - computed: a no-op plan with the plan memo off (what a plan after ``apply`` costs);
 - warm: a no-op plan run twice, the second timed (the memo reused);
-- param: one model's ``n_estimators`` changed before each run (the memo misses);
+- param: one model's ``n_estimators`` changed before each run (the memo misses; since the memo takes
+  kept changes an edit cannot touch, the other models' changes come from it);
 - cold: ``.mlopsctl/cache`` removed before each run (every fresh CI clone);
 - fresh param: ``.mlopsctl/cache`` removed and a plan run, then a param changed and timed (a CI
   runner's first plan of a pull request that changes a param).
@@ -33,7 +34,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from _common import ROOT, venv_script
+from _common import ROOT, mlopsctl_command
 
 MODES = ("computed", "warm", "param", "cold", "fresh param")
 
@@ -58,7 +59,7 @@ class Tree:
     def plan(self, memo: str) -> tuple[float, float]:
         env = {**os.environ, "PYTHONPATH": str(self.source), "MLOPSCTL_PLAN_MEMO": memo}
         w, c = time.perf_counter(), _cpu()
-        proc = subprocess.run([venv_script("mlopsctl"), "plan", "--detailed-exitcode"], cwd=self.repo, env=env,
+        proc = subprocess.run([*mlopsctl_command(), "plan", "--detailed-exitcode"], cwd=self.repo, env=env,
                               capture_output=True, text=True, stdin=subprocess.DEVNULL, check=False)
         if proc.returncode not in (0, 1, 2):
             raise SystemExit(f"{self.label}: plan exited {proc.returncode}:\n{proc.stderr[-2000:]}")

@@ -22,6 +22,7 @@ from mlopsctl.commands._planning import (
 if TYPE_CHECKING:
     from mlopsctl.core.model import Plan
     from mlopsctl.core.planmemo import Memo
+    from mlopsctl.core.reuse import Tracker
 
 
 @click.command(epilog=examples(
@@ -44,7 +45,10 @@ def plan(out: str | None, fmt: str, detailed_exitcode: bool, destroy: bool, forc
          allow_no_models: bool) -> None:
     """Show what apply would change, and why."""
     from mlopsctl.core.plan import compute_plan
+    from mlopsctl.core.reuse import Tracker
 
+    make_options = {"force": force, "allow_destroy_protected": allow_destroy_protected,
+                    "allow_no_models": allow_no_models}
     memo = None if train_first else _memo(destroy=destroy, force=force, targets=targets, excludes=excludes,
                                           allow_destroy_protected=allow_destroy_protected,
                                           allow_no_models=allow_no_models)
@@ -56,14 +60,17 @@ def plan(out: str | None, fmt: str, detailed_exitcode: bool, destroy: bool, forc
             err(line)
         _show(reused, fmt, out, force, detailed_exitcode)
         return
+    tracker = Tracker(memo.kept) if memo is not None else None
     with memo.recording() if memo is not None else contextlib.nullcontext(None) as tee:
         ctx = make_context(load_project(), force=force, allow_destroy_protected=allow_destroy_protected,
                            allow_no_models=allow_no_models)
         if tee is not None:
             ctx.log = _tee(ctx.log, tee)
-        the_plan = compute_plan(ctx, targets=targets, excludes=excludes, destroy=destroy)
-    if memo is not None:
-        _settle(memo, reused, the_plan)
+        the_plan = compute_plan(ctx, targets=targets, excludes=excludes, destroy=destroy, tracker=tracker)
+    if memo is not None and tracker is not None:
+        if tracker.reused and memo.mode == "verify":
+            _verify_partial(the_plan, memo.logs, targets, excludes, destroy, **make_options)
+        _settle(memo, reused, the_plan, tracker, {n: d.path for n, d in ctx.project.models.items()})
     if train_first and not destroy:
         from mlopsctl.training.candidates import TrainedCandidates, stages_to_train, train_candidates
 
@@ -118,15 +125,34 @@ def _tee(say: Callable[[str], None], keep: Callable[[str], None]) -> Callable[[s
     return both
 
 
-def _settle(memo: Memo, reused: Plan | None, computed: Plan) -> None:
+def _settle(memo: Memo, reused: Plan | None, computed: Plan, tracker: Tracker, specs: dict[str, str]) -> None:
     """Keep the computed plan; with ``MLOPSCTL_PLAN_MEMO=verify``, fail if the reused one differs."""
     from mlopsctl.core.planmemo import differences
 
     if options().debug and memo.moved:
         err(f"plan memo: {memo.moved}")
+        if memo.kept is not None:
+            err(f"plan memo: {len(tracker.reused)} of {len(computed.changes)} changes taken from the kept plan")
     if reused is not None:
         diffs = differences(reused, computed)
         if diffs:
             raise RuntimeError("the plan memo reused a plan that differs from the computed one:\n  "
                                + "\n  ".join(diffs[:20]))
-    memo.keep(computed)
+    memo.keep(computed, tracker, specs)
+
+
+def _verify_partial(partly: Plan, said: list[str], targets: tuple[str, ...], excludes: tuple[str, ...],
+                    destroy: bool, **make_options: bool) -> None:
+    """``MLOPSCTL_PLAN_MEMO=verify``: compute the plan without reusing anything; fail on any
+    difference, in the plan or in the lines it says to people."""
+    from mlopsctl.core.plan import compute_plan
+    from mlopsctl.core.planmemo import differences
+
+    ctx = make_context(load_project(), **make_options)
+    lines: list[str] = []
+    ctx.log = lines.append  # said once already
+    whole = compute_plan(ctx, targets=targets, excludes=excludes, destroy=destroy)
+    diffs = differences(partly, whole) + ([f"lines said: {said!r:.300} != {lines!r:.300}"] if said != lines else [])
+    if diffs:
+        raise RuntimeError("the plan memo reused changes that differ from the computed ones:\n  "
+                           + "\n  ".join(diffs[:20]))

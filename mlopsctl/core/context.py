@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from mlopsctl.core import reuse
 from mlopsctl.core.events import Event, StepNote, StepProgress, ignore
 
 if TYPE_CHECKING:
@@ -75,8 +76,15 @@ class Context:
         it through :meth:`save_memos`, the one way caches are saved.
         """
         value = self._memos.get(kind)
+        tracker = reuse.active()
+        if tracker is not None:
+            tracker.used(kind)
         if value is None:
-            value = self._memos[kind] = make() if make is not None else kind()
+            if tracker is None:
+                value = self._memos[kind] = make() if make is not None else kind()
+            else:
+                with tracker.making(kind):  # what it is made of is shared by every later user
+                    value = self._memos[kind] = make() if make is not None else kind()
         return value  # type: ignore[no-any-return]
 
     def peek(self, kind: type[T]) -> T | None:

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from mlopsctl import __version__
-from mlopsctl.core import graph
+from mlopsctl.core import graph, reuse
 from mlopsctl.core.context import Context
 from mlopsctl.core.model import Action, Change, Plan, Resource, fingerprint, split_address
 from mlopsctl.core.provider import all_providers, get_provider, warning_sources
@@ -87,31 +87,32 @@ def compute_plan(
     targets: Iterable[str] = (),
     excludes: Iterable[str] = (),
     destroy: bool = False,
+    tracker: reuse.Tracker | None = None,
 ) -> Plan:
     """Expand, read and diff every selected resource in dependency order.
 
     A steady phase (:mod:`mlopsctl.workspace.steady`): nothing here writes what a plan reads.
+    With a ``tracker`` (:mod:`mlopsctl.core.reuse`), what each change looked at is noted, and
+    kept changes it offers are taken instead of reading and diffing again.
     """
     with steady.phase():
-        return _compute(ctx, tuple(targets), tuple(excludes), destroy)
+        return _compute(ctx, tuple(targets), tuple(excludes), destroy, tracker)
 
 
-def _compute(ctx: Context, targets: tuple[str, ...], excludes: tuple[str, ...], destroy: bool) -> Plan:
+def _compute(ctx: Context, targets: tuple[str, ...], excludes: tuple[str, ...], destroy: bool,
+             tracker: reuse.Tracker | None) -> Plan:
     ctx.destroy = destroy
     ctx.upstream.clear()
-    desired = {} if destroy else expand(ctx)
-    order = graph.topo_order(desired)
-    found = existing(ctx)
-    if not destroy and not ctx.project.models and not ctx.allow_no_models:
-        _refuse_implied_destruction(ctx, found)
-    orphans = graph.delete_order(found - set(desired))
-    deps = {a: r.depends_on for a, r in desired.items()}
-    selected = graph.select(order + orphans, deps, targets, excludes)
-    changes: list[Change] = []
-    for address in selected:
-        change = _guard_protected(ctx, diff_one(ctx, address, desired.get(address)))
-        ctx.upstream[address] = change
-        changes.append(change)
+    with reuse.tracking(tracker, ctx):
+        desired = {} if destroy else expand(ctx)
+        order = graph.topo_order(desired)
+        found = existing(ctx)
+        if not destroy and not ctx.project.models and not ctx.allow_no_models:
+            _refuse_implied_destruction(ctx, found)
+        orphans = graph.delete_order(found - set(desired))
+        deps = {a: r.depends_on for a, r in desired.items()}
+        selected = graph.select(order + orphans, deps, targets, excludes)
+        changes = _diff_all(ctx, selected, desired, tracker)
     warnings = [w for source in warning_sources() for w in source(ctx)]
     return Plan(
         changes=tuple(changes),
@@ -125,6 +126,28 @@ def _compute(ctx: Context, targets: tuple[str, ...], excludes: tuple[str, ...], 
         mlopsctl_version=__version__,
         options=ctx.plan_options(),
     )
+
+
+def _diff_all(ctx: Context, selected: list[str], desired: dict[str, Resource],
+              tracker: reuse.Tracker | None) -> list[Change]:
+    changes: list[Change] = []
+    for address in selected:
+        resource = desired.get(address)
+        if tracker is None:
+            change = _guard_protected(ctx, diff_one(ctx, address, resource))
+        else:
+            kept = tracker.reusable(address, resource, ctx.upstream)
+            if kept is not None:
+                change = kept
+                for line in tracker.reads[address].logs:
+                    ctx.log(line)
+            else:
+                with tracker.computing(address, resource):
+                    change = _guard_protected(ctx, diff_one(ctx, address, resource))
+                tracker.computed(address, change)
+        ctx.upstream[address] = change
+        changes.append(change)
+    return changes
 
 
 PROTECTED = "protected"

@@ -13,6 +13,9 @@ Like Git's index and DVC's state database, this memo trusts a file whose stat is
   package, its templates and schemas), the interpreter and its installed packages, the
   environment, the user, the repository, the working directory and the plan's options — and when
   every recorded path stats the same and every probe answers the same.
+- When only model specs moved (their folder listing the same names), the plan is computed again
+  but takes the changes those edits cannot have touched from the kept one
+  (:mod:`mlopsctl.core.reuse`); the new record is the kept one updated with what was read again.
 - Only ``mlopsctl plan`` reuses it, never ``--train``. ``apply`` always computes its plan, and
   ``apply plan.json`` re-derives the saved plan and compares, so a memo can never make apply act.
 
@@ -34,18 +37,21 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlopsctl import __version__
 from mlopsctl.core.model import Plan
 from mlopsctl.workspace import observe
+
+if TYPE_CHECKING:
+    from mlopsctl.core.reuse import Kept, Tracker
 
 MODE_ENV = "MLOPSCTL_PLAN_MEMO"
 DIR = ".mlopsctl/cache/plans"
 CACHE = ".mlopsctl/cache"
 KEEP = 8
 """Memos kept per repository (one per set of plan options), the oldest removed first."""
-_FORMAT = 2
+_FORMAT = 4
 _MAX_BYTES = 256 * 1024 * 1024
 # Variables that change between two runs in one shell without changing what a plan reads.
 _VOLATILE_ENV = frozenset({"_", "OLDPWD", "PWD", "SHLVL", "COLUMNS", "LINES", MODE_ENV})
@@ -104,7 +110,12 @@ class Memo:
     """Lines the computed plan said to people while planning, said again when it is reused."""
     moved: str | None = None
     """Why the kept memo was not reused (for ``--debug``), or None."""
+    kept: Kept | None = None
+    """When only model specs moved: the kept plan's changes, to reuse those the edits cannot
+    have touched (:mod:`mlopsctl.core.reuse`)."""
     _record: dict[str, Any] | None = None
+    _kept_record: dict[str, Any] | None = None
+    _kept_moved: list[tuple[str, str]] = field(default_factory=list)
 
     @classmethod
     def open(cls, root: Path, options: dict[str, Any]) -> Memo | None:
@@ -142,10 +153,15 @@ class Memo:
             if head.get("format") != _FORMAT or head.get("key") != self.key:
                 self.moved = "another key"
                 return None
-            self.moved = observe.check(head["record"])
+            specs, listings = head.get("specs") or {}, head.get("listings") or {}
+            moved, self.moved = observe.moved(head["record"], lambda table, p: p in specs or (
+                table == "list" and p in listings and _names(p) == listings[p]))
             if self.moved is not None:
                 return None
             body = json.loads(body_text)
+            if moved:
+                self._partly(head, body, moved)
+                return None
             plan = Plan.from_dict(body["plan"])
             logs = [str(line) for line in body.get("logs") or []]
         except (KeyError, TypeError, ValueError, AttributeError):
@@ -154,6 +170,20 @@ class Memo:
         self.logs = logs
         now = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
         return dataclasses.replace(plan, created_at=now)
+
+    def _partly(self, head: dict[str, Any], body: dict[str, Any], moved: list[tuple[str, str]]) -> None:
+        """Only model specs moved: offer the kept plan's changes to :class:`~mlopsctl.core.reuse.Tracker`."""
+        from mlopsctl.core.model import Change
+        from mlopsctl.core.reuse import Kept, Reads
+
+        specs = head.get("specs") or {}
+        edited = {str(specs[p]) for _, p in moved if p in specs}
+        changes = {c["address"]: Change.from_dict(c) for c in body["plan"]["changes"]}
+        reads = {str(a): Reads.from_list(r) for a, r in body["reads"].items()}
+        made = {str(k): Reads.from_list(r) for k, r in body["made"].items()}
+        self.kept = Kept(changes=changes, reads=reads, edited=edited, made=made)
+        self._kept_record, self._kept_moved = head["record"], moved
+        self.moved = f"model specs edited: {', '.join(sorted(edited)) or '(none; a folder listed the same)'}"
 
     @contextlib.contextmanager
     def recording(self) -> Iterator[Callable[[str], None]]:
@@ -171,14 +201,29 @@ class Memo:
         else:
             self._record = sealed
 
-    def keep(self, plan: Plan) -> bool:
-        """Save the plan with its record, when the record can be reused; failures only cost time."""
+    def keep(self, plan: Plan, tracker: Tracker | None = None, specs: dict[str, str] | None = None) -> bool:
+        """Save the plan with its record, when the record can be reused; failures only cost time.
+
+        With the ``tracker`` that watched the plan's computation and the model specs (model ->
+        repository-relative path), a later plan may reuse changes its spec edits cannot touch."""
         if self._record is None:
             return False
         from mlopsctl.workspace.fsafe import write_atomic
 
-        head = {"format": _FORMAT, "key": self.key, "record": self._record}
-        body = {"plan": plan.to_dict(payload=True), "logs": self.logs}
+        record = self._record
+        if self._kept_record is not None:
+            merged = _merge(self._kept_record, record, self._kept_moved)
+            if merged is None:
+                return False
+            record = merged
+        files = {os.path.join(str(self.root), rel): name for name, rel in (specs or {}).items()}
+        folders = {os.path.dirname(p) for p in files} & set(record["list"])
+        head = {"format": _FORMAT, "key": self.key, "record": record, "specs": files,
+                "listings": {d: _names(d) for d in sorted(folders)}}
+        body: dict[str, Any] = {"plan": plan.to_dict(payload=True), "logs": self.logs, "reads": {}, "made": {}}
+        if tracker is not None and specs is not None:
+            body["reads"] = {a: r.to_list() for a, r in tracker.reads.items()}
+            body["made"] = {k: r.to_list() for k, r in tracker.made_all().items()}
         try:
             text = "\n".join(json.dumps(doc, separators=(",", ":"), default=str, check_circular=False)
                              for doc in (head, body))
@@ -194,6 +239,28 @@ class Memo:
         for old in kept[KEEP:]:
             with contextlib.suppress(OSError):
                 old.unlink()
+
+
+def _names(folder: str) -> list[str] | None:
+    """What a folder lists (sorted), or None when it cannot be listed."""
+    try:
+        return sorted(os.listdir(folder))
+    except OSError:
+        return None
+
+
+def _merge(kept: dict[str, Any], fresh: dict[str, Any], moved: list[tuple[str, str]]) -> dict[str, Any] | None:
+    """The record of a plan that reused kept changes: what the kept plan read (all of it as it was,
+    but the moved specs), updated with what this plan read; None if this plan did not read again
+    every path that moved (its new state would then be unknown)."""
+    if any(p not in fresh[table] for table, p in moved):
+        return None
+    out: dict[str, Any] = {}
+    for table, _, _ in observe.TABLES:
+        out[table] = {**kept[table], **fresh[table]}
+    probes = {(kind, tuple(args)): [kind, args, digest] for kind, args, digest in [*kept["probes"], *fresh["probes"]]}
+    out["probes"] = list(probes.values())
+    return out
 
 
 def differences(reused: Plan, computed: Plan) -> list[str]:

@@ -48,7 +48,7 @@ _OUTSIDE = frozenset({
     "mmap.__new__", "urllib.Request", "http.client.connect", "ftplib.connect", "smtplib.connect",
 })
 
-_TABLES = (("stat", True, False), ("lstat", False, False), ("list", True, True))
+TABLES = (("stat", True, False), ("lstat", False, False), ("list", True, True))
 """A record's tables of paths: name, stat through links, keep a directory's stat whole."""
 
 _UNSEEN = object()
@@ -77,6 +77,8 @@ class Recorder:
     """``[kind, args, digest of the answer]`` in the order they were asked."""
     tainted: str | None = None
     """Why this record cannot be reused (the first outside read), or None."""
+    spy: Callable[[str], None] | None = None
+    """Told every path noted (recorded or not before), while :func:`spying`."""
     _inside: int = 0
     _normal: dict[str, Any] = field(default_factory=dict)
     """A path as given -> as recorded (None: not recorded); a change of directory taints anyway."""
@@ -102,6 +104,8 @@ class Recorder:
             p = self._path(path)
         if p is None:
             return
+        if self.spy is not None:
+            self.spy(p)
         table = self.stats if follow else self.lstats
         if table.get(p) is None:
             table[p] = seen
@@ -109,6 +113,8 @@ class Recorder:
     def note_list(self, path: Any) -> None:
         p = self._path(path)
         if p is not None:
+            if self.spy is not None:
+                self.spy(p)
             self.lists.add(p)
 
     def outside(self, what: str) -> None:
@@ -182,6 +188,20 @@ class recording:
         with _lock:
             _current = None
             os.stat, os.lstat = _real_stat, _real_lstat  # type: ignore[assignment]
+
+
+@contextlib.contextmanager
+def spying(spy: Callable[[str], None]) -> Iterator[None]:
+    """``spy(path)`` for every path the running recording notes in this block (none is running: nothing)."""
+    rec = _current
+    if rec is None:
+        yield
+        return
+    rec.spy = spy
+    try:
+        yield
+    finally:
+        rec.spy = None
 
 
 def probe(kind: str, args: list[str], ask: Callable[[], T]) -> T:
@@ -262,6 +282,12 @@ def signature(path: str, follow: bool = True, whole: bool = False, seen: Any = N
     return stat_key(st) + [st.st_mode]
 
 
+def _text(sig: list[int] | None) -> str | None:
+    """A signature as a record keeps it: one string, which reads back from JSON several times faster
+    than a list of numbers (a record of 20,000 paths is read by every plan)."""
+    return None if sig is None else ",".join(map(str, sig))
+
+
 def seal(rec: Recorder, started_ns: int) -> dict[str, Any] | str:
     """The record to keep, with every path's signature taken now; or why it cannot be reused:
     tainted, or a file it looked at changed within one timestamp tick of the computation (an
@@ -269,24 +295,44 @@ def seal(rec: Recorder, started_ns: int) -> dict[str, Any] | str:
     if rec.tainted is not None:
         return f"it read {rec.tainted}"
     sigs: dict[str, Any] = {}
-    for table, follow, whole in _TABLES:
+    for table, follow, whole in TABLES:
         out = sigs[table] = {}
         seen: dict[str, Any] = {"stat": rec.stats, "lstat": rec.lstats, "list": dict.fromkeys(rec.lists)}[table]
         for p, st in seen.items():
             sig = signature(p, follow, whole, st)
             if sig is not None and len(sig) > 2 and (too_recent(sig[0], started_ns) or too_recent(sig[1], started_ns)):
                 return f"{p} changed within a timestamp tick of the plan"
-            out[p] = sig
+            out[p] = _text(sig)
     return {**sigs, "probes": rec.probes}
+
+
+def moved(record: dict[str, Any], allowed: Callable[[str, str], bool]) -> tuple[list[tuple[str, str]], str | None]:
+    """Like :func:`check`, but goes on past paths that moved while ``allowed(table, path)`` says
+    they may: ``(those paths, None)`` when nothing else moved and every probe answers the same,
+    else ``([], what moved)``."""
+    out: list[tuple[str, str]] = []
+    try:
+        for table, follow, whole in TABLES:
+            for p, sig in record[table].items():
+                if _text(signature(p, follow, whole)) != sig:
+                    if not allowed(table, p):
+                        return [], f"{p} changed"
+                    out.append((table, p))
+        for kind, args, digest in record["probes"]:
+            if _ask_again(kind, args) != digest:
+                return [], f"{kind} {' '.join(args)[:120]} answers differently"
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return [], "the record is not in the expected shape"
+    return out, None
 
 
 def check(record: dict[str, Any]) -> str | None:
     """None when everything ``record`` (from :func:`seal`) looked at is as it was; else what moved.
     The probes are asked only when every path is as it was."""
     try:
-        for table, follow, whole in _TABLES:
+        for table, follow, whole in TABLES:
             for p, sig in record[table].items():
-                if signature(p, follow, whole) != sig:
+                if _text(signature(p, follow, whole)) != sig:
                     return f"{p} changed"
         for kind, args, digest in record["probes"]:
             if _ask_again(kind, args) != digest:

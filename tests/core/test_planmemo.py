@@ -24,6 +24,7 @@ from tests.monitoring.monitor_builders import build_applied, copy_applied
 
 ON = {"MLOPSCTL_PLAN_MEMO": "on"}
 OFF = {"MLOPSCTL_PLAN_MEMO": "off"}
+VERIFY = {"MLOPSCTL_PLAN_MEMO": "verify"}
 
 
 @pytest.fixture(scope="module")
@@ -181,13 +182,14 @@ def test_options_have_their_own_memo(applied: Path) -> None:
 
 
 def read_memo(path: Path) -> dict[str, Any]:
-    """A memo file as one document: its head line (format, key, record) and its plan line."""
+    """A memo file as one document: its head line (format, key, record, model specs and their
+    folders' listings) and its plan line (the plan, lines said, what each change looked at)."""
     head, body = path.read_text().split("\n", 1)
     return {**json.loads(head), **json.loads(body)}
 
 
 def write_memo(path: Path, doc: dict[str, Any]) -> None:
-    head = {k: doc[k] for k in ("format", "key", "record")}
+    head = {k: doc[k] for k in ("format", "key", "record", "specs", "listings") if k in doc}
     body = {k: v for k, v in doc.items() if k not in head}
     path.write_text(json.dumps(head) + "\n" + json.dumps(body))
 
@@ -271,8 +273,8 @@ def _three_models(template: Path, tmp_path: Path) -> Path:
     return root
 
 
-@pytest.mark.parametrize("edit", ["param", "data path", "feature removed", "gate", "renamed", "new model",
-                                  "model removed"])
+@pytest.mark.parametrize("edit", ["param", "data path", "data shared", "feature removed", "gate", "renamed",
+                                  "new model", "model removed"])
 def test_after_a_spec_edit_the_plan_is_computed_again_and_then_kept(three_template: Path, tmp_path: Path,
                                                                      edit: str) -> None:
     root = _three_models(three_template, tmp_path)
@@ -283,6 +285,8 @@ def test_after_a_spec_edit_the_plan_is_computed_again_and_then_kept(three_templa
     elif edit == "data path":
         (root / "data" / "beta2.csv").write_text((root / "data" / "beta.csv").read_text())
         spec.write_text(text.replace("data/beta.csv", "data/beta2.csv"))
+    elif edit == "data shared":  # alpha's dataset is now beta's too: alpha's stage looks at a changed dataset
+        spec.write_text(text.replace("data/beta.csv", "data/alpha.csv"))
     elif edit == "feature removed":
         spec.write_text(re.sub(r"\n  petal_width:\n(    .*\n)+", "\n", text, count=1))
     elif edit == "gate":
@@ -295,9 +299,19 @@ def test_after_a_spec_edit_the_plan_is_computed_again_and_then_kept(three_templa
     else:
         spec.unlink()
     time.sleep(0.1)
+    # Verify mode takes what it can from the kept plan, computes the whole plan too and fails on any
+    # difference (in the plan or in the lines it says); then keeps the result.
+    rc, verified, err = plan(root, VERIFY)
+    assert rc in (0, 1) and "differ" not in err, verified + err
+    assert "plan memo: reused" not in err, err
+    if edit in ("new model", "model removed"):  # models/ lists other names: everything is computed again
+        assert "models changed" in err and "taken from the kept plan" not in err, err
+    else:  # alpha's and gamma's changes are taken from the kept plan, beta's are computed again
+        taken = re.search(r"model specs edited: beta\n.*plan memo: (\d+) of (\d+) changes taken", err, re.DOTALL)
+        assert taken and 0 < int(taken.group(1)) < int(taken.group(2)), err
+    # The memo kept after taking changes (the kept record updated with what was read again) is
+    # reused, and says what the plan computed from scratch says.
     out, err = same_as_computed(root)
-    assert "plan memo: reused" not in err and "changed" in err, err
+    assert out == verified and "plan memo: reused" in err, err
     assert ("No changes." in out) is (edit == "gate"), out  # a new gate judges the next version only
     assert spec.exists() is (edit != "model removed")
-    _, again, err = plan(root, ON)  # and the result is kept whole
-    assert again == out and "plan memo: reused" in err, err

@@ -1,0 +1,308 @@
+"""Reuse the changes a model spec edit cannot have touched (the plan memo's partial reuse).
+
+When the kept plan memo (:mod:`mlopsctl.core.planmemo`) misses only because model specs were
+edited — every other file it read stats the same, every probe answers the same — the plan is
+computed again from the specs (load, expand, existing: the desired side), but a resource's change
+is taken from the kept plan when nothing it was computed from can differ:
+
+- its desired resource (desired state, dependencies, source line, model) is the same (as JSON);
+- it belongs to no edited model, and while it was read and diffed it looked at no edited model's
+  spec (``ctx.project.models``, watched, or the spec file itself) nor at all of them;
+- every change it looked at in ``ctx.upstream`` (watched) is the same as then;
+- no run memo (``ctx.memo``) it used was made from an edited model's spec, or from all of them,
+  nor from ``ctx.upstream`` (a memo made while one change was computed serves every later one);
+- it is not an image or a deployment: those ask the Docker engine, and a change that needs the
+  engine notes in the run whether one answered, which the plan's warnings then say.
+
+Files it read are not compared one by one: none but the edited specs moved. Lines a reused change
+said to people while it was planned are said again. What was looked at is recorded for every
+computed change, so the next plan can reuse it too. ``MLOPSCTL_PLAN_MEMO=verify`` computes the
+whole plan as well and fails on any difference.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from mlopsctl.workspace import observe
+
+if TYPE_CHECKING:
+    from mlopsctl.core.context import Context
+    from mlopsctl.core.model import Change, Resource
+
+ALL = "*"
+"""A read of every model's spec (a loop over ``ctx.project.models``)."""
+NEVER_TAKEN = frozenset({"image", "deployment"})
+"""Kinds always read and diffed again (see the module's docstring)."""
+
+_active: Tracker | None = None
+
+
+@dataclass
+class Reads:
+    """What computing one change looked at besides files (see the module's docstring)."""
+
+    models: set[str] = field(default_factory=set)
+    upstream: set[str] = field(default_factory=set)
+    memos: set[str] = field(default_factory=set)
+    """Run memos used (their class's qualified name)."""
+    logs: list[str] = field(default_factory=list)
+    desired: str = ""
+    """The desired resource's digest (:func:`canonical`; "" for none)."""
+
+    def to_list(self) -> list[Any]:
+        return [sorted(self.models), sorted(self.upstream), sorted(self.memos), self.logs, self.desired]
+
+    @classmethod
+    def from_list(cls, raw: list[Any]) -> Reads:
+        models, upstream, memos, logs, desired = raw
+        return cls(set(map(str, models)), set(map(str, upstream)), set(map(str, memos)), [str(x) for x in logs],
+                   str(desired))
+
+    def touches(self, edited: set[str]) -> bool:
+        """Whether what was looked at may differ now that ``edited`` models' specs moved."""
+        return bool(self.upstream) or ALL in self.models or bool(self.models & edited)
+
+
+def canonical(resource: Resource | None) -> str:
+    """A desired resource's digest, equal exactly when the resource is (lists and tuples alike)."""
+    if resource is None:
+        return ""
+    src = resource.source
+    text = json.dumps([resource.desired, list(resource.depends_on), resource.model,
+                       None if src is None else [src.file, src.line, src.column]],
+                      sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+def _change_json(change: Change | None) -> str:
+    if change is None:
+        return ""
+    return json.dumps(change.to_dict(payload=True), sort_keys=True, default=str, separators=(",", ":"))
+
+
+@dataclass
+class Kept:
+    """What the kept plan offers to reuse: its changes and what each looked at."""
+
+    changes: dict[str, Change]
+    reads: dict[str, Reads]
+    edited: set[str]
+    """The models whose spec moved."""
+    made: dict[str, Reads]
+    """Run memo -> what the kept plan's one was made from."""
+
+
+class Tracker:
+    """Watches one plan's computation: what each change looked at, and what each run memo was made
+    of. With ``kept``, :meth:`reusable` offers kept changes (the conditions of the module's docstring).
+    """
+
+    def __init__(self, kept: Kept | None = None) -> None:
+        self.kept = kept
+        self.reads: dict[str, Reads] = {}
+        self.made: dict[str, Reads] = {}
+        """Run memo -> what it was made of (models, upstream changes, other memos), wherever made."""
+        self.reused: list[str] = []
+        self._current: Reads | None = None
+        self._making: list[Reads] = []  # the run memos being made, innermost last
+        self._differs: set[str] = set()
+
+    # ------------------------------------------------------------------ watching
+    def saw_model(self, name: str) -> None:
+        if self._making:
+            for frame in self._making:
+                frame.models.add(name)
+        elif self._current is not None:
+            self._current.models.add(name)
+
+    def saw_upstream(self, address: str) -> None:
+        if self._making:
+            for frame in self._making:
+                frame.upstream.add(address)
+        elif self._current is not None:
+            self._current.upstream.add(address)
+
+    def used(self, kind: type) -> None:
+        """A run memo was asked for (made or not)."""
+        name = f"{kind.__module__}.{kind.__qualname__}"
+        if self._making:
+            made = self.made.get(name)
+            for frame in self._making:  # a memo made of another memo is made of what that one is
+                frame.memos.add(name)
+                if made is not None and made is not frame:
+                    frame.models |= made.models
+                    frame.upstream |= made.upstream
+        elif self._current is not None:
+            self._current.memos.add(name)
+
+    @contextmanager
+    def making(self, kind: type) -> Iterator[None]:
+        """The run memo ``kind`` is being made: what it looks at is shared by whoever uses it later."""
+        frame = Reads()
+        self.made[f"{kind.__module__}.{kind.__qualname__}"] = frame
+        self._making.append(frame)
+        try:
+            yield
+        finally:
+            self._making.pop()
+
+    @contextmanager
+    def computing(self, address: str, resource: Resource | None) -> Iterator[Reads]:
+        reads = self.reads[address] = Reads(desired=canonical(resource))
+        self._current = reads
+        try:
+            yield reads
+        finally:
+            self._current = None
+
+    def log(self, say: Callable[[str], None]) -> Callable[[str], None]:
+        """``say``, also noting each line under the change being computed."""
+
+        def both(line: str) -> None:
+            if self._current is not None:
+                self._current.logs.append(line)
+            say(line)
+
+        return both
+
+    # ------------------------------------------------------------------ reusing
+    def reusable(self, address: str, resource: Resource | None, upstream: dict[str, Change]) -> Change | None:
+        """The kept change of ``address`` when nothing it was computed from can differ, else None."""
+        k = self.kept
+        if k is None or resource is None:
+            return None
+        old, reads = k.changes.get(address), k.reads.get(address)
+        if old is None or reads is None or (old.model is not None and old.model in k.edited):
+            return None
+        if address.partition(".")[0] in NEVER_TAKEN:
+            return None
+        if ALL in reads.models or reads.models & k.edited or reads.upstream & self._differs:
+            return None
+        for name in reads.memos:
+            made = k.made.get(name)
+            if made is None or made.touches(k.edited):
+                return None
+        for dep in reads.upstream:  # computed before this one (dependencies come first), or absent in both
+            if (dep in upstream) != (dep in k.changes):
+                return None
+        if canonical(resource) != reads.desired:
+            return None
+        self.reads[address] = reads
+        self.reused.append(address)
+        return old
+
+    def computed(self, address: str, change: Change) -> None:
+        """A change computed anew: dependents that looked at it are reused only if it is as kept."""
+        k = self.kept
+        if k is not None and _change_json(change) != _change_json(k.changes.get(address)):
+            self._differs.add(address)
+
+    def made_all(self) -> dict[str, Reads]:
+        """What every run memo was made of: this plan's, and the kept plan's it did not make again
+        (its reused changes may have used them)."""
+        out = dict(self.kept.made) if self.kept is not None else {}
+        out.update(self.made)
+        return out
+
+
+def active() -> Tracker | None:
+    return _active
+
+
+@contextmanager
+def tracking(tracker: Tracker | None, ctx: Context) -> Iterator[None]:
+    """Watch ``ctx.project.models`` and ``ctx.upstream`` for ``tracker`` while the block runs."""
+    global _active
+    if tracker is None:
+        yield
+        return
+    project = ctx.project
+    models, upstream, log = project.models, ctx.upstream, ctx.log
+    # The project is frozen: its dict of models is swapped for a watched copy for this block only.
+    object.__setattr__(project, "models", _Watched(models, tracker.saw_model))
+    ctx.upstream = _Watched(upstream, tracker.saw_upstream)
+    ctx.log = tracker.log(log)
+    # A spec file read as a file (a stage's dependency, say) is a read of that model's spec too.
+    files = {os.path.join(str(ctx.root), doc.path): name for name, doc in models.items()}
+
+    def spy(path: str) -> None:
+        name = files.get(path)
+        if name is not None:
+            tracker.saw_model(name)
+
+    _active = tracker
+    try:
+        with observe.spying(spy):
+            yield
+    finally:
+        _active = None
+        object.__setattr__(project, "models", models)
+        ctx.upstream, ctx.log = dict(ctx.upstream), log
+
+
+class _Watched(dict):  # type: ignore[type-arg]
+    """A dict that tells ``saw(key)`` of every key looked up, and ``saw(ALL)`` of every walk."""
+
+    def __init__(self, data: dict[Any, Any], saw: Callable[[str], None]) -> None:
+        super().__init__(data)
+        self._saw = saw
+
+    def __getitem__(self, key: Any) -> Any:
+        self._saw(key)
+        return super().__getitem__(key)
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        self._saw(key)
+        return super().get(key, default)
+
+    def __contains__(self, key: object) -> bool:
+        self._saw(key)  # type: ignore[arg-type]
+        return super().__contains__(key)
+
+    def _all(self) -> None:
+        self._saw(ALL)
+
+    def __iter__(self) -> Iterator[Any]:
+        self._all()
+        return super().__iter__()
+
+    def keys(self) -> Any:
+        self._all()
+        return super().keys()
+
+    def values(self) -> Any:
+        self._all()
+        return super().values()
+
+    def items(self) -> Any:
+        self._all()
+        return super().items()
+
+    def __len__(self) -> int:
+        self._all()
+        return super().__len__()
+
+    def __eq__(self, other: object) -> bool:
+        self._all()
+        return super().__eq__(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def copy(self) -> dict[Any, Any]:
+        self._all()
+        return dict(super().items())
+
+    def setdefault(self, key: Any, default: Any = None) -> Any:
+        self._saw(key)
+        return super().setdefault(key, default)
+
+    def pop(self, key: Any, *default: Any) -> Any:
+        self._saw(key)
+        return super().pop(key, *default)

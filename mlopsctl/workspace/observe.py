@@ -282,10 +282,21 @@ def signature(path: str, follow: bool = True, whole: bool = False, seen: Any = N
     return stat_key(st) + [st.st_mode]
 
 
-def _text(sig: list[int] | None) -> str | None:
-    """A signature as a record keeps it: one string, which reads back from JSON several times faster
-    than a list of numbers (a record of 20,000 paths is read by every plan)."""
-    return None if sig is None else ",".join(map(str, sig))
+def _text(st: os.stat_result | OSError, whole: bool) -> str | None:
+    """:func:`signature` as a record keeps it: one string (a record of 20,000 paths is read back by
+    every plan, several times faster than lists of numbers), made without the lists."""
+    if isinstance(st, OSError):
+        return None if isinstance(st, (FileNotFoundError, NotADirectoryError)) else str(-(st.errno or 1))
+    if not whole and stat.S_ISDIR(st.st_mode):
+        return f"{st.st_mode},{st.st_ino}"
+    return f"{st.st_mtime_ns},{st.st_ctime_ns},{st.st_size},{st.st_ino},{st.st_mode}"
+
+
+def _text_now(path: str, follow: bool, whole: bool) -> str | None:
+    try:
+        return _text(_real_stat(path, follow_symlinks=follow), whole)
+    except OSError as e:
+        return _text(e, whole)
 
 
 def seal(rec: Recorder, started_ns: int) -> dict[str, Any] | str:
@@ -299,10 +310,15 @@ def seal(rec: Recorder, started_ns: int) -> dict[str, Any] | str:
         out = sigs[table] = {}
         seen: dict[str, Any] = {"stat": rec.stats, "lstat": rec.lstats, "list": dict.fromkeys(rec.lists)}[table]
         for p, st in seen.items():
-            sig = signature(p, follow, whole, st)
-            if sig is not None and len(sig) > 2 and (too_recent(sig[0], started_ns) or too_recent(sig[1], started_ns)):
+            if st is None:
+                try:
+                    st = _real_stat(p, follow_symlinks=follow)
+                except OSError as e:
+                    st = e
+            if not isinstance(st, OSError) and (whole or not stat.S_ISDIR(st.st_mode)) and (
+                    too_recent(st.st_mtime_ns, started_ns) or too_recent(st.st_ctime_ns, started_ns)):
                 return f"{p} changed within a timestamp tick of the plan"
-            out[p] = _text(sig)
+            out[p] = _text(st, whole)
     return {**sigs, "probes": rec.probes}
 
 
@@ -314,7 +330,7 @@ def moved(record: dict[str, Any], allowed: Callable[[str, str], bool]) -> tuple[
     try:
         for table, follow, whole in TABLES:
             for p, sig in record[table].items():
-                if _text(signature(p, follow, whole)) != sig:
+                if _text_now(p, follow, whole) != sig:
                     if not allowed(table, p):
                         return [], f"{p} changed"
                     out.append((table, p))
@@ -332,7 +348,7 @@ def check(record: dict[str, Any]) -> str | None:
     try:
         for table, follow, whole in TABLES:
             for p, sig in record[table].items():
-                if _text(signature(p, follow, whole)) != sig:
+                if _text_now(p, follow, whole) != sig:
                     return f"{p} changed"
         for kind, args, digest in record["probes"]:
             if _ask_again(kind, args) != digest:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import subprocess
 import time
@@ -194,3 +195,16 @@ def test_the_tags_are_recorded_as_the_files_holding_them(tmp_path: Path) -> None
         before = sealed()
         move()
         assert observe.check(before) is not None
+
+
+def test_a_record_keeps_each_signature_as_text(tmp_path: Path) -> None:
+    f, d, loop = tmp_path / "f.txt", tmp_path / "d", tmp_path / "loop"
+    f.write_text("12345")
+    d.mkdir()
+    loop.symlink_to(loop)
+    for path, whole in [(f, False), (d, False), (d, True), (tmp_path / "gone", False), (loop, False)]:
+        sig = observe.signature(str(path), whole=whole)
+        expected = None if sig is None else ",".join(map(str, sig))
+        assert observe._text_now(str(path), True, whole) == expected, path
+    assert observe._text_now(str(loop), True, False) == f"-{errno.ELOOP}"
+    assert observe._text_now(str(d), True, False) == f"{d.stat().st_mode},{d.stat().st_ino}"  # identity alone

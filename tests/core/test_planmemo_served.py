@@ -6,6 +6,7 @@ A real engine, a real image and real containers (``mlopsctl apply`` of one serve
 
 from __future__ import annotations
 
+import re
 import subprocess
 import time
 from collections.abc import Iterator
@@ -96,3 +97,22 @@ def test_a_served_projects_plan_is_reused_and_sees_the_engine_move(served: tuple
     image = docker("inspect", "-f", "{{.Image}}", f"{name}-a")
     docker("tag", image, f"{name}:tagged-by-hand")  # the engine's image list answers otherwise
     computed_alike(root)
+
+
+def test_a_served_models_spec_edit_takes_what_it_can_and_equals_the_computed_plan(served: tuple[Path, str]) -> None:
+    root, _ = served
+    reused(root)
+    spec = root / "models" / "iris.yaml"
+    text = spec.read_text()
+    try:
+        spec.write_text(re.sub(r"n_estimators: (\d+)", lambda m: f"n_estimators: {int(m.group(1)) + 7}", text, count=1))
+        time.sleep(0.1)
+        # Verify mode: the project-wide changes are taken, iris's image and deployment read again,
+        # and the whole plan computed too; any difference fails the plan.
+        rc, out, err = plan(root, {"MLOPSCTL_PLAN_MEMO": "verify"})
+        assert rc in (0, 1) and "differ" not in err, out + err
+        taken = re.search(r"plan memo: (\d+) of (\d+) changes taken from the kept plan", err)
+        assert taken and 0 < int(taken.group(1)) < int(taken.group(2)), err
+        assert "stage.iris.train" in out  # the edit retrains
+    finally:
+        spec.write_text(text)

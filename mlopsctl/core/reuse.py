@@ -115,19 +115,17 @@ class Tracker:
         self._differs: set[str] = set()
 
     # ------------------------------------------------------------------ watching
+    def _frames(self) -> list[Reads]:
+        """Who is looking now: the run memos being made, else the change being computed (else no one)."""
+        return self._making or ([self._current] if self._current is not None else [])
+
     def saw_model(self, name: str) -> None:
-        if self._making:
-            for frame in self._making:
-                frame.models.add(name)
-        elif self._current is not None:
-            self._current.models.add(name)
+        for frame in self._frames():
+            frame.models.add(name)
 
     def saw_upstream(self, address: str) -> None:
-        if self._making:
-            for frame in self._making:
-                frame.upstream.add(address)
-        elif self._current is not None:
-            self._current.upstream.add(address)
+        for frame in self._frames():
+            frame.upstream.add(address)
 
     def used(self, kind: type) -> None:
         """A run memo was asked for (made or not)."""
@@ -247,6 +245,18 @@ def tracking(tracker: Tracker | None, ctx: Context) -> Iterator[None]:
         ctx.upstream, ctx.log = dict(ctx.upstream), log
 
 
+def _telling(name: str, whole: bool) -> Any:
+    """``dict.<name>``, first telling what it looks at: one key (the first argument), or all."""
+    method = getattr(dict, name)
+
+    def told(self: _Watched, *args: Any) -> Any:
+        self._saw(ALL if whole else args[0])
+        return method(self, *args)
+
+    told.__name__ = name
+    return told
+
+
 class _Watched(dict):  # type: ignore[type-arg]
     """A dict that tells ``saw(key)`` of every key looked up, and ``saw(ALL)`` of every walk."""
 
@@ -254,55 +264,14 @@ class _Watched(dict):  # type: ignore[type-arg]
         super().__init__(data)
         self._saw = saw
 
-    def __getitem__(self, key: Any) -> Any:
-        self._saw(key)
-        return super().__getitem__(key)
-
-    def get(self, key: Any, default: Any = None) -> Any:
-        self._saw(key)
-        return super().get(key, default)
-
-    def __contains__(self, key: object) -> bool:
-        self._saw(key)  # type: ignore[arg-type]
-        return super().__contains__(key)
-
-    def _all(self) -> None:
-        self._saw(ALL)
-
-    def __iter__(self) -> Iterator[Any]:
-        self._all()
-        return super().__iter__()
-
-    def keys(self) -> Any:
-        self._all()
-        return super().keys()
-
-    def values(self) -> Any:
-        self._all()
-        return super().values()
-
-    def items(self) -> Any:
-        self._all()
-        return super().items()
-
-    def __len__(self) -> int:
-        self._all()
-        return super().__len__()
-
-    def __eq__(self, other: object) -> bool:
-        self._all()
-        return super().__eq__(other)
-
     __hash__ = None  # type: ignore[assignment]
 
     def copy(self) -> dict[Any, Any]:
-        self._all()
+        self._saw(ALL)
         return dict(super().items())
 
-    def setdefault(self, key: Any, default: Any = None) -> Any:
-        self._saw(key)
-        return super().setdefault(key, default)
 
-    def pop(self, key: Any, *default: Any) -> Any:
-        self._saw(key)
-        return super().pop(key, *default)
+for _name in ("__getitem__", "get", "__contains__", "setdefault", "pop"):
+    setattr(_Watched, _name, _telling(_name, whole=False))
+for _name in ("__iter__", "keys", "values", "items", "__len__", "__eq__"):
+    setattr(_Watched, _name, _telling(_name, whole=True))

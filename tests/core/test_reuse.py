@@ -155,3 +155,16 @@ def test_what_asks_the_engine_is_always_read_again(tmp_path: Path, kind: str) ->
         pass
     change = Change(address=address, action=Action.NOOP, model="alpha", payload={"desired": resource.desired})
     assert _kept(first, {address: change}, edited={"beta"}).reusable(address, resource, {}) is None
+
+
+def test_a_watched_dict_tells_each_key_looked_up_and_every_walk() -> None:
+    seen: list[str] = []
+    d = reuse._Watched({"alpha": 1, "beta": 2}, seen.append)
+    assert (d["alpha"], d.get("beta"), "gamma" in d, d.get("gamma")) == (1, 2, False, None)
+    assert seen == ["alpha", "beta", "gamma", "gamma"]
+    seen.clear()
+    assert (sorted(d), len(d), dict(d.items()), sorted(d.values())) == (["alpha", "beta"], 2, {"alpha": 1, "beta": 2}, [1, 2])
+    assert seen and set(seen) == {reuse.ALL}
+    seen.clear()
+    d["delta"] = 4  # the plan's own writes (ctx.upstream[address] = change) tell nothing
+    assert seen == []

@@ -89,8 +89,9 @@ class RegistryProvider:
     def existing(self, ctx: Context) -> Iterable[str]:
         from mlopsctl.registry.api import state_for
 
-        for model, reg in state_for(ctx).models.items():
-            for env in reg.assignments:
+        state = state_for(ctx)
+        for model in state.assigned():
+            for env in state.model(model).assignments:
                 yield f"{self.kind}.{model}.{env}"
 
     def read(self, address: str, desired: Resource | None, ctx: Context) -> dict[str, Any] | None:

@@ -224,18 +224,37 @@ def _build(model: str, evs: list[Event]) -> ModelRegistry:
     return reg
 
 
-@dataclass
 class RegistryState:
-    """The registry of every model in one repository."""
+    """The registry of every model in one repository; each model's registry is built from its
+    events when first asked for (a plan that diffs one model builds one, not a thousand)."""
 
-    models: dict[str, ModelRegistry]
+    def __init__(self, by_model: dict[str, list[Event]]) -> None:
+        self._events = by_model
+        self._built: dict[str, ModelRegistry] = {}
 
     @classmethod
     def from_records(cls, records: list[TagRecord]) -> RegistryState:
         by_model: dict[str, list[Event]] = {}
         for ev in events(records):
             by_model.setdefault(ev.model, []).append(ev)
-        return cls({name: _build(name, evs) for name, evs in by_model.items()})
+        return cls(by_model)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, RegistryState) and self.models == other.models
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"RegistryState({self.models!r})"
+
+    @property
+    def models(self) -> dict[str, ModelRegistry]:
+        """Every model with registry events -> its registry (all of them built)."""
+        return {name: self.model(name) for name in self._events}
+
+    def assigned(self) -> list[str]:
+        """The models with an assignment event (only they can have a version assigned)."""
+        return [name for name, evs in self._events.items() if any(ev.action in ("assign", "unassign") for ev in evs)]
 
     def add(self, record: TagRecord) -> None:
         """Fold in a tag this process just wrote, rebuilding its model alone: the result equals
@@ -244,11 +263,16 @@ class RegistryState:
             evs = [e for e in self.model(ev.model).history if e.tag.name != record.name]
             evs.append(ev)
             evs.sort(key=event_order)
-            self.models[ev.model] = _build(ev.model, evs)
+            self._events[ev.model] = evs
+            self._built[ev.model] = _build(ev.model, evs)
 
     @classmethod
     def read(cls, root: Path) -> RegistryState:
         return cls.from_records(read_tags(root))
 
     def model(self, name: str) -> ModelRegistry:
-        return self.models.get(name) or ModelRegistry(model=name)
+        reg = self._built.get(name)
+        if reg is None:
+            evs = self._events.get(name)
+            reg = ModelRegistry(model=name) if evs is None else self._built.setdefault(name, _build(name, evs))
+        return reg

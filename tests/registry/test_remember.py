@@ -70,6 +70,11 @@ def test_every_remembered_write_equals_a_fresh_read(tmp_path: Path, reads: list[
     write("iris@v1.0.0!", c1, {"reason": "withdrawn"})
     write("wine@deprecated", c1, {"reason": "retired"})
 
+    fresh = _fresh(root)  # each model's registry is built when first asked for
+    assert fresh.assigned() == ["iris"] and not fresh._built
+    assert fresh.model("iris") == api.model_registry(ctx, "iris") and list(fresh._built) == ["iris"]
+    assert ({(m, e) for m in fresh.assigned() for e in fresh.model(m).assignments}
+            == {(m, e) for m, r in fresh.models.items() for e in r.assignments} == {("iris", "production")})
     reg = api.model_registry(ctx, "iris")
     assert [mv.version for mv in reg.versions] == [2] and reg.deregistered.keys() == {1}
     assert reg.assignments["production"].version == 2 and "staging" not in reg.assignments

@@ -5,7 +5,7 @@ edited — every other file it read stats the same, every probe answers the same
 computed again from the specs (load, expand, existing: the desired side), but a resource's change
 is taken from the kept plan when nothing it was computed from can differ:
 
-- its desired resource (desired state, dependencies, source line, model) is the same (as JSON);
+- its desired resource (desired state, dependencies, source line, model) is the same;
 - it belongs to no edited model, and while it was read and diffed it looked at no edited model's
   spec (``ctx.project.models``, watched, or the spec file itself) nor at all of them;
 - every change it looked at in ``ctx.upstream`` (watched) is the same as then;
@@ -71,14 +71,16 @@ class Reads:
 
 
 def canonical(resource: Resource | None) -> str:
-    """A desired resource's digest, equal exactly when the resource is (lists and tuples alike)."""
+    """A desired resource's digest: equal only when the resource is.
+
+    Made of ``repr``, which is faithful for the plain data a desired state holds (it tells 1 from
+    True and 1.0, a list from a tuple). Both digests compared are made the same way from a freshly
+    expanded resource, so equal resources give equal digests; when they may not (a set's order,
+    an object shown by its address), the change is only computed again, never wrongly taken."""
     if resource is None:
         return ""
-    src = resource.source
-    text = json.dumps([resource.desired, list(resource.depends_on), resource.model,
-                       None if src is None else [src.file, src.line, src.column]],
-                      sort_keys=True, default=str, separators=(",", ":"))
-    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+    text = repr((resource.desired, resource.depends_on, resource.model, resource.source))
+    return hashlib.blake2b(text.encode("utf-8", "backslashreplace"), digest_size=16).hexdigest()
 
 
 def _change_json(change: Change | None) -> str:
@@ -237,7 +239,7 @@ def tracking(tracker: Tracker | None, ctx: Context) -> Iterator[None]:
 
     _active = tracker
     try:
-        with observe.spying(spy):
+        with observe.spying(spy, os.path.commonpath(list(files)) if files else "\0"):
             yield
     finally:
         _active = None

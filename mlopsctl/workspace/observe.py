@@ -78,7 +78,8 @@ class Recorder:
     tainted: str | None = None
     """Why this record cannot be reused (the first outside read), or None."""
     spy: Callable[[str], None] | None = None
-    """Told every path noted (recorded or not before), while :func:`spying`."""
+    """Told every path noted under :attr:`spied` (recorded or not before), while :func:`spying`."""
+    spied: str = "/"
     _inside: int = 0
     _normal: dict[str, Any] = field(default_factory=dict)
     """A path as given -> as recorded (None: not recorded); a change of directory taints anyway."""
@@ -104,7 +105,7 @@ class Recorder:
             p = self._path(path)
         if p is None:
             return
-        if self.spy is not None:
+        if self.spy is not None and p.startswith(self.spied):
             self.spy(p)
         table = self.stats if follow else self.lstats
         if table.get(p) is None:
@@ -113,7 +114,7 @@ class Recorder:
     def note_list(self, path: Any) -> None:
         p = self._path(path)
         if p is not None:
-            if self.spy is not None:
+            if self.spy is not None and p.startswith(self.spied):
                 self.spy(p)
             self.lists.add(p)
 
@@ -191,17 +192,18 @@ class recording:
 
 
 @contextlib.contextmanager
-def spying(spy: Callable[[str], None]) -> Iterator[None]:
-    """``spy(path)`` for every path the running recording notes in this block (none is running: nothing)."""
+def spying(spy: Callable[[str], None], under: str = "/") -> Iterator[None]:
+    """``spy(path)`` for every path starting with ``under`` the running recording notes in this
+    block (none is running: nothing)."""
     rec = _current
     if rec is None:
         yield
         return
-    rec.spy = spy
+    rec.spy, rec.spied = spy, under
     try:
         yield
     finally:
-        rec.spy = None
+        rec.spy, rec.spied = None, "/"
 
 
 def probe(kind: str, args: list[str], ask: Callable[[], T]) -> T:

@@ -315,3 +315,28 @@ def test_after_a_spec_edit_the_plan_is_computed_again_and_then_kept(three_templa
     assert out == verified and "plan memo: reused" in err, err
     assert ("No changes." in out) is (edit == "gate"), out  # a new gate judges the next version only
     assert spec.exists() is (edit != "model removed")
+
+
+@pytest.mark.parametrize("damage", ["reads gone", "reads of another shape", "a planted change"])
+def test_a_damaged_record_of_reads_is_never_taken_from(three_template: Path, tmp_path: Path, damage: str) -> None:
+    root = _three_models(three_template, tmp_path)
+    (memo,) = (root / ".mlopsctl" / "cache" / "plans").glob("*.json")
+    doc = read_memo(memo)
+    if damage == "reads gone":
+        del doc["reads"]
+    elif damage == "reads of another shape":
+        doc["reads"] = {a: {"models": r} for a, r in doc["reads"].items()}
+    else:  # alpha's stage planted as "update": if taken, the plan would say so
+        for c in doc["plan"]["changes"]:
+            if c["address"] == "stage.alpha.train":
+                c["action"], c["reasons"] = "update", ["planted"]
+    write_memo(memo, doc)
+    spec = root / "models" / "beta.yaml"
+    spec.write_text(re.sub(r"n_estimators: (\d+)", lambda m: f"n_estimators: {int(m.group(1)) + 5}", spec.read_text()))
+    time.sleep(0.1)
+    if damage == "a planted change":  # taken (the memo is trusted like Git's index), but verify mode catches it
+        rc, out, err = plan(root, VERIFY)
+        assert rc == 1 and "differ" in err and "planted" in err, out + err
+        return
+    out, err = same_as_computed(root)
+    assert "not in the expected shape" in err and "taken from the kept plan" not in err, err

@@ -263,42 +263,30 @@ def _ask_again(kind: str, args: list[str]) -> str:
     return _answer_digest(answer, None)
 
 
-def signature(path: str, follow: bool = True, whole: bool = False, seen: Any = None) -> list[int] | None:
-    """What a record keeps of a path: its stat key (None: absent; ``[-errno]``: unreadable).
-
-    ``seen`` is what a stat made while recording gave (a stat result or an OSError); without it
-    the path is stat'ed now. A directory that was not listed (a step of resolving a path, an
-    ``is_dir()``) keeps its identity alone: its times move with every file created in it,
-    which matters only where it was listed (``whole``), and there its stat is kept whole.
-    """
-    st = seen
-    if st is None:
-        try:
-            st = _real_stat(path, follow_symlinks=follow)
-        except OSError as e:
-            st = e
-    if isinstance(st, OSError):
-        return None if isinstance(st, (FileNotFoundError, NotADirectoryError)) else [-(st.errno or 1)]
-    if not whole and stat.S_ISDIR(st.st_mode):
-        return [st.st_mode, st.st_ino]
-    return stat_key(st) + [st.st_mode]
+def _stat_now(path: str, follow: bool) -> os.stat_result | OSError:
+    try:
+        return _real_stat(path, follow_symlinks=follow)
+    except OSError as e:
+        return e
 
 
 def _text(st: os.stat_result | OSError, whole: bool) -> str | None:
-    """:func:`signature` as a record keeps it: one string (a record of 20,000 paths is read back by
-    every plan, several times faster than lists of numbers), made without the lists."""
+    """What a record keeps of a path, from its stat (or the error of it): the stat key and mode as
+    one string (a record of 20,000 paths is read back by every plan, several times faster than
+    lists of numbers); None when absent, ``-errno`` when unreadable. A directory that was not
+    listed (a step of resolving a path, an ``is_dir()``) keeps its identity alone: its times move
+    with every file created in it, which matters only where it was listed (``whole``), and there
+    its stat is kept whole."""
     if isinstance(st, OSError):
         return None if isinstance(st, (FileNotFoundError, NotADirectoryError)) else str(-(st.errno or 1))
     if not whole and stat.S_ISDIR(st.st_mode):
         return f"{st.st_mode},{st.st_ino}"
-    return f"{st.st_mtime_ns},{st.st_ctime_ns},{st.st_size},{st.st_ino},{st.st_mode}"
+    return ",".join(map(str, stat_key(st))) + f",{st.st_mode}"
 
 
-def _text_now(path: str, follow: bool, whole: bool) -> str | None:
-    try:
-        return _text(_real_stat(path, follow_symlinks=follow), whole)
-    except OSError as e:
-        return _text(e, whole)
+def signature(path: str, follow: bool = True, whole: bool = False) -> str | None:
+    """What a record keeps of ``path`` as it is now (see :func:`_text`)."""
+    return _text(_stat_now(path, follow), whole)
 
 
 def seal(rec: Recorder, started_ns: int) -> dict[str, Any] | str:
@@ -313,10 +301,7 @@ def seal(rec: Recorder, started_ns: int) -> dict[str, Any] | str:
         seen: dict[str, Any] = {"stat": rec.stats, "lstat": rec.lstats, "list": dict.fromkeys(rec.lists)}[table]
         for p, st in seen.items():
             if st is None:
-                try:
-                    st = _real_stat(p, follow_symlinks=follow)
-                except OSError as e:
-                    st = e
+                st = _stat_now(p, follow)
             if not isinstance(st, OSError) and (whole or not stat.S_ISDIR(st.st_mode)) and (
                     too_recent(st.st_mtime_ns, started_ns) or too_recent(st.st_ctime_ns, started_ns)):
                 return f"{p} changed within a timestamp tick of the plan"
@@ -332,7 +317,7 @@ def moved(record: dict[str, Any], allowed: Callable[[str, str], bool]) -> tuple[
     try:
         for table, follow, whole in TABLES:
             for p, sig in record[table].items():
-                if _text_now(p, follow, whole) != sig:
+                if signature(p, follow, whole) != sig:
                     if not allowed(table, p):
                         return [], f"{p} changed"
                     out.append((table, p))
@@ -347,14 +332,4 @@ def moved(record: dict[str, Any], allowed: Callable[[str, str], bool]) -> tuple[
 def check(record: dict[str, Any]) -> str | None:
     """None when everything ``record`` (from :func:`seal`) looked at is as it was; else what moved.
     The probes are asked only when every path is as it was."""
-    try:
-        for table, follow, whole in TABLES:
-            for p, sig in record[table].items():
-                if _text_now(p, follow, whole) != sig:
-                    return f"{p} changed"
-        for kind, args, digest in record["probes"]:
-            if _ask_again(kind, args) != digest:
-                return f"{kind} {' '.join(args)[:120]} answers differently"
-    except (KeyError, TypeError, ValueError, AttributeError):
-        return "the record is not in the expected shape"
-    return None
+    return moved(record, lambda table, path: False)[1]

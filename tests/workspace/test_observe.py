@@ -12,6 +12,7 @@ import pytest
 
 from mlopsctl.workspace import git as gitmod
 from mlopsctl.workspace import observe
+from mlopsctl.workspace.digests import stat_key
 from tests.builders import git
 
 
@@ -202,9 +203,12 @@ def test_a_record_keeps_each_signature_as_text(tmp_path: Path) -> None:
     f.write_text("12345")
     d.mkdir()
     loop.symlink_to(loop)
-    for path, whole in [(f, False), (d, False), (d, True), (tmp_path / "gone", False), (loop, False)]:
-        sig = observe.signature(str(path), whole=whole)
-        expected = None if sig is None else ",".join(map(str, sig))
-        assert observe._text_now(str(path), True, whole) == expected, path
-    assert observe._text_now(str(loop), True, False) == f"-{errno.ELOOP}"
-    assert observe._text_now(str(d), True, False) == f"{d.stat().st_mode},{d.stat().st_ino}"  # identity alone
+    def whole_stat(p: Path) -> str:
+        st = p.stat()
+        return ",".join(map(str, [*stat_key(st), st.st_mode]))
+
+    for path, whole, expected in [(f, False, whole_stat(f)), (d, True, whole_stat(d)),
+                                  (tmp_path / "gone", False, None)]:
+        assert observe.signature(str(path), whole=whole) == expected, path
+    assert observe.signature(str(loop)) == f"-{errno.ELOOP}"
+    assert observe.signature(str(d)) == f"{d.stat().st_mode},{d.stat().st_ino}"  # identity alone

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import sys
 import threading
@@ -80,11 +81,9 @@ class Context:
         if tracker is not None:
             tracker.used(kind)
         if value is None:
-            if tracker is None:
+            # While a plan is tracked, what a memo is made of is shared by every later user.
+            with tracker.making(kind) if tracker is not None else contextlib.nullcontext():
                 value = self._memos[kind] = make() if make is not None else kind()
-            else:
-                with tracker.making(kind):  # what it is made of is shared by every later user
-                    value = self._memos[kind] = make() if make is not None else kind()
         return value  # type: ignore[no-any-return]
 
     def peek(self, kind: type[T]) -> T | None:

@@ -49,9 +49,7 @@ def plan(out: str | None, fmt: str, detailed_exitcode: bool, destroy: bool, forc
 
     make_options = {"force": force, "allow_destroy_protected": allow_destroy_protected,
                     "allow_no_models": allow_no_models}
-    memo = None if train_first else _memo(destroy=destroy, force=force, targets=targets, excludes=excludes,
-                                          allow_destroy_protected=allow_destroy_protected,
-                                          allow_no_models=allow_no_models)
+    memo = None if train_first else _memo(destroy=destroy, targets=targets, excludes=excludes, **make_options)
     reused = memo.lookup() if memo is not None else None
     if reused is not None and memo is not None and memo.mode == "on":
         if options().debug:
@@ -62,8 +60,7 @@ def plan(out: str | None, fmt: str, detailed_exitcode: bool, destroy: bool, forc
         return
     tracker = Tracker(memo.kept) if memo is not None else None
     with memo.recording() if memo is not None else contextlib.nullcontext(None) as tee:
-        ctx = make_context(load_project(), force=force, allow_destroy_protected=allow_destroy_protected,
-                           allow_no_models=allow_no_models)
+        ctx = make_context(load_project(), **make_options)
         if tee is not None:
             ctx.log = _tee(ctx.log, tee)
         the_plan = compute_plan(ctx, targets=targets, excludes=excludes, destroy=destroy, tracker=tracker)
@@ -78,8 +75,7 @@ def plan(out: str | None, fmt: str, detailed_exitcode: bool, destroy: bool, forc
             trained, notes = train_candidates(ctx, the_plan)
             flush_caches(ctx)
             # A new run: every fact (outputs, digests, registry) is read again after training.
-            ctx = make_context(load_project(), force=force, allow_destroy_protected=allow_destroy_protected,
-                               allow_no_models=allow_no_models)
+            ctx = make_context(load_project(), **make_options)
             ctx.memo(TrainedCandidates, lambda: TrainedCandidates(set(trained), notes))
             the_plan = compute_plan(ctx, targets=targets, excludes=excludes, destroy=destroy)
     flush_caches(ctx)

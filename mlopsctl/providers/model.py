@@ -203,7 +203,8 @@ class ModelProvider:
         doc = self._doc(ctx, name)
         baseline = baseline_metrics(doc.model, reg) if doc else None
         candidate = outputs.summary() if outputs else None
-        if candidate is not None and doc is not None and doc.model.train is None:
+        if candidate is not None and registered is None and doc is not None and doc.model.train is None:
+            # The plot summary is shown with a candidate to register; a registered one shows none.
             from mlopsctl.training.plotfiles import summarize
 
             candidate["evaluation"] = summarize(ctx.root, name, doc.model.task, digests=ctx.digests)

@@ -180,3 +180,22 @@ def test_lineage_completed_without_lineage_json(reg_repo: Path) -> None:
     assert lin["estimator"] == "sklearn.ensemble.RandomForestClassifier"
     assert lin["params"] == {"n_estimators": 20, "random_state": 0}
     assert lin["sklearn"] and lin["python"] and lin["mlopsctl"]
+
+
+def test_the_plot_summary_is_read_for_a_candidate_to_register_only(reg_repo: Path) -> None:
+    from mlopsctl.training.plotfiles import write_plots
+
+    root = reg_repo
+    write_plots(root, "iris", "classification", ["a", "b"], ["a", "b"], scores=[[0.9, 0.1], [0.2, 0.8]],
+                classes=["a", "b"], pos_label="b")
+    ctx, change = _plan(root)
+    assert change.action is Action.CREATE and change.after["evaluation"]["confusion"]["labels"] == ["a", "b"]
+    ModelProvider().apply(change, ctx)
+    # Registered: the plan shows no plot summary, so it does not read the plot files (a thousand
+    # models' plots were a tenth of a plan on a fresh clone).
+    for name in ("confusion.csv", "roc.csv", "precision_recall.csv"):
+        (root / "reports" / "iris" / "plots" / name).unlink()
+    ctx = context(root)
+    ctx.upstream["stage.iris.train"] = stage()
+    actual = ModelProvider().read(ADDRESS, {r.address: r for r in ModelProvider().expand(ctx)}[ADDRESS], ctx)
+    assert actual is not None and actual["registered_as"] == 1 and "evaluation" not in actual["candidate"]

@@ -247,18 +247,36 @@ def object_path(store: Path, md5: str) -> Path:
 def in_store(store: Path | str, md5: str) -> bool:
     """An object (and, for a directory, every file it lists) is present in ``store``."""
     base = os.path.join(os.fspath(store), "files", "md5")
-    obj = os.path.join(base, md5[:2], md5[2:])
     if not md5.endswith(".dir"):
-        return os.path.exists(obj)
+        return _has(base, md5)
     listed = _LISTINGS.get(md5)
     if listed is None:
         try:
-            with open(obj, encoding="utf-8") as f:
+            with open(os.path.join(base, md5[:2], md5[2:]), encoding="utf-8") as f:
                 listing = json.load(f)
         except (OSError, ValueError):
             return False
         listed = _LISTINGS[md5] = [str(e["md5"]) for e in listing if isinstance(e, dict) and "md5" in e]
-    return os.path.exists(obj) and all(os.path.exists(os.path.join(base, m[:2], m[2:])) for m in listed)
+    return _has(base, md5) and all(_has(base, m) for m in listed)
+
+
+def _has(base: str, md5: str) -> bool:
+    """One object is in a store (``base`` is its ``files/md5`` folder). While a plan is computed,
+    by one listing of its two-letter folder: objects are named by their content, so only which
+    names are there matters, and a plan's memo then records some hundred folders, not one path per
+    object (thousands at a thousand models). Otherwise (apply adds objects) a stat of the object."""
+    if not steady.active():
+        return os.path.exists(os.path.join(base, md5[:2], md5[2:]))
+    return md5[2:] in _names(os.path.join(base, md5[:2]))
+
+
+@steady.per_phase
+def _names(folder: str) -> frozenset[str]:
+    """The objects of one two-letter folder of a store (none when it is not there); once per steady phase."""
+    try:
+        return frozenset(os.listdir(folder))  # a store's objects are plain files (never links)
+    except OSError:
+        return frozenset()
 
 
 _LISTINGS: dict[str, list[str]] = {}

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -90,3 +91,64 @@ def test_dvc_files_parsed_once_per_content(tmp_path: Path, monkeypatch: pytest.M
         dvcfile.write_text(text, encoding="latin-1")
         assert facts.read_dvcfile(tmp_path, "one.csv", again) is None
     assert facts.read_dvcfile(tmp_path, "missing.csv", again) is None
+
+
+def _store_with(tmp_path: Path, *blobs: bytes) -> tuple[Path, list[str]]:
+    import hashlib
+
+    store, names = tmp_path / "store", []
+    for blob in blobs:
+        md5 = hashlib.md5(blob).hexdigest()
+        obj = facts.object_path(store, md5)
+        obj.parent.mkdir(parents=True, exist_ok=True)
+        obj.write_bytes(blob)
+        names.append(md5)
+    return store, names
+
+
+def test_in_store_during_a_plan_lists_folders_and_records_no_object(tmp_path: Path) -> None:
+    from mlopsctl.workspace import observe, steady
+
+    store, (here, there) = _store_with(tmp_path, b"one", b"two")
+    absent = "0" * 32 if not here.startswith("00") else "f" * 32
+    with observe.recording() as rec, steady.phase():
+        assert facts.in_store(store, here) and facts.in_store(store, there)
+        assert not facts.in_store(store, absent)
+        assert not facts.in_store(tmp_path / "no-store", here)
+    folders = {str(facts.object_path(store, m).parent) for m in (here, there, absent)}
+    assert folders <= rec.lists  # listed once each, whole (an object added or removed moves the folder)
+    assert not any(str(facts.object_path(store, m)) in rec.stats for m in (here, there, absent))
+    # Outside a plan every call looks again: an object apply adds is seen at once.
+    assert not facts.in_store(store, absent)
+    obj = facts.object_path(store, absent)
+    obj.parent.mkdir(parents=True, exist_ok=True)
+    obj.write_bytes(b"?")
+    assert facts.in_store(store, absent)
+    # And the next plan lists the folder again.
+    obj.unlink()
+    with steady.phase():
+        assert not facts.in_store(store, absent)
+        obj.write_bytes(b"?")
+        assert not facts.in_store(store, absent)  # within one plan, the first listing holds
+    with steady.phase():
+        assert facts.in_store(store, absent)
+
+
+def test_a_directory_object_is_in_store_when_every_listed_file_is(tmp_path: Path) -> None:
+    import hashlib
+
+    from mlopsctl.workspace import steady
+
+    store, (a, b) = _store_with(tmp_path, b"a", b"b")
+    blob = json.dumps([{"md5": a, "relpath": "a"}, {"md5": b, "relpath": "b"}]).encode()
+    dir_md5 = hashlib.md5(blob).hexdigest() + ".dir"
+    obj = facts.object_path(store, dir_md5)
+    obj.parent.mkdir(parents=True, exist_ok=True)
+    obj.write_bytes(blob)
+    for phase in (False, True):
+        with steady.phase() if phase else contextlib.nullcontext():
+            assert facts.in_store(store, dir_md5)
+    facts.object_path(store, b).unlink()
+    for phase in (False, True):
+        with steady.phase() if phase else contextlib.nullcontext():
+            assert not facts.in_store(store, dir_md5)

@@ -10,8 +10,9 @@ invalidate the other's. Measured (median of
 - warm: a no-op plan run twice, the second timed (the memo reused);
 - param: one model's ``n_estimators`` changed before each run (the memo misses; since the memo takes
   kept changes an edit cannot touch, the other models' changes come from it);
-- cold: ``.mlopsctl/cache`` removed before each run (every fresh CI clone);
-- fresh param: ``.mlopsctl/cache`` removed and a plan run, then a param changed and timed (a CI
+- cold: ``.mlopsctl/cache`` removed before each run (every fresh CI clone), and the user's cache
+  folder too (each tree plans with its own ``XDG_CACHE_HOME``: a fresh machine, as a hosted runner);
+- fresh param: both caches removed and a plan run, then a param changed and timed (a CI
   runner's first plan of a pull request that changes a param).
 
 Give repositories that ``make_repos.py --applied`` left applied (``DIR/applied-N/repo``); the
@@ -55,9 +56,11 @@ class Tree:
         self.spec = min((self.repo / "models").glob("*.yaml"))
         self.text = self.spec.read_text()
         self.edits = 0
+        self.user_cache = repo.parent / f"{repo.name}.{label}.user-cache"
 
     def plan(self, memo: str) -> tuple[float, float]:
-        env = {**os.environ, "PYTHONPATH": str(self.source), "MLOPSCTL_PLAN_MEMO": memo}
+        env = {**os.environ, "PYTHONPATH": str(self.source), "MLOPSCTL_PLAN_MEMO": memo,
+               "XDG_CACHE_HOME": str(self.user_cache)}
         w, c = time.perf_counter(), _cpu()
         proc = subprocess.run([*mlopsctl_command(), "plan", "--detailed-exitcode"], cwd=self.repo, env=env,
                               capture_output=True, text=True, stdin=subprocess.DEVNULL, check=False)
@@ -78,6 +81,7 @@ class Tree:
 
     def drop_cache(self) -> None:
         shutil.rmtree(self.repo / ".mlopsctl" / "cache", ignore_errors=True)
+        shutil.rmtree(self.user_cache, ignore_errors=True)
 
 
 def measure(tree: Tree, mode: str) -> tuple[float, float]:
@@ -120,6 +124,7 @@ def main() -> None:
             tree.restore()
             if not args.keep:
                 shutil.rmtree(tree.repo, ignore_errors=True)
+            shutil.rmtree(tree.user_cache, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -96,7 +96,10 @@ def _ignored(root: Path) -> list[str]:
             if not mine.startswith(os.path.join(p, "")) and not os.path.join(p, "").startswith(mine)]
     # The kernel's views of processes and devices (a library reading its own memory map) are no
     # input of a plan.
-    return [str(root / CACHE), "/proc", "/sys", "/dev", *keep]
+    from mlopsctl.specs.quick import user_cache
+
+    # The user's cache (the schemas' kept checkers) is made of the code in the key alone.
+    return [str(root / CACHE), user_cache(), "/proc", "/sys", "/dev", *keep]
 
 
 @dataclass

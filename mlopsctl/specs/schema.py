@@ -59,13 +59,17 @@ def _quickly_valid(kind: str, data: Any) -> bool:
     regexes, as jsonschema's) answers in microseconds where jsonschema takes milliseconds, which
     is most of loading 1,000 specs the first time. It only says yes or no; every problem is still
     found and worded by jsonschema below."""
-    try:
-        check = _quick.get(kind)
-        if check is None:
-            import fastjsonschema
+    if kind not in _quick:
+        try:
+            from mlopsctl.specs.quick import checker
 
-            check = _quick[kind] = fastjsonschema.compile(_as_draft7(load_schema(kind)), use_default=False,
-                                                          use_formats=False)
+            _quick[kind] = checker(kind, _as_draft7(load_schema(kind)))
+        except Exception:  # noqa: BLE001 - no quick checker (not installed, an odd version): jsonschema alone
+            _quick[kind] = None
+    check = _quick[kind]
+    if check is None:
+        return False
+    try:
         check(data)
     except Exception:  # noqa: BLE001 - invalid, or a checker that cannot tell: jsonschema decides
         return False

@@ -1,0 +1,95 @@
+"""The schemas' quick checkers are kept compiled in the user's cache folder, and only a file the
+user alone may write is ever loaded."""
+
+from __future__ import annotations
+
+import json
+import marshal
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mlopsctl.specs import quick, schema
+from tests.builders import model_spec
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def user_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    return tmp_path / "cache" / "mlopsctl" / "checkers"
+
+
+def _definition() -> dict:
+    return schema._as_draft7(schema.load_schema("Model"))
+
+
+def _checks(check) -> tuple[bool, bool]:  # type: ignore[no-untyped-def]
+    def ok(doc: dict) -> bool:
+        try:
+            check(doc)
+        except Exception:  # noqa: BLE001
+            return False
+        return True
+
+    return ok(model_spec("iris")), ok({**model_spec("iris"), "zz": 1})
+
+
+def test_a_checker_is_kept_and_a_later_process_needs_no_fastjsonschema(user_cache: Path) -> None:
+    assert _checks(quick.checker("Model", _definition())) == (True, False)
+    kept = list(user_cache.iterdir())
+    assert len(kept) == 1 and kept[0].stat().st_mode & 0o077 == 0
+    script = ("import sys; from mlopsctl.specs import schema; from tests.builders import model_spec;"
+              "print(schema._quickly_valid('Model', model_spec('iris')),"
+              " schema._quickly_valid('Model', {**model_spec('iris'), 'zz': 1}), 'fastjsonschema' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env={**os.environ}, capture_output=True,
+                         text=True, check=True).stdout.split()
+    assert out == ["True", "False", "False"]
+    assert list(user_cache.iterdir()) == kept
+
+
+def test_another_schema_is_another_checker(user_cache: Path) -> None:
+    definition = _definition()
+    quick.checker("Model", definition)
+    strict = json.loads(json.dumps(definition))
+    strict["minProperties"] = 1000
+    assert _checks(quick.checker("Model", strict)) == (False, False)  # the kept one is not taken
+    assert len(list(user_cache.iterdir())) == 2
+
+
+def _evil_code(marker: Path) -> bytes:
+    src = f"open({str(marker)!r}, 'w').write('ran')\n__entry__ = lambda data: None\n"
+    return marshal.dumps(compile(src, "<evil>", "exec"))
+
+
+@pytest.mark.parametrize("how", ["group-writable", "symlink", "garbage"])
+def test_a_kept_file_others_could_write_is_never_run(user_cache: Path, tmp_path: Path, how: str) -> None:
+    quick.checker("Model", _definition())
+    (kept,) = user_cache.iterdir()
+    marker = tmp_path / "ran"
+    if how == "group-writable":
+        kept.write_bytes(_evil_code(marker))
+        kept.chmod(0o664)
+    elif how == "symlink":
+        elsewhere = tmp_path / "elsewhere.bin"
+        elsewhere.write_bytes(_evil_code(marker))
+        kept.unlink()
+        kept.symlink_to(elsewhere)
+    else:
+        kept.write_bytes(b"\x00not marshal")
+    assert _checks(quick.checker("Model", _definition())) == (True, False)
+    assert not marker.exists()
+    assert not kept.is_symlink() and kept.stat().st_mode & 0o077 == 0  # generated again, in its place
+    if how == "symlink":
+        assert (tmp_path / "elsewhere.bin").read_bytes() == _evil_code(marker)  # the link's target untouched
+
+
+def test_an_unwritable_cache_folder_only_costs_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
+    assert _checks(quick.checker("Model", _definition())) == (True, False)

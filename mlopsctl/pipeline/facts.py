@@ -326,8 +326,8 @@ def _short(value: Any) -> str:
 
 def param_changes(locked: Any, desired: Any) -> list[str]:
     """"estimator.params.n_estimators 100 -> 200"-style lines for every changed leaf."""
-    if locked == desired and json.dumps(locked, sort_keys=True) == json.dumps(desired, sort_keys=True):
-        return []
+    if locked == desired and repr(locked) == repr(desired):
+        return []  # the same values of the same types in the same order (== alone takes 1 for 1.0)
     old, new = flatten(locked or {}), flatten(desired or {})
     lines = []
     for key in sorted(set(old) | set(new)):

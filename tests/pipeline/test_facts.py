@@ -62,6 +62,10 @@ def test_remote_config_and_param_changes(tmp_path: Path) -> None:
                                    {"estimator": {"params": {"n": 200, "y": True}}, "m": ["a"]})
     assert lines == ["estimator.params.n 100 -> 200", "estimator.params.x removed (was 1)",
                      "estimator.params.y added (true)"]
+    # Equal values of another type are a change (DVC compares them as YAML text); another order is not.
+    assert facts.param_changes({"a": 1}, {"a": 1.0}) == ["a 1 -> 1.0"]
+    assert facts.param_changes({"a": True}, {"a": 1}) == ["a true -> 1"]
+    assert facts.param_changes({"a": 1, "b": {"c": [1, 2]}}, {"b": {"c": [1, 2]}, "a": 1}) == []
 
 
 def test_dvc_files_parsed_once_per_content(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

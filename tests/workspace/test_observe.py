@@ -212,3 +212,14 @@ def test_a_record_keeps_each_signature_as_text(tmp_path: Path) -> None:
         assert observe.signature(str(path), whole=whole) == expected, path
     assert observe.signature(str(loop)) == f"-{errno.ELOOP}"
     assert observe.signature(str(d)) == f"{d.stat().st_mode},{d.stat().st_ino}"  # identity alone
+
+
+def test_a_signature_is_the_stat_key_every_cache_uses_and_the_mode(tmp_path: Path) -> None:
+    from mlopsctl.workspace.digests import stat_key
+
+    f = tmp_path / "f"
+    f.write_text("x")
+    st = os.stat(f)
+    assert observe.signature(str(f)) == ",".join(map(str, [*stat_key(st), st.st_mode]))
+    assert observe.signature(str(tmp_path)) == f"{os.stat(tmp_path).st_mode},{os.stat(tmp_path).st_ino}"
+    assert observe.signature(str(tmp_path / "absent")) is None

@@ -13,7 +13,6 @@ generated again (and only costs time).
 
 from __future__ import annotations
 
-import ast
 import hashlib
 import importlib.util
 import json
@@ -44,7 +43,7 @@ here (every problem is worded by jsonschema), so a kept checker runs without the
 
 
 _LEAN_VERSION = 1
-"""Part of a kept checker's name: raised when :class:`_Lean` changes what it makes."""
+"""Part of a kept checker's name: raised when :func:`_lean` changes what it makes."""
 
 
 def user_cache() -> str:
@@ -102,30 +101,25 @@ def _generate(definition: dict[str, Any]) -> Any:
     if entry is None or not _IMPORT.search(text):
         raise RuntimeError("fastjsonschema generated a checker of an unknown shape")
     text = _IMPORT.sub(lambda _: _STANDIN, text, count=1) + f"\n__entry__ = {entry.group(1)}\n"
-    tree = _Lean().visit(ast.parse(text))
-    return compile(ast.fix_missing_locations(tree), "<schema checker>", "exec")
+    return compile(_lean(text), "<schema checker>", "exec")
 
 
-class _Lean(ast.NodeTransformer):
-    """The generated checker without the words of its errors, which only say "invalid" here:
-    every ``raise`` builds the whole failing rule's definition (a dict of the schema) and a message,
-    and every nested call formats its place with ``**locals()``, also on valid data, where
-    ``anyOf`` tries alternatives that raise. A valid spec is checked about twice as fast."""
+_RAISE = re.compile(r"^( *)raise JsonSchemaValueException\(.*\)$", re.MULTILINE)
+_PLACE = re.compile(r'"(?:[^"\\\n]|\\.)*"\.format\(\*\*locals\(\)\)')
 
-    def visit_Raise(self, node: ast.Raise) -> ast.AST:
-        call = node.exc
-        if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == "JsonSchemaValueException":
-            node.exc = ast.Call(func=call.func, args=[ast.Constant("invalid")], keywords=[])
-            return node
-        return self.generic_visit(node)
 
-    def visit_Call(self, node: ast.Call) -> ast.AST:
-        func = node.func
-        if (isinstance(func, ast.Attribute) and func.attr == "format" and any(
-                k.arg is None and isinstance(k.value, ast.Call) and isinstance(k.value.func, ast.Name)
-                and k.value.func.id == "locals" for k in node.keywords)):
-            return ast.Constant("")  # a place's name, for a message
-        return self.generic_visit(node)
+def _lean(text: str) -> str:
+    """The generated checker without the words of its errors, which only say "invalid" here. Each
+    ``raise`` (one line each) builds the failing rule's whole definition (a dict of the schema) and
+    a message, and each nested call formats its place's name with ``**locals()``, on valid data
+    too (``anyOf`` tries alternatives that raise). Leaner, a valid spec is checked in 70 us, not
+    170 us, and the code is a fifth of the size. Anything of another shape is left as it was."""
+    lean = _RAISE.sub(lambda m: f'{m.group(1)}raise JsonSchemaValueException("invalid")', text)
+    lean = _PLACE.sub('""', lean)
+    if "locals()" in lean or lean.count("raise JsonSchemaValueException(") != lean.count(
+            'raise JsonSchemaValueException("invalid")'):
+        return text
+    return lean
 
 
 def _load(path: str) -> Any:

@@ -93,3 +93,15 @@ def test_an_unwritable_cache_folder_only_costs_time(tmp_path: Path, monkeypatch:
     blocker.write_text("not a folder")
     monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
     assert _checks(quick.checker("Model", _definition())) == (True, False)
+
+
+@pytest.mark.parametrize("kind", ["Model", "Project"])
+def test_the_kept_checker_is_lean_and_an_unknown_shape_is_left_alone(kind: str) -> None:
+    import fastjsonschema
+
+    text = fastjsonschema.compile_to_code(schema._as_draft7(schema.load_schema(kind)), use_default=False,
+                                          use_formats=False)
+    lean = quick._lean(text)
+    assert "locals()" not in lean and len(lean) < len(text) / 2  # no error words, no place names formatted
+    odd = text.replace("raise JsonSchemaValueException(", "raise JsonSchemaValueException(\n", 1)
+    assert quick._lean(odd) == odd  # a raise over two lines: not this shape, nothing changed

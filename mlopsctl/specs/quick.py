@@ -49,7 +49,9 @@ _LEAN_VERSION = 1
 def user_cache() -> str:
     """``$XDG_CACHE_HOME/mlopsctl`` (``~/.cache/mlopsctl`` when unset): shortcuts only, never an
     input of a plan (a plan's record leaves it out)."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    if not os.path.isabs(base):  # unset, or relative: the XDG spec says to ignore it
+        base = os.path.join(os.path.expanduser("~"), ".cache")
     return os.path.join(base, "mlopsctl")
 
 

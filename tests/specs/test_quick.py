@@ -105,3 +105,12 @@ def test_the_kept_checker_is_lean_and_an_unknown_shape_is_left_alone(kind: str) 
     assert "locals()" not in lean and len(lean) < len(text) / 2  # no error words, no place names formatted
     odd = text.replace("raise JsonSchemaValueException(", "raise JsonSchemaValueException(\n", 1)
     assert quick._lean(odd) == odd  # a raise over two lines: not this shape, nothing changed
+
+
+def test_a_relative_xdg_cache_home_is_ignored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("XDG_CACHE_HOME", "cache")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert quick.user_cache() == str(tmp_path / "home" / ".cache" / "mlopsctl")
+    quick.checker("Model", _definition())
+    assert not (tmp_path / "cache").exists() and any((tmp_path / "home" / ".cache" / "mlopsctl").rglob("*.bin"))

@@ -44,10 +44,6 @@ class JsonSchemaValuesException(ValueError):
 here (every problem is worded by jsonschema), so a kept checker runs without the package."""
 
 
-_LEAN_VERSION = 1
-"""Part of a kept checker's name: raised when :func:`_lean` changes what it makes."""
-
-
 def user_cache() -> str:
     """``$XDG_CACHE_HOME/mlopsctl`` (``~/.cache/mlopsctl`` when unset): shortcuts only, never an
     input of a plan (a plan's record leaves it out)."""
@@ -85,7 +81,12 @@ def _key(kind: str, definition: dict[str, Any]) -> str | None:
         return None
     folder = next(iter(found.submodule_search_locations))
     h = hashlib.sha256(importlib.util.MAGIC_NUMBER)
-    h.update(repr((kind, sys.version, _STANDIN, _LEAN_VERSION)).encode())
+    h.update(repr((kind, sys.version)).encode())
+    try:
+        with open(__file__, "rb") as f:
+            h.update(f.read())  # this module: the stand-in and the lean pass are part of the checker
+    except OSError:
+        return None
     h.update(json.dumps(definition, sort_keys=True).encode())
     try:
         for name in sorted(os.listdir(folder)):

@@ -3,7 +3,8 @@
 Give it repositories that ``make_repos.py --applied`` left applied (``DIR/applied-N/repo``), or
 any applied repository. Measured, interleaved with ``dvc status`` (median of --runs, wall and CPU):
 
-- cold no-op plan: ``.mlopsctl/cache`` removed before each run (every fresh CI clone);
+- cold no-op plan: ``.mlopsctl/cache`` removed before each run (every fresh CI clone), and the
+  user's cache folder too (the plans run with their own ``XDG_CACHE_HOME``: a fresh machine);
 - warm no-op plan: the cache of the previous run kept, so the plan memo is reused; and the same
   plan computed (``MLOPSCTL_PLAN_MEMO=off``) for comparison;
 - plan after one model's parameter changed (``n_estimators`` of the first model, a new value each
@@ -53,7 +54,8 @@ def med(xs: list[tuple[float, float]]) -> tuple[float, float]:
 
 
 def bench(repo: Path, runs: int, source: Path) -> None:
-    env = {**os.environ, "PYTHONPATH": str(source)}
+    user_cache = repo.parent / f"{repo.name}.user-cache"
+    env = {**os.environ, "PYTHONPATH": str(source), "XDG_CACHE_HOME": str(user_cache)}
     computed = {**env, "MLOPSCTL_PLAN_MEMO": "off"}
     plan = [*mlopsctl_command(), "plan", "--detailed-exitcode"]
     dvc = [venv_script("dvc"), "status"]
@@ -61,6 +63,7 @@ def bench(repo: Path, runs: int, source: Path) -> None:
     cold, warm, warm_off, status, param, param_off = [], [], [], [], [], []
     for _ in range(runs):
         shutil.rmtree(repo / ".mlopsctl" / "cache", ignore_errors=True)
+        shutil.rmtree(user_cache, ignore_errors=True)
         cold.append(run(plan, repo, env))
         status.append(run(dvc, repo, env))
         warm.append(run(plan, repo, env))
@@ -78,6 +81,7 @@ def bench(repo: Path, runs: int, source: Path) -> None:
                 (param if memo else param_off).append(run(plan, repo, env if memo else computed, ok=(0, 1, 2)))
     finally:
         spec.write_text(text)
+        shutil.rmtree(user_cache, ignore_errors=True)
     (cw, cc), (ww, wc), (sw, sc) = med(cold), med(warm), med(status)
     (ow, oc), (pw, pc), (qw, qc) = med(warm_off), med(param[1:]), med(param_off[1:])
     print(f"[{n} models, {source}]")

@@ -150,6 +150,8 @@ def test_read_tags_is_one_subprocess(reg_repo: Path, monkeypatch: pytest.MonkeyP
 
     monkeypatch.setattr(subprocess, "run", spy)
     records = read_tags(reg_repo)
+    first = len(calls)
     api.list_versions(reg_repo, "iris")
-    assert len(calls) == 2 and all(c[:2] == ["git", "for-each-ref"] for c in calls)
+    # At most one each (none when the answer kept with the tags' file stats serves it).
+    assert first <= 1 and len(calls) - first <= 1 and all(c[:2] == ["git", "for-each-ref"] for c in calls)
     assert any(r.name == "iris@v1.0.0" for r in records)

@@ -98,3 +98,46 @@ def test_sha256_repository(tmp_path: Path) -> None:
     assert head_commit(root) == git(root, "rev-parse", "HEAD")
     assert len(head_commit(root) or "") == 64
     assert committed_blob_equals(root, "a.txt", b"one\n")
+
+
+def _for_each_ref(root: Path) -> tuple[int, str, str]:
+    return gitfacts.read_tags(root, "for-each-ref", "--format=%(refname) %(objectname) %(*objectname)", "refs/tags")
+
+
+def test_the_tags_answer_is_kept_while_their_files_stat_the_same(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    asked: list[tuple[str, ...]] = []
+    real = gitfacts.probe_read
+
+    def counting(root: str, *args: str) -> list:  # type: ignore[type-arg]
+        asked.append(args)
+        return real(root, *args)
+
+    monkeypatch.setattr(gitfacts, "probe_read", counting)
+    git(repo, "tag", "-a", "v1", "-m", "one")
+    moves = [lambda: git(repo, "tag", "-a", "v2", "-m", "two"),
+             lambda: git(repo, "tag", "-d", "v2"),
+             lambda: git(repo, "pack-refs", "--all"),
+             lambda: git(repo, "tag", "-f", "-a", "v1", "-m", "moved"),
+             lambda: git(repo, "replace", "-f", git(repo, "rev-parse", "v1"), git(repo, "rev-parse", "HEAD"))]
+    for move in [lambda: None, *moves]:
+        move()
+        time.sleep(0.06)  # past one timestamp tick: an answer is kept only then
+        truth = git(repo, "for-each-ref", "--format=%(refname) %(objectname) %(*objectname)", "refs/tags")
+        asked.clear()
+        assert _for_each_ref(repo)[1].strip() == truth  # moved: git is asked again
+        assert len(asked) == 1
+        assert _for_each_ref(repo)[1].strip() == truth  # then kept
+        assert len(asked) == 1
+    monkeypatch.setenv("GIT_CONFIG_COUNT", "0")  # another environment for git: asked again
+    _for_each_ref(repo)
+    assert len(asked) == 2
+    (repo / ".mlopsctl" / "cache" / "tags.json").write_text('{"question": [1')  # damaged: asked again
+    assert _for_each_ref(repo)[1].strip() == truth and len(asked) == 3
+
+
+def test_tags_written_within_a_tick_are_not_kept(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    git(repo, "tag", "-a", "v1", "-m", "one")
+    _for_each_ref(repo)  # the tag's file was written just now: its next write may not show in its stat
+    assert not (repo / ".mlopsctl" / "cache" / "tags.json").exists()

@@ -159,6 +159,24 @@ def _store(path: str, code: Any) -> None:
             os.unlink(tmp)
         except OSError:
             pass
+        return
+    _prune(folder, os.path.basename(path))
+
+
+KEEP = 8
+"""Kept checkers per schema: one is made for each version of the schema, of fastjsonschema and of
+Python met, so the oldest go when a new one is stored."""
+
+
+def _prune(folder: str, made: str) -> None:
+    kind = made.partition("-")[0]
+    try:
+        names = [n for n in os.listdir(folder) if n.startswith(f"{kind}-") and n.endswith(".bin")]
+        newest = sorted(names, key=lambda n: (n == made, os.stat(os.path.join(folder, n)).st_mtime_ns), reverse=True)
+        for name in newest[KEEP:]:
+            os.unlink(os.path.join(folder, name))
+    except OSError:
+        pass  # another process pruned first, or the folder cannot be listed: only space
 
 
 def _folders(folder: str) -> None:

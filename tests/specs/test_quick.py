@@ -114,3 +114,15 @@ def test_a_relative_xdg_cache_home_is_ignored(tmp_path: Path, monkeypatch: pytes
     assert quick.user_cache() == str(tmp_path / "home" / ".cache" / "mlopsctl")
     quick.checker("Model", _definition())
     assert not (tmp_path / "cache").exists() and any((tmp_path / "home" / ".cache" / "mlopsctl").rglob("*.bin"))
+
+
+def test_only_the_newest_checkers_of_a_schema_are_kept(user_cache: Path) -> None:
+    definition = _definition()
+    for n in range(quick.KEEP + 3):
+        variant = json.loads(json.dumps(definition))
+        variant["minProperties"] = n  # another schema each time: another checker
+        quick.checker("Model", variant)
+    quick.checker("Project", schema._as_draft7(schema.load_schema("Project")))
+    kept = sorted(p.name.partition("-")[0] for p in user_cache.iterdir())
+    assert kept == ["model"] * quick.KEEP + ["project"]
+    assert _checks(quick.checker("Model", definition)) == (True, False)

@@ -24,6 +24,7 @@ import re
 import stat
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 _IMPORT = re.compile(r"^from fastjsonschema import (?:JsonSchemaValueException, JsonSchemaValuesException|"
@@ -146,22 +147,16 @@ def _load(path: str) -> Any:
 
 
 def _store(path: str, code: Any) -> None:
-    folder = os.path.dirname(path)
-    tmp = f"{path}.{os.getpid()}.tmp"
-    try:
-        _folders(folder)
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(marshal.dumps(code))
-        os.replace(tmp, path)
-    except OSError:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        return
-    _prune(folder, os.path.basename(path))
+    """Write the checker atomically (mode 0600; a link in its place is replaced, never followed)."""
+    from mlopsctl.errors import MlopsError
+    from mlopsctl.workspace.fsafe import write_atomic
 
+    try:
+        # pathlib's mkdir (inside) stats no parent folder that exists, so a plan records none above the cache.
+        write_atomic(Path(path), marshal.dumps(code), 0o600, durable=False)
+    except (OSError, MlopsError):
+        return  # a checker that cannot be kept only costs time
+    _prune(os.path.dirname(path), os.path.basename(path))
 
 KEEP = 8
 """Kept checkers per schema: one is made for each version of the schema, of fastjsonschema and of
@@ -178,17 +173,3 @@ def _prune(folder: str, made: str) -> None:
     except OSError:
         pass  # another process pruned first, or the folder cannot be listed: only space
 
-
-def _folders(folder: str) -> None:
-    """``os.makedirs`` without its ``exists()`` of each parent: a plan records every path it
-    stats, and the folders above the user's cache are no input of a plan."""
-    try:
-        os.mkdir(folder, 0o700)
-    except FileExistsError:
-        return
-    except FileNotFoundError:
-        parent = os.path.dirname(folder)
-        if parent == folder:
-            raise
-        _folders(parent)
-        os.mkdir(folder, 0o700)

@@ -103,14 +103,18 @@ def main() -> None:
     parser.add_argument("--after", type=Path, default=ROOT, help="the source tree after it (default: this one)")
     parser.add_argument("--runs", type=int, default=6)
     parser.add_argument("--keep", action="store_true", help="keep the repository copies (beside REPO)")
+    parser.add_argument("--modes", default=",".join(MODES), help=f"which plans, comma-separated (default: {', '.join(MODES)})")
     args = parser.parse_args()
+    modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+    if not modes or any(m not in MODES for m in modes):
+        parser.error(f"--modes: choose among {', '.join(MODES)}")
     repo = args.repo.resolve()
     trees = [Tree("before", args.before.resolve(), repo), Tree("after", args.after.resolve(), repo)]
     n = len(list((repo / "models").glob("*.yaml")))
     print(f"[{n} models: {trees[0].source} -> {trees[1].source}; median of {args.runs}, interleaved]")
     print(f"  {'plan':12s} {'before (wall / CPU s)':>22s} {'after (wall / CPU s)':>22s}   after/before CPU")
     try:
-        for mode in MODES:
+        for mode in modes:
             got: dict[str, list[tuple[float, float]]] = {t.label: [] for t in trees}
             for i in range(args.runs):
                 for tree in trees if i % 2 == 0 else trees[::-1]:

@@ -121,8 +121,17 @@ def _quoted(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+_RESOLVED_WORDS = frozenset(
+    f(w) for w in ("yes", "no", "true", "false", "on", "off", "null") for f in (str.lower, str.title, str.upper))
+"""The only :data:`_PLAIN` texts starting with a letter or ``_`` that PyYAML resolves to anything
+but a string: its implicit resolvers for those first characters are the YAML 1.1 booleans and
+null (``tests/pipeline/test_emit.py`` holds this against PyYAML's own resolver)."""
+
+
 def _resolves_to_str(value: str) -> bool:
     """Whether PyYAML reads ``value`` written plain back as a string (not a bool, number, null, date)."""
+    if value[0].isalpha() or value[0] == "_":  # no import of PyYAML for a pipeline's words
+        return value not in _RESOLVED_WORDS
     if not _RESOLVER:
         from yaml import ScalarNode
         from yaml.resolver import Resolver

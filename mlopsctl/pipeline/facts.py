@@ -24,6 +24,7 @@ from mlopsctl.workspace.digests import hash_file, stat_key, too_recent
 
 if TYPE_CHECKING:
     from mlopsctl.core.context import Context
+    from mlopsctl.workspace.digests import DigestCache
 
 CACHE_FILE = "dvcfacts.json"
 
@@ -53,10 +54,18 @@ class Digest:
 
 
 class StatCache:
-    """md5 by (path, inode, mtime, size), persisted under ``.mlopsctl/cache/`` between runs."""
+    """md5 by (path, inode, mtime, size), persisted under ``.mlopsctl/cache/`` between runs.
 
-    def __init__(self, root: Path) -> None:
+    With the run's :class:`~mlopsctl.workspace.digests.DigestCache` (``shared``), the files named
+    in :attr:`both` (a stage's trained model, whose sha256 a version records) are hashed there:
+    md5 and sha256 in one read, so the registry's read of the same file costs no second one.
+    """
+
+    def __init__(self, root: Path, shared: DigestCache | None = None) -> None:
         self.root = root
+        self.shared = shared
+        self.both: set[str] = set()
+        """Repository-relative files whose md5 is computed with their sha256 (see above)."""
         self.path = root / ".mlopsctl" / "cache" / CACHE_FILE
         self.entries: dict[str, list[Any]] = {}
         self.lock_memo: dict[str, Any] = {}
@@ -83,7 +92,10 @@ class StatCache:
         hit = self.entries.get(rel)
         if hit is not None and hit[:-1] == key:
             return Digest(hit[-1], st.st_size)
-        md5 = md5_file(Path(full))
+        if self.shared is not None and rel in self.both:
+            md5 = self.shared.digests(full)["md5"]
+        else:
+            md5 = md5_file(Path(full))
         if not too_recent(st.st_mtime_ns):
             self.entries[rel] = [*key, md5]
             self.dirty = True
@@ -149,7 +161,7 @@ def stat_cache(ctx: Context) -> StatCache:
     """The run's one StatCache (a memo of the context), saved with the run's other memos."""
 
     def make() -> StatCache:
-        cache = StatCache(ctx.root)
+        cache = StatCache(ctx.root, ctx.digests)
         atexit.register(cache.save)  # also when the run ends without saving (Ctrl-C)
         return cache
 
@@ -351,8 +363,11 @@ def stage_status(
 ) -> tuple[list[Reason], dict[str, Any]]:
     """Why ``sdef`` (a :class:`~mlopsctl.pipeline.stages.StageDef`) would run, as ``dvc status``
     decides it, plus the current digests (the stage's actual state)."""
+    from mlopsctl.pipeline.stages import model_file
+
     reasons: list[Reason] = []
     current: dict[str, Any] = {"deps": {}, "outs": {}}
+    cache.both.add(model_file(sdef.model))  # the registry reads it next: one read for both digests
     for dep in sdef.deps:
         d = cache.digest(dep, ignore)
         current["deps"][dep] = d.md5 if d else None

@@ -28,6 +28,11 @@ def artifacts_dir(model: str) -> str:
     return f"artifacts/{model}"
 
 
+def model_file(model: str) -> str:
+    """The trained model a run leaves (the training contract), the file a version records."""
+    return f"{artifacts_dir(model)}/model.joblib"
+
+
 def reports_dir(model: str) -> str:
     """Evaluation results kept in Git (DVC ``cache: false``), so ``dvc metrics diff`` and
     ``dvc plots diff`` work on any two commits of a fresh clone."""
@@ -203,7 +208,7 @@ def dvc_yaml(stages: list[StageDef]) -> dict[str, Any]:
         doc["stages"][s.name] = entry
     if top_metrics:
         doc["metrics"] = top_metrics
-    artifacts = {s.model: {"path": f"{artifacts_dir(s.model)}/model.joblib", "type": "model"}
+    artifacts = {s.model: {"path": model_file(s.model), "type": "model"}
                  for s in stages if _ARTIFACT_NAME.match(s.model)}
     if artifacts:
         doc["artifacts"] = artifacts

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlopsctl.errors import MlopsError
-from mlopsctl.pipeline.stages import artifacts_dir, fairness_file, metrics_file
+from mlopsctl.pipeline.stages import artifacts_dir, fairness_file, metrics_file, model_file
 
 if TYPE_CHECKING:
     from mlopsctl.core.context import Context
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 
 def artifact_path(model: str) -> str:
-    return f"{artifacts_dir(model)}/model.joblib"
+    return model_file(model)
 
 
 def metrics_path(model: str, spec: ModelSpec | None = None) -> str:

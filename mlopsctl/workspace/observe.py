@@ -41,6 +41,11 @@ PROBES: dict[str, str] = {
 }
 """Probe kind -> ``module:function`` that asks it again (``function(*args)``); the only ones re-run."""
 
+_SAME_ASK = frozenset({"git"})
+"""Probe kinds whose callers ask with the very function :data:`PROBES` names, with the same
+arguments: an answer :func:`moved` just got for one of them is the answer the caller would get."""
+_answered: dict[tuple[str, tuple[str, ...]], Any] = {}
+
 # Audit events that reach outside the files a record can stat again.
 _OUTSIDE = frozenset({
     "subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork", "os.forkpty",
@@ -189,6 +194,7 @@ class recording:
         with _lock:
             _current = None
             os.stat, os.lstat = _real_stat, _real_lstat  # type: ignore[assignment]
+            _answered.clear()  # an answer is given again only within the run that got it
 
 
 @contextlib.contextmanager
@@ -212,6 +218,10 @@ def probe(kind: str, args: list[str], ask: Callable[[], T]) -> T:
     rec = _current
     if rec is None:
         return ask()
+    asked = _answered.pop((kind, tuple(args)), _UNSEEN)
+    if asked is not _UNSEEN:  # asked moments ago by :func:`moved` (one run, one answer)
+        rec.probes.append([kind, list(args), _answer_digest(asked, None)])
+        return asked  # type: ignore[no-any-return]
     try:
         with _allowed(rec):
             answer = ask()
@@ -251,16 +261,17 @@ def _answer_digest(answer: Any, error: BaseException | None) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
-def _ask_again(kind: str, args: list[str]) -> str:
+def _ask_again(kind: str, args: list[str]) -> tuple[str, Any]:
+    """The digest of the probe's answer now, and the answer (:data:`_UNSEEN` when it raised)."""
     target = PROBES.get(kind)
     if target is None or not all(isinstance(a, str) for a in args):
-        return "unknown probe"
+        return "unknown probe", _UNSEEN
     module, _, fn = target.partition(":")
     try:
         answer = getattr(importlib.import_module(module), fn)(*args)
     except Exception as e:  # noqa: BLE001 - the same failure is the same answer
-        return _answer_digest(None, e)
-    return _answer_digest(answer, None)
+        return _answer_digest(None, e), _UNSEEN
+    return _answer_digest(answer, None), answer
 
 
 def _stat_now(path: str, follow: bool) -> os.stat_result | OSError:
@@ -315,6 +326,7 @@ def moved(record: dict[str, Any], allowed: Callable[[str, str], bool]) -> tuple[
     they may: ``(those paths, None)`` when nothing else moved and every probe answers the same,
     else ``([], what moved)``."""
     out: list[tuple[str, str]] = []
+    _answered.clear()
     try:
         for table, follow, whole in TABLES:
             for p, sig in record[table].items():
@@ -323,8 +335,13 @@ def moved(record: dict[str, Any], allowed: Callable[[str, str], bool]) -> tuple[
                         return [], f"{p} changed"
                     out.append((table, p))
         for kind, args, digest in record["probes"]:
-            if _ask_again(kind, args) != digest:
+            now, answer = _ask_again(kind, args)
+            if now != digest:
                 return [], f"{kind} {' '.join(args)[:120]} answers differently"
+            if kind in _SAME_ASK and answer is not _UNSEEN:
+                # A plan computed next in this process (only specs moved) takes this answer
+                # instead of asking again: the answer the same instant's computation would get.
+                _answered[(kind, tuple(args))] = answer
     except (KeyError, TypeError, ValueError, AttributeError):
         return [], "the record is not in the expected shape"
     return out, None

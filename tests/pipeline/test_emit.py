@@ -63,6 +63,31 @@ def test_each_scalar_as_pyyaml_writes_it(value: Any) -> None:
         _same_or_unusual({value: 1})
 
 
+def test_words_resolve_as_pyyaml_resolves_them_without_importing_it() -> None:
+    from yaml import ScalarNode
+    from yaml.resolver import Resolver
+
+    from mlopsctl.pipeline import emit as emitmod
+
+    rng = random.Random(7)
+    alphabet = "aeflnorstuyAEFLNORSTUY_0./-"
+    words = {w for f in (str.lower, str.upper, str.title, str.capitalize, str.swapcase)
+             for w in map(f, ["yes", "no", "true", "false", "on", "off", "null", "y", "n", "nul", "offf", "nulls"])}
+    words |= {rng.choice("fnotyFNOTY_a") + "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 5)))
+              for _ in range(3000)}
+    resolver = Resolver()
+    checked = 0
+    for word in sorted(words):
+        if not emitmod._PLAIN.fullmatch(word):
+            continue
+        emitmod._RESOLVER.clear()  # the fast answer is given before PyYAML's resolver is made
+        fast = emitmod._resolves_to_str(word)
+        assert not emitmod._RESOLVER, word
+        assert fast == (resolver.resolve(ScalarNode, word, (True, False)) == "tag:yaml.org,2002:str"), word
+        checked += 1
+    assert checked > 1000
+
+
 def test_generated_documents() -> None:
     rng = random.Random(7)
     written = 0

@@ -51,6 +51,39 @@ def test_stat_cache_survives_runs_and_sees_edits(tmp_path: Path) -> None:
     assert c2.file_md5("f.txt").md5 == facts.md5_file(f)  # type: ignore[union-attr]
 
 
+def test_a_trained_model_is_read_once_for_its_md5_and_its_sha256(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mlopsctl.pipeline.stages import model_file
+    from mlopsctl.workspace import digests
+
+    folder = tmp_path / "artifacts" / "m"
+    folder.mkdir(parents=True)
+    (folder / "model.joblib").write_bytes(os.urandom(5000))
+    (folder / "profile.json").write_text("{}")
+    old = (folder / "model.joblib").stat().st_mtime - 10
+    for f in folder.iterdir():
+        os.utime(f, (old, old))
+    opened: list[str] = []
+    real_open = open
+
+    def counting_open(file, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if str(file).endswith("model.joblib"):
+            opened.append(str(file))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr("builtins.open", counting_open)
+    shared = digests.DigestCache(tmp_path)
+    cache = facts.StatCache(tmp_path, shared)
+    cache.both.add(model_file("m"))
+    listed = cache.digest("artifacts/m")
+    both = shared.digests(tmp_path / model_file("m"))
+    assert len(opened) == 1  # the stage's md5 and the registry's digests: one read
+    assert both["md5"] == facts.md5_file(folder / "model.joblib") == cache.file_md5(model_file("m")).md5  # type: ignore[union-attr]
+    assert both["sha256"] == digests.hash_file(folder / "model.joblib")
+    opened.clear()
+    plain = facts.StatCache(tmp_path)  # without the shared cache: the same listing, md5 alone
+    assert listed is not None and plain.digest("artifacts/m") == listed and len(opened) == 1
+
+
 def test_remote_config_and_param_changes(tmp_path: Path) -> None:
     _run(tmp_path, "git", "init", "-q")
     _run(tmp_path, DVC, "init", "-q")

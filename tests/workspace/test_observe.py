@@ -78,6 +78,34 @@ def test_a_probe_is_asked_again_and_compared(tmp_path: Path) -> None:
     assert "answers differently" in (observe.check(sealed) or "")
 
 
+def test_a_git_answer_just_checked_is_given_once_to_the_next_recording(tmp_path: Path) -> None:
+    git(tmp_path, "init", "-q")
+    (tmp_path / "f").write_text("x")
+    git(tmp_path, "add", "f")
+    git(tmp_path, "commit", "-q", "-m", "one")
+    ask = ("status", "--porcelain", "-z", "--untracked-files=all")
+    rec, started = record(lambda: gitmod.read(tmp_path, *ask))
+    sealed = observe.seal(rec, started)
+    assert isinstance(sealed, dict) and observe.check(sealed) is None  # asks git again: the same
+    spawned: list[object] = []
+    real = gitmod.probe_read
+    gitmod.probe_read = lambda *a: spawned.append(a) or real(*a)  # type: ignore[assignment]
+    try:
+        # The computation that follows the check takes its answer: git is not asked a third time.
+        rec2, _ = record(lambda: (gitmod.read(tmp_path, *ask), gitmod.read(tmp_path, *ask)))
+        assert len(spawned) == 1  # the second read of the same run asks again
+        assert [p[2] for p in rec2.probes] == [p[2] for p in sealed["probes"]] * 2
+        # Only to the recording right after the check: once one ended, git is asked again.
+        assert observe.check(sealed) is None and len(spawned) == 2
+        (tmp_path / "g").write_text("new")
+        with observe.recording():
+            pass
+        rec3, _ = record(lambda: gitmod.read(tmp_path, *ask))
+        assert len(spawned) == 3 and rec3.probes[0][2] != sealed["probes"][0][2]
+    finally:
+        gitmod.probe_read = real  # type: ignore[assignment]
+
+
 def test_every_kind_of_move_is_seen(tmp_path: Path) -> None:
     f, d, gone, link = tmp_path / "f.txt", tmp_path / "d", tmp_path / "later.txt", tmp_path / "link"
     f.write_text("12345")

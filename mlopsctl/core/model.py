@@ -247,7 +247,8 @@ class Plan:
                 return c
         return None
 
-    def to_dict(self, *, payload: bool = True) -> dict[str, Any]:
+    def to_dict(self, *, payload: bool = True, changes: bool = True) -> dict[str, Any]:
+        """The plan as JSON data; without its ``changes`` when the caller writes them itself."""
         return {
             "format_version": FORMAT_VERSION,
             "mlopsctl_version": self.mlopsctl_version,
@@ -259,7 +260,7 @@ class Plan:
             "warnings": list(self.warnings),
             "pins": self.pins,
             "options": self.options,
-            "changes": [c.to_dict(payload=payload) for c in self.changes],
+            **({"changes": [c.to_dict(payload=payload) for c in self.changes]} if changes else {}),
         }
 
     @classmethod

@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlopsctl import __version__
-from mlopsctl.core.model import Plan
+from mlopsctl.core.model import Change, Plan
 from mlopsctl.workspace import observe
 
 if TYPE_CHECKING:
@@ -51,7 +51,7 @@ DIR = ".mlopsctl/cache/plans"
 CACHE = ".mlopsctl/cache"
 KEEP = 8
 """Memos kept per repository (one per set of plan options), the oldest removed first."""
-_FORMAT = 4
+_FORMAT = 6
 _MAX_BYTES = 256 * 1024 * 1024
 # Variables that change between two runs in one shell without changing what a plan reads.
 _VOLATILE_ENV = frozenset({"_", "OLDPWD", "PWD", "SHLVL", "COLUMNS", "LINES", MODE_ENV})
@@ -138,9 +138,14 @@ class Memo:
     def lookup(self) -> Plan | None:
         """The kept plan when everything it read is as it was; else None (a reason in :attr:`moved`).
 
-        The file holds two JSON lines: the head (format, key, record), then the plan. JSON text
-        has no raw newline, so the head is read and checked alone: a moved file costs no parse of
-        the plan."""
+        The file holds JSON lines: the head (format, key, record, and a digest of the lines after
+        it), the plan without its changes (with the lines said and what each run memo was made of),
+        then one line per change, three JSON texts apart by tabs: the change but its states, its
+        states (before, after, payload), and what computing it looked at. JSON text has no raw
+        newline or tab, so the head is read and checked alone (a moved file costs no parse of the
+        plan); a change's states are parsed only when read (:class:`_KeptChange`: a plan that only
+        counts its unchanged resources never reads them); and a change taken again is written again
+        as the very text it was kept as."""
         try:
             st = os.lstat(self.path)
             if not stat.S_ISREG(st.st_mode) or st.st_size > _MAX_BYTES:
@@ -161,11 +166,18 @@ class Memo:
                 table == "list" and p in listings and _names(p) == listings[p]))
             if self.moved is not None:
                 return None
+            if head.get("sum") != hashlib.sha256(body_text).hexdigest():
+                raise ValueError("the plan lines are not the ones kept")  # torn or edited: states are read late
+            body_text, _, rows_text = body_text.partition(b"\n")
             body = json.loads(body_text)
+            rows = [row.split(b"\t") for row in rows_text.split(b"\n")] if rows_text else []
+            if any(len(row) != 3 for row in rows):
+                raise ValueError("a change line is not a change, its states and its reads")
             if moved:
-                self._partly(head, body, moved)
+                self._partly(head, body, rows, moved)
                 return None
-            plan = Plan.from_dict(body["plan"])
+            changes = tuple(_KeptChange.read(change, states) for change, states, _ in rows)
+            plan = dataclasses.replace(Plan.from_dict({**body["plan"], "changes": []}), changes=changes)
             logs = [str(line) for line in body.get("logs") or []]
         except (KeyError, TypeError, ValueError, AttributeError):
             self.moved = "not in the expected shape"
@@ -174,17 +186,24 @@ class Memo:
         now = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
         return dataclasses.replace(plan, created_at=now)
 
-    def _partly(self, head: dict[str, Any], body: dict[str, Any], moved: list[tuple[str, str]]) -> None:
+    def _partly(self, head: dict[str, Any], body: dict[str, Any], rows: list[list[bytes]],
+                moved: list[tuple[str, str]]) -> None:
         """Only model specs moved: offer the kept plan's changes to :class:`~mlopsctl.core.reuse.Tracker`."""
-        from mlopsctl.core.model import Change
         from mlopsctl.core.reuse import Kept, Reads
 
         specs = head.get("specs") or {}
         edited = {str(specs[p]) for _, p in moved if p in specs}
-        changes = {c["address"]: Change.from_dict(c) for c in body["plan"]["changes"]}
+        changes: dict[str, Change] = {}
         reads = {str(a): Reads.from_list(r) for a, r in body["reads"].items()}
+        texts: dict[str, tuple[str, str, str]] = {}
+        for change_text, states, reads_text in rows:
+            change = _KeptChange.read(change_text, states)
+            changes[change.address] = change
+            if reads_text:
+                reads[change.address] = Reads.from_list(json.loads(reads_text))
+            texts[change.address] = (change_text.decode(), states.decode(), reads_text.decode())
         made = {str(k): Reads.from_list(r) for k, r in body["made"].items()}
-        self.kept = Kept(changes=changes, reads=reads, edited=edited, made=made)
+        self.kept = Kept(changes=changes, reads=reads, edited=edited, made=made, texts=texts)
         self._kept_record, self._kept_moved = head["record"], moved
         self.moved = f"model specs edited: {', '.join(sorted(edited)) or '(none; a folder listed the same)'}"
 
@@ -223,14 +242,26 @@ class Memo:
         folders = {os.path.dirname(p) for p in files} & set(record["list"])
         head = {"format": _FORMAT, "key": self.key, "record": record, "specs": files,
                 "listings": {d: _names(d) for d in sorted(folders)}}
-        body: dict[str, Any] = {"plan": plan.to_dict(payload=True), "logs": self.logs, "reads": {}, "made": {}}
+        body: dict[str, Any] = {"plan": plan.to_dict(payload=True, changes=False), "logs": self.logs,
+                                "reads": {}, "made": {}}
+        reads = tracker.reads if tracker is not None and specs is not None else {}
         if tracker is not None and specs is not None:
-            body["reads"] = {a: r.to_list() for a, r in tracker.reads.items()}
+            on_a_line = {c.address for c in plan.changes}
+            body["reads"] = {a: r.to_list() for a, r in reads.items() if a not in on_a_line}
             body["made"] = {k: r.to_list() for k, r in tracker.made_all().items()}
+        kept = self.kept
         try:
-            text = "\n".join(json.dumps(doc, separators=(",", ":"), default=str, check_circular=False)
-                             for doc in (head, body))
-            write_atomic(self.path, text, root=self.root, durable=False)
+            lines = [_dumps(body)]
+            for change in plan.changes:
+                a = change.address
+                said = reads.get(a)
+                if kept is not None and kept.changes.get(a) is change and kept.reads.get(a) is said:
+                    lines.append("\t".join(kept.texts[a]))  # taken as kept: written as the text it was kept as
+                    continue
+                lines.append("\t".join([*_change_texts(change), "" if said is None else _dumps(said.to_list())]))
+            rest = "\n".join(lines).encode()
+            head["sum"] = hashlib.sha256(rest).hexdigest()
+            write_atomic(self.path, _dumps(head).encode() + b"\n" + rest, root=self.root, durable=False)
             self._prune()
         except OSError:
             return False
@@ -242,6 +273,62 @@ class Memo:
         for old in kept[KEEP:]:
             with contextlib.suppress(OSError):
                 old.unlink()
+
+
+def _dumps(doc: Any) -> str:
+    return json.dumps(doc, separators=(",", ":"), default=str, check_circular=False)
+
+
+_STATES = ("before", "after", "payload")
+"""A change's bulky fields, kept as their own JSON text (see :meth:`Memo.lookup`)."""
+
+
+def _change_texts(change: Change) -> tuple[str, str]:
+    """A change as the memo keeps it: the change but its states, and its states."""
+    d = change.to_dict(payload=False)
+    states = [d.pop("before"), d.pop("after"), change.payload]
+    return _dumps(d), _dumps(states)
+
+
+class _KeptChange(Change):
+    """A change read back from a memo, whose states (``before``, ``after``, ``payload``) are parsed
+    from their kept text when first read: a thousand models' no-op changes, only counted by the
+    terminal plan, cost no parse of what they hold. Equal to the change it was kept from."""
+
+    @classmethod
+    def read(cls, change_text: bytes, states: bytes) -> Change:
+        change = cls.from_dict(json.loads(change_text))
+        change.__dict__["_states"] = states  # a frozen dataclass: its own dict, as cached_property does
+        return change
+
+    def __getattribute__(self, name: str) -> Any:
+        if name in _STATES:
+            own = object.__getattribute__(self, "__dict__")
+            if "_states" in own:
+                own.update(zip(_STATES, _parse_states(own["_states"])))
+                del own["_states"]
+        return object.__getattribute__(self, name)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Change):
+            return NotImplemented
+        return all(getattr(self, f.name) == getattr(other, f.name) for f in dataclasses.fields(Change))
+
+    __hash__ = Change.__hash__
+
+
+def _parse_states(text: bytes) -> tuple[Any, Any, dict[str, Any]]:
+    from mlopsctl.errors import MlopsError
+
+    try:
+        before, after, payload = json.loads(text)
+    except (ValueError, TypeError):
+        before = after = payload = None  # the shape check below fails
+    if not (before is None or isinstance(before, dict)) or not (after is None or isinstance(after, dict)) \
+            or not isinstance(payload, dict):
+        raise MlopsError(f"the plan memo under {DIR} holds a change that is not in the expected shape; "
+                         f"remove that folder and plan again")
+    return before, after, payload
 
 
 def _names(folder: str) -> list[str] | None:

@@ -8,6 +8,9 @@ neither ruamel.yaml nor jsonschema is imported at all.
 Only documents that were valid on their own are cached, so every problem is found again on
 the next run. The cache is a convenience: a corrupt or foreign-version file is ignored and
 rebuilt, and failing to write it (read-only checkout) is not an error.
+
+The file is JSON lines: the stamp, then one ``[path, entry]`` per document. When one spec of a
+thousand is edited, the other entries are written back as the very lines they were read as.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from mlopsctl import __version__
 from mlopsctl.workspace.digests import stat_key, too_recent
 from mlopsctl.workspace.paths import SCHEMAS
 
-FORMAT = 2
+FORMAT = 3
 
 
 def _stamp() -> str:
@@ -45,18 +48,31 @@ class SpecCache:
         self.entries: dict[str, dict[str, Any]] = {}
         self.used: set[str] = set()
         self.dirty = False
+        self._lines: dict[str, bytes] = {}
+        """Path -> the line its entry was read from, while the entry is the one read."""
         self._load()
 
     def _load(self) -> None:
         try:
-            with open(self.file, encoding="utf-8") as f:
-                blob = json.load(f)
-        except (OSError, ValueError):
+            with open(self.file, "rb") as f:
+                stamp, *lines = f.read().split(b"\n")
+        except OSError:
             return
-        if not isinstance(blob, dict) or blob.get("stamp") != self.stamp or not isinstance(blob.get("entries"), dict):
-            self.dirty = True  # rewrite it in our format
+        try:
+            if json.loads(stamp) != {"stamp": self.stamp}:
+                raise ValueError("another stamp")
+            entries: dict[str, dict[str, Any]] = {}
+            for line in lines:
+                path, entry = json.loads(line)
+                if not isinstance(path, str) or not isinstance(entry, dict):
+                    raise TypeError("not a path and its entry")
+                entries[path] = entry
+                self._lines[path] = line
+        except (ValueError, TypeError):
+            self._lines = {}
+            self.dirty = True  # corrupt or another format: rewritten in ours
             return
-        self.entries = blob["entries"]
+        self.entries = entries
 
     def get(self, relpath: str, st: os.stat_result) -> dict[str, Any] | None:
         """The cached document if the file is unchanged since it was cached; lines as tuples."""
@@ -84,10 +100,12 @@ class SpecCache:
             return
         pos = [n for lc in lines.values() for n in lc]
         self.entries[relpath] = {"stat": stat_key(st), "digest": digest, "data": data, "keys": list(lines), "pos": pos}
+        self._lines.pop(relpath, None)
         self.dirty = True
 
     def forget(self, relpath: str) -> None:
         self.used.add(relpath)
+        self._lines.pop(relpath, None)
         if self.entries.pop(relpath, None) is not None:
             self.dirty = True
 
@@ -100,9 +118,12 @@ class SpecCache:
             return
         from mlopsctl.workspace.fsafe import write_atomic
 
-        blob = json.dumps({"stamp": self.stamp, "entries": self.entries}, separators=(",", ":"))
+        lines = [json.dumps({"stamp": self.stamp}).encode()]
+        for path, entry in self.entries.items():
+            line = self._lines.get(path)
+            lines.append(line if line is not None else json.dumps([path, entry], separators=(",", ":")).encode())
         try:
-            write_atomic(self.file, blob, root=self.file.parents[2])
+            write_atomic(self.file, b"\n".join(lines), root=self.file.parents[2])
         except OSError:
             return  # read-only checkout: run without the cache
         self.dirty = False

@@ -466,16 +466,19 @@ def _repo_path_problem(root: Path, p: str, *, must_exist: bool, memo: dict[str, 
         st = os.lstat(full)
     except OSError:
         st = None
-    if st is not None and (st.st_mode & 0o170000) == 0o120000:  # a symlink: follow it
+    link = st is not None and (st.st_mode & 0o170000) == 0o120000
+    if link:  # a symlink: follow it
         full = os.path.realpath(full)
     if full != top and not full.startswith(top + os.sep):
         return f"{p!r} leads outside the repository through a symlink ({full})"
-    from mlopsctl.workspace.fsafe import outside_reason
+    if st is None or link or memo[parent] != (os.path.join(top, parent) if parent else top):
+        from mlopsctl.workspace.fsafe import outside_reason
 
-    why = outside_reason(top, norm)  # a symlinked folder or file on the way, or a loop
-    if why:
-        return why
-    link = st is not None and (st.st_mode & 0o170000) == 0o120000
+        # A symlinked folder or file on the way, or a loop. (A file that is no link, in a folder
+        # that resolves to itself, has no link on its way: nothing to walk.)
+        why = outside_reason(top, norm)
+        if why:
+            return why
     # Not a symlink: the lstat already says what it is (a thousand models, two stats fewer each).
     if st is not None and (os.path.isdir(full) if link else (st.st_mode & 0o170000) == 0o040000):
         return f"{p!r} is a folder; expected a data file (a CSV, JSON lines or Parquet file)"

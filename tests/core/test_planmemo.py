@@ -8,6 +8,7 @@ printed with the memo on against the one computed with it off. The whole suite a
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -183,15 +184,38 @@ def test_options_have_their_own_memo(applied: Path) -> None:
 
 def read_memo(path: Path) -> dict[str, Any]:
     """A memo file as one document: its head line (format, key, record, model specs and their
-    folders' listings) and its plan line (the plan, lines said, what each change looked at)."""
-    head, body = path.read_text().split("\n", 1)
-    return {**json.loads(head), **json.loads(body)}
+    folders' listings), its plan line (the plan but its changes, lines said, run memos) and a line
+    per change (the change, a tab, what it looked at), put back in the plan and in ``reads``."""
+    head, body, *rows = path.read_text().split("\n")
+    doc = {**json.loads(head), **json.loads(body)}
+    doc["plan"]["changes"] = []
+    for row in rows:
+        change, states, reads = row.split("\t")
+        before, after, payload = json.loads(states)
+        doc["plan"]["changes"].append({**json.loads(change), "before": before, "after": after, "payload": payload})
+        if reads:
+            doc["reads"][doc["plan"]["changes"][-1]["address"]] = json.loads(reads)
+    return doc
 
 
 def write_memo(path: Path, doc: dict[str, Any]) -> None:
-    head = {k: doc[k] for k in ("format", "key", "record", "specs", "listings") if k in doc}
+    """:func:`read_memo`'s document written back in the memo's lines."""
+    head = {k: doc[k] for k in ("format", "key", "record", "specs", "listings", "sum") if k in doc}
     body = {k: v for k, v in doc.items() if k not in head}
-    path.write_text(json.dumps(head) + "\n" + json.dumps(body))
+    plan = {k: v for k, v in body["plan"].items() if k != "changes"}
+    reads = body.get("reads")
+    rows = []
+    for c in body["plan"]["changes"]:
+        states = [c.get("before"), c.get("after"), c.get("payload")]
+        said = json.dumps(reads[c["address"]]) if isinstance(reads, dict) and c["address"] in reads else ""
+        rows.append("\t".join([json.dumps({k: v for k, v in c.items() if k not in ("before", "after", "payload")}),
+                               json.dumps(states), said]))
+    if isinstance(reads, dict):
+        reads = {a: r for a, r in reads.items() if a not in {c["address"] for c in body["plan"]["changes"]}}
+    rest = "\n".join([json.dumps({**body, "plan": plan, **({"reads": reads} if "reads" in body else {})}), *rows])
+    if "sum" in head:  # the digest of the lines, as mlopsctl writes it: only what they say is changed
+        head["sum"] = hashlib.sha256(rest.encode()).hexdigest()
+    path.write_text(json.dumps(head) + "\n" + rest)
 
 
 def test_an_edited_memo_is_caught_in_verify_mode(applied: Path) -> None:
@@ -317,6 +341,27 @@ def test_after_a_spec_edit_the_plan_is_computed_again_and_then_kept(three_templa
     assert spec.exists() is (edit != "model removed")
 
 
+def test_a_change_taken_again_is_kept_as_the_text_it_was_kept_as(three_template: Path, tmp_path: Path) -> None:
+    root = _three_models(three_template, tmp_path)
+    (memo,) = (root / ".mlopsctl" / "cache" / "plans").glob("*.json")
+    head, body, *rows = memo.read_text().split("\n")
+    # The same JSON, spelled with spaces: equal when read, but not the text mlopsctl would write.
+    spaced = ["\t".join(json.dumps(json.loads(part)) if part else "" for part in row.split("\t")) for row in rows]
+    rest = "\n".join([body, *spaced])
+    memo.write_text(json.dumps({**json.loads(head), "sum": hashlib.sha256(rest.encode()).hexdigest()}) + "\n" + rest)
+    spec = root / "models" / "beta.yaml"
+    spec.write_text(re.sub(r"n_estimators: (\d+)", lambda m: f"n_estimators: {int(m.group(1)) + 5}", spec.read_text()))
+    time.sleep(0.1)
+    rc, verified, err = plan(root, VERIFY)  # the plan is the one computed whole (beta's blocked until trained)
+    assert rc in (0, 1) and "differ" not in err and "changes taken from the kept plan" in err, verified + err
+    (memo,) = (root / ".mlopsctl" / "cache" / "plans").glob("*.json")
+    kept = {json.loads(r.split("\t")[0])["address"]: r for r in memo.read_text().split("\n")[2:]}
+    taken = {a: r for a, r in kept.items() if r in spaced}
+    assert any(a.startswith("stage.alpha") for a in taken) and not any(".beta" in a for a in taken), sorted(taken)
+    assert all(r in spaced or ", " not in r.split("\t")[0][:40] for r in kept.values())  # the rest written anew
+    assert read_memo(memo)["plan"]["changes"]  # and the whole memo still reads
+
+
 @pytest.mark.parametrize("damage", ["reads gone", "reads of another shape", "a planted change"])
 def test_a_damaged_record_of_reads_is_never_taken_from(three_template: Path, tmp_path: Path, damage: str) -> None:
     root = _three_models(three_template, tmp_path)
@@ -340,3 +385,24 @@ def test_a_damaged_record_of_reads_is_never_taken_from(three_template: Path, tmp
         return
     out, err = same_as_computed(root)
     assert "not in the expected shape" in err and "taken from the kept plan" not in err, err
+
+
+def test_a_kept_change_reads_its_states_only_when_asked_and_equals_the_change() -> None:
+    from mlopsctl.core.model import Action, Change
+    from mlopsctl.core.planmemo import _change_texts, _KeptChange
+    from mlopsctl.errors import Location, MlopsError
+
+    change = Change(address="stage.m.train", action=Action.NOOP, before={"deps": {"d.csv": "ab"}}, after={"x": 1},
+                    reasons=("r",), depends_on=("file.dvc.yaml",), model="m", fingerprint="f",
+                    payload={"desired": {"name": "train_m"}}, source=Location("models/m.yaml", 1, 1))
+    head, states = _change_texts(change)
+    kept = _KeptChange.read(head.encode(), states.encode())
+    assert kept.action is Action.NOOP and kept.model == "m" and "_states" in kept.__dict__  # not parsed yet
+    assert kept == change and change == kept and kept.to_dict() == change.to_dict()
+    assert "_states" not in kept.__dict__ and kept.payload == {"desired": {"name": "train_m"}}
+    assert kept.with_(reasons=()) == change.with_(reasons=())
+    for bad in (b"[1, 2, 3]", b"not json", b'[null, null]'):
+        broken = _KeptChange.read(head.encode(), bad)
+        assert broken.address == "stage.m.train"
+        with pytest.raises(MlopsError, match="plan memo.*remove that folder"):
+            _ = broken.before

@@ -244,6 +244,18 @@ def cache_file(root: Path) -> Path:
     return root / ".mlopsctl/cache/specs.json"
 
 
+def cache_entries(root: Path) -> dict[str, Any]:
+    """The cache's entries: its lines after the stamp, each ``[path, entry]``."""
+    stamp, *lines = cache_file(root).read_text().split("\n")
+    assert "stamp" in json.loads(stamp)
+    return dict(json.loads(line) for line in lines)
+
+
+def write_cache_entries(root: Path, entries: dict[str, Any]) -> None:
+    stamp = cache_file(root).read_text().split("\n")[0]
+    cache_file(root).write_text("\n".join([stamp, *(json.dumps([k, v]) for k, v in entries.items())]))
+
+
 def test_cache_hit_gives_the_same_project(tmp_path: Path) -> None:
     root = make_repo(tmp_path, models=("iris", "wine"), commit=False)
     age(root)
@@ -252,8 +264,7 @@ def test_cache_hit_gives_the_same_project(tmp_path: Path) -> None:
     assert not [p for p in cache_file(root).parent.iterdir() if p.name != "specs.json"]  # no temp files left
     warm = load_project(root)
     assert warm == cold
-    assert json.loads(cache_file(root).read_text())["entries"].keys() == {"mlops.yaml", "models/iris.yaml",
-                                                                         "models/wine.yaml"}
+    assert cache_entries(root).keys() == {"mlops.yaml", "models/iris.yaml", "models/wine.yaml"}
 
 
 def test_cache_notices_edits_and_never_hides_problems(tmp_path: Path) -> None:
@@ -269,7 +280,7 @@ def test_cache_notices_edits_and_never_hides_problems(tmp_path: Path) -> None:
     for _ in range(2):  # an invalid document is not cached: the problem shows every time
         with pytest.raises(SpecError):
             load_project(root)
-    assert "models/iris.yaml" not in json.loads(cache_file(root).read_text())["entries"]
+    assert "models/iris.yaml" not in cache_entries(root)
 
 
 def test_cross_checks_run_on_cached_documents(tmp_path: Path) -> None:
@@ -283,25 +294,47 @@ def test_cross_checks_run_on_cached_documents(tmp_path: Path) -> None:
     assert e.value.problems[0].excerpt  # read from the file even though the document came from the cache
 
 
-@pytest.mark.parametrize("content", ["{not json", '{"stamp": "v0|other", "entries": {}}', "[]",
-                                     '{"stamp": null, "entries": {"models/iris.yaml": 1}}'])
+@pytest.mark.parametrize("content", ["{not json", '{"stamp": "v0|other", "entries": {}}', "[]", "",
+                                     '{"stamp": null, "entries": {"models/iris.yaml": 1}}',
+                                     '{"stamp": "v2|x"}\n["models/iris.yaml", 1]', "\n\n"])
 def test_corrupt_or_foreign_cache_is_ignored(tmp_path: Path, content: str) -> None:
     root = make_repo(tmp_path, commit=False)
     age(root)
     cache_file(root).parent.mkdir(parents=True)
     cache_file(root).write_text(content)
     assert list(load_project(root).models) == ["iris"]
-    assert json.loads(cache_file(root).read_text())["entries"]  # rebuilt
+    assert cache_entries(root)  # rebuilt
 
 
 def test_cache_entry_with_bad_fields_is_ignored(tmp_path: Path) -> None:
     root = make_repo(tmp_path, commit=False)
     age(root)
     load_project(root)
-    blob = json.loads(cache_file(root).read_text())
-    blob["entries"]["models/iris.yaml"]["lines"] = "garbage"
-    cache_file(root).write_text(json.dumps(blob))
+    entries = cache_entries(root)
+    entries["models/iris.yaml"]["pos"] = "garbage"
+    write_cache_entries(root, entries)
     assert list(load_project(root).models) == ["iris"]
+    assert cache_entries(root)["models/iris.yaml"]["pos"] != "garbage"  # parsed again, and kept right
+
+
+def test_an_edit_rewrites_its_entry_and_keeps_the_others_as_they_were(tmp_path: Path) -> None:
+    root = make_repo(tmp_path, models=("iris", "wine"), commit=False)
+    age(root)
+    load_project(root)
+    entries = cache_entries(root)
+    # The same entries spelled with spaces: equal when read, but not the text mlopsctl writes.
+    write_cache_entries(root, entries)
+    spaced = cache_file(root).read_text().split("\n")
+    spec = root / "models/iris.yaml"
+    spec.write_text(spec.read_text().replace("n_estimators: 20", "n_estimators: 30"))
+    past = time.time() - 30
+    os.utime(spec, (past, past))  # only this spec moves
+    assert load_project(root).models["iris"].data["estimator"]["params"]["n_estimators"] == 30
+    lines = cache_file(root).read_text().split("\n")
+    wine = [line for line in lines if line.startswith('["models/wine.yaml"')]
+    assert wine and wine[0] in spaced  # written back as read
+    iris = [line for line in lines if line.startswith('["models/iris.yaml"')]
+    assert iris and iris[0] not in spaced and json.loads(iris[0])[1]["data"]["estimator"]["params"]["n_estimators"] == 30
 
 
 def test_warm_load_imports_neither_ruamel_nor_jsonschema(tmp_path: Path) -> None:

@@ -290,24 +290,36 @@ def _change_texts(change: Change) -> tuple[str, str]:
     return _dumps(d), _dumps(states)
 
 
+def _state(name: str) -> Any:
+    """One of a :class:`_KeptChange`'s states: parsed, with the others, when first read."""
+    slot = f"_{name}"
+
+    def get(self: Change) -> Any:
+        own = self.__dict__
+        if "_states" in own:
+            own["_before"], own["_after"], own["_payload"] = _parse_states(own.pop("_states"))
+        return own[slot]
+
+    def put(self: Change, value: Any) -> None:  # the dataclass's __init__ sets each field once
+        self.__dict__[slot] = value
+
+    return property(get, put)
+
+
 class _KeptChange(Change):
     """A change read back from a memo, whose states (``before``, ``after``, ``payload``) are parsed
     from their kept text when first read: a thousand models' no-op changes, only counted by the
     terminal plan, cost no parse of what they hold. Equal to the change it was kept from."""
+
+    before = _state("before")
+    after = _state("after")
+    payload = _state("payload")
 
     @classmethod
     def read(cls, change_text: bytes, states: bytes) -> Change:
         change = cls.from_dict(json.loads(change_text))
         change.__dict__["_states"] = states  # a frozen dataclass: its own dict, as cached_property does
         return change
-
-    def __getattribute__(self, name: str) -> Any:
-        if name in _STATES:
-            own = object.__getattribute__(self, "__dict__")
-            if "_states" in own:
-                own.update(zip(_STATES, _parse_states(own["_states"])))
-                del own["_states"]
-        return object.__getattribute__(self, name)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Change):

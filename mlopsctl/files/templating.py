@@ -173,7 +173,7 @@ class RenderMemo:
     A render is a pure function of the template sources, the filters here, and the context;
     the key covers all three: a salt made of every file under the template directory (so
     includes count), this module's own source and the mlopsctl version, plus the template
-    name and the context as canonical JSON. Kept at ``<root>/.mlopsctl/cache/renders.json``;
+    name and the context as JSON, its keys in their order (the order the file is written in). Kept at ``<root>/.mlopsctl/cache/renders.json``;
     only keys used in a run are kept when it is saved. A corrupt file is ignored.
     """
 
@@ -190,7 +190,9 @@ class RenderMemo:
     def key(self, template: str, context: dict[str, Any], digests: Any) -> str | None:
         """The memo key, or None when the context is not plain JSON data (then no memo)."""
         try:
-            blob = json.dumps(context, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_stand_in)
+            # Keys in their order, not sorted: a template writes a mapping in its order, so the same
+            # keys in another order are another text (a spec's features reordered).
+            blob = json.dumps(context, separators=(",", ":"), ensure_ascii=False, default=_stand_in)
         except (TypeError, ValueError):
             return None
         if self._salt is None:

@@ -457,6 +457,24 @@ def test_noop_plan_reuses_earlier_renders(env: FilesEnv, monkeypatch: pytest.Mon
     assert "+size: 10" in (change.diff or "")
 
 
+def test_a_remembered_render_tells_the_order_of_keys(env: FilesEnv) -> None:
+    """The same mapping in another order is another text: a render remembered for one order is
+    never taken for the other (a spec's features reordered rewrites the params file)."""
+    env.template("map.yml.j2", "{% for k, v in items.items() %}{{ k }}: {{ v }}\n{% endfor %}")
+    env.add("out/map.yml", "map.yml.j2", items={"a": 1, "b": 2})
+    ctx = env.ctx()
+    env.apply(env.plan(ctx), ctx)
+    _flush(ctx)
+    assert env.read("out/map.yml").endswith("a: 1\nb: 2\n")
+    env.add("out/map.yml", "map.yml.j2", items={"b": 2, "a": 1})
+    ctx = env.ctx()
+    change = env.plan(ctx)["file.out/map.yml"]
+    assert change.action is Action.UPDATE and "+b: 2" in (change.diff or "")
+    _flush(ctx)
+    (env.root / ".mlopsctl/cache/renders.json").unlink()  # without the memo: the same plan
+    assert env.plan()["file.out/map.yml"].action is Action.UPDATE
+
+
 def test_corrupt_render_memo_is_ignored(env: FilesEnv) -> None:
     ctx = env.ctx()
     env.apply(env.plan(ctx), ctx)

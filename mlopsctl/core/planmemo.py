@@ -195,13 +195,14 @@ class Memo:
         edited = {str(specs[p]) for _, p in moved if p in specs}
         changes: dict[str, Change] = {}
         reads = {str(a): Reads.from_list(r) for a, r in body["reads"].items()}
-        texts: dict[str, tuple[str, str, str]] = {}
-        for change_text, states, reads_text in rows:
+        texts: dict[str, bytes] = {}
+        for row in rows:
+            change_text, states, reads_text = row
             change = _KeptChange.read(change_text, states)
             changes[change.address] = change
             if reads_text:
                 reads[change.address] = Reads.from_list(json.loads(reads_text))
-            texts[change.address] = (change_text.decode(), states.decode(), reads_text.decode())
+            texts[change.address] = b"\t".join(row)
         made = {str(k): Reads.from_list(r) for k, r in body["made"].items()}
         self.kept = Kept(changes=changes, reads=reads, edited=edited, made=made, texts=texts)
         self._kept_record, self._kept_moved = head["record"], moved
@@ -244,22 +245,23 @@ class Memo:
                 "listings": {d: _names(d) for d in sorted(folders)}}
         body: dict[str, Any] = {"plan": plan.to_dict(payload=True, changes=False), "logs": self.logs,
                                 "reads": {}, "made": {}}
-        reads = tracker.reads if tracker is not None and specs is not None else {}
+        reads: dict[str, Any] = {}
         if tracker is not None and specs is not None:
+            reads = tracker.reads
             on_a_line = {c.address for c in plan.changes}
             body["reads"] = {a: r.to_list() for a, r in reads.items() if a not in on_a_line}
             body["made"] = {k: r.to_list() for k, r in tracker.made_all().items()}
         kept = self.kept
         try:
-            lines = [_dumps(body)]
+            lines = [_dumps(body).encode()]
             for change in plan.changes:
                 a = change.address
                 said = reads.get(a)
                 if kept is not None and kept.changes.get(a) is change and kept.reads.get(a) is said:
-                    lines.append("\t".join(kept.texts[a]))  # taken as kept: written as the text it was kept as
+                    lines.append(kept.texts[a])  # taken as kept: written as the text it was kept as
                     continue
-                lines.append("\t".join([*_change_texts(change), "" if said is None else _dumps(said.to_list())]))
-            rest = "\n".join(lines).encode()
+                lines.append("\t".join([*_change_texts(change), "" if said is None else _dumps(said.to_list())]).encode())
+            rest = b"\n".join(lines)
             head["sum"] = hashlib.sha256(rest).hexdigest()
             write_atomic(self.path, _dumps(head).encode() + b"\n" + rest, root=self.root, durable=False)
             self._prune()

@@ -99,9 +99,10 @@ class Kept:
     """The models whose spec moved."""
     made: dict[str, Reads]
     """Run memo -> what the kept plan's one was made from."""
-    texts: dict[str, tuple[str, str, str]] = field(default_factory=dict)
-    """Address -> the kept JSON texts of its change, its states and its reads: a change taken again
-    is kept again as this very text (:meth:`mlopsctl.core.planmemo.Memo.keep`), not encoded anew."""
+    texts: dict[str, bytes] = field(default_factory=dict)
+    """Address -> the kept line of its change (its JSON texts: the change, its states, its reads): a
+    change taken again is kept again as this very line (:meth:`mlopsctl.core.planmemo.Memo.keep`),
+    not encoded anew."""
 
 
 class Tracker:

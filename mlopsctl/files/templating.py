@@ -173,8 +173,9 @@ class RenderMemo:
     A render is a pure function of the template sources, the filters here, and the context;
     the key covers all three: a salt made of every file under the template directory (so
     includes count), this module's own source and the mlopsctl version, plus the template
-    name and the context as JSON, its keys in their order (the order the file is written in). Kept at ``<root>/.mlopsctl/cache/renders.json``;
-    only keys used in a run are kept when it is saved. A corrupt file is ignored.
+    name and the context as JSON, its keys in their order (the order the file is written in).
+    Kept at ``<root>/.mlopsctl/cache/renders.json``; only keys used in a run are kept when it is
+    saved. A corrupt file is ignored.
     """
 
     RELPATH = ".mlopsctl/cache/renders.json"

@@ -56,16 +56,15 @@ class Digest:
 class StatCache:
     """md5 by (path, inode, mtime, size), persisted under ``.mlopsctl/cache/`` between runs.
 
-    With the run's :class:`~mlopsctl.workspace.digests.DigestCache` (``shared``), the files named
-    in :attr:`both` (a stage's trained model, whose sha256 a version records) are hashed there:
-    md5 and sha256 in one read, so the registry's read of the same file costs no second one.
+    With the run's :class:`~mlopsctl.workspace.digests.DigestCache` (``shared``), a trained model
+    (the training contract's ``artifacts/<model>/model.joblib``, whose sha256 a version records) is
+    hashed there: md5 and sha256 in one read, so the registry's read of the same file costs no
+    second one.
     """
 
     def __init__(self, root: Path, shared: DigestCache | None = None) -> None:
         self.root = root
         self.shared = shared
-        self.both: set[str] = set()
-        """Repository-relative files whose md5 is computed with their sha256 (see above)."""
         self.path = root / ".mlopsctl" / "cache" / CACHE_FILE
         self.entries: dict[str, list[Any]] = {}
         self.lock_memo: dict[str, Any] = {}
@@ -92,7 +91,7 @@ class StatCache:
         hit = self.entries.get(rel)
         if hit is not None and hit[:-1] == key:
             return Digest(hit[-1], st.st_size)
-        if self.shared is not None and rel in self.both:
+        if self.shared is not None and _model_file(rel):
             md5 = self.shared.digests(full)["md5"]
         else:
             md5 = md5_file(Path(full))
@@ -155,6 +154,14 @@ class StatCache:
             self.dirty = False
         except OSError:
             pass  # a cache that cannot be written only costs time
+
+
+def _model_file(rel: str) -> bool:
+    """Whether ``rel`` is a trained model of the training contract (``artifacts/<model>/model.joblib``)."""
+    from mlopsctl.pipeline.stages import model_file
+
+    parts = rel.split("/")
+    return len(parts) == 3 and rel == model_file(parts[1])
 
 
 def stat_cache(ctx: Context) -> StatCache:
@@ -363,11 +370,8 @@ def stage_status(
 ) -> tuple[list[Reason], dict[str, Any]]:
     """Why ``sdef`` (a :class:`~mlopsctl.pipeline.stages.StageDef`) would run, as ``dvc status``
     decides it, plus the current digests (the stage's actual state)."""
-    from mlopsctl.pipeline.stages import model_file
-
     reasons: list[Reason] = []
     current: dict[str, Any] = {"deps": {}, "outs": {}}
-    cache.both.add(model_file(sdef.model))  # the registry reads it next: one read for both digests
     for dep in sdef.deps:
         d = cache.digest(dep, ignore)
         current["deps"][dep] = d.md5 if d else None

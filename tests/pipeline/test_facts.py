@@ -73,7 +73,6 @@ def test_a_trained_model_is_read_once_for_its_md5_and_its_sha256(tmp_path: Path,
     monkeypatch.setattr("builtins.open", counting_open)
     shared = digests.DigestCache(tmp_path)
     cache = facts.StatCache(tmp_path, shared)
-    cache.both.add(model_file("m"))
     listed = cache.digest("artifacts/m")
     both = shared.digests(tmp_path / model_file("m"))
     assert len(opened) == 1  # the stage's md5 and the registry's digests: one read

@@ -281,5 +281,7 @@ class Plan:
 
 def fingerprint(actual: dict[str, Any] | None) -> str:
     """Identity of an actual state: a saved plan is stale once a re-read gives another one."""
-    blob = json.dumps(actual, sort_keys=True, default=str, separators=(",", ":"))
-    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+    return hashlib.sha256(_canonical(actual).encode()).hexdigest()[:16]
+
+
+_canonical = json.JSONEncoder(sort_keys=True, default=str, separators=(",", ":")).encode

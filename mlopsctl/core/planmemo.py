@@ -277,8 +277,8 @@ class Memo:
                 old.unlink()
 
 
-def _dumps(doc: Any) -> str:
-    return json.dumps(doc, separators=(",", ":"), default=str, check_circular=False)
+_dumps = json.JSONEncoder(separators=(",", ":"), default=str, check_circular=False).encode
+"""Compact JSON (one encoder made once: ``json.dumps`` with options makes one per call)."""
 
 
 _STATES = ("before", "after", "payload")

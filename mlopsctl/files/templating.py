@@ -167,6 +167,9 @@ def _stand_in(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON data")
 
 
+_KEY_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=_stand_in).encode
+
+
 class RenderMemo:
     """Body digests of earlier renders, so a no-op plan need not import or run Jinja at all.
 
@@ -193,7 +196,7 @@ class RenderMemo:
         try:
             # Keys in their order, not sorted: a template writes a mapping in its order, so the same
             # keys in another order are another text (a spec's features reordered).
-            blob = json.dumps(context, separators=(",", ":"), ensure_ascii=False, default=_stand_in)
+            blob = _KEY_JSON(context)
         except (TypeError, ValueError):
             return None
         if self._salt is None:

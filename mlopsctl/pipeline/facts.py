@@ -17,7 +17,7 @@ import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from mlopsctl.workspace import steady
 from mlopsctl.workspace.digests import hash_file, stat_key, too_recent
@@ -46,11 +46,17 @@ def sha256_file(path: Path) -> str:
     return hash_file(path, "sha256")
 
 
-@dataclass(frozen=True)
-class Digest:
+class Digest(NamedTuple):
+    """A file's or a directory's digest as ``dvc.lock`` records it (a tuple: made thousands of times per plan)."""
+
     md5: str
     size: int
     nfiles: int | None = None  # directories only
+
+
+def _kept(hit: Any, key: list[int]) -> bool:
+    """A kept ``[*stat key, value]`` entry that holds for this stat."""
+    return type(hit) is list and len(hit) == len(key) + 1 and hit[:-1] == key
 
 
 class StatCache:
@@ -59,16 +65,17 @@ class StatCache:
     With the run's :class:`~mlopsctl.workspace.digests.DigestCache` (``shared``), a trained model
     (the training contract's ``artifacts/<model>/model.joblib``, whose sha256 a version records) is
     hashed there: md5 and sha256 in one read, so the registry's read of the same file costs no
-    second one.
+    second one. Every kept entry is checked for its shape when used: an edited cache is only
+    ignored.
     """
 
     def __init__(self, root: Path, shared: DigestCache | None = None) -> None:
         self.root = root
         self.shared = shared
         self.path = root / ".mlopsctl" / "cache" / CACHE_FILE
-        self.entries: dict[str, list[Any]] = {}
+        self.entries: dict[str, Any] = {}
         self.lock_memo: dict[str, Any] = {}
-        self.dvcfiles: dict[str, list[Any]] = {}
+        self.dvcfiles: dict[str, Any] = {}
         """``.dvc`` file -> [*stat key, its single out]: parsed once per content."""
         self.dirty = False
         try:
@@ -88,13 +95,13 @@ class StatCache:
         except OSError:
             return None
         key = stat_key(st)
-        hit = self.entries.get(rel)
-        if hit is not None and hit[:-1] == key:
+        hit: Any = self.entries.get(rel)
+        if _kept(hit, key) and type(hit[-1]) is str:
             return Digest(hit[-1], st.st_size)
-        if self.shared is not None and _model_file(rel):
+        if self.shared is not None and rel.endswith(_MODEL_NAME) and _model_file(rel):
             md5 = self.shared.digests(full)["md5"]
         else:
-            md5 = md5_file(Path(full))
+            md5 = hash_file(full, "md5")
         if not too_recent(st.st_mtime_ns):
             self.entries[rel] = [*key, md5]
             self.dirty = True
@@ -107,7 +114,11 @@ class StatCache:
             return None
         entries, size = found
         blob = json.dumps(entries, sort_keys=True).encode("utf-8")
-        return Digest(hashlib.md5(blob).hexdigest() + ".dir", size, len(entries))
+        md5 = hashlib.md5(blob).hexdigest() + ".dir"
+        # The ``.dir`` object of this digest holds these very bytes: what it lists is known
+        # without reading it from the cache (in_store asks, a thousand times at a thousand models).
+        _LISTINGS.setdefault(md5, [e["md5"] for e in entries])
+        return Digest(md5, size, len(entries))
 
     def listing(self, rel: str, ignore: frozenset[str] = frozenset()) -> tuple[list[dict[str, str]], int] | None:
         """A directory's files as DVC lists them (``[{"md5", "relpath"}]`` sorted by relpath) and
@@ -156,6 +167,10 @@ class StatCache:
             pass  # a cache that cannot be written only costs time
 
 
+_MODEL_NAME = "/model.joblib"
+"""How every trained model's path ends (a quick test before the contract's)."""
+
+
 def _model_file(rel: str) -> bool:
     """Whether ``rel`` is a trained model of the training contract (``artifacts/<model>/model.joblib``)."""
     from mlopsctl.pipeline.stages import model_file
@@ -186,7 +201,7 @@ def load_lock(root: Path, cache: StatCache | None = None) -> dict[str, dict[str,
     except OSError:
         return {}
     key = stat_key(st)
-    if cache is not None and cache.lock_memo.get("key") == key:
+    if cache is not None and cache.lock_memo.get("key") == key and type(cache.lock_memo.get("stages")) is dict:
         stages: dict[str, dict[str, Any]] = cache.lock_memo["stages"]
         return stages
     data = _yaml_load(path.read_text(encoding="utf-8")) or {}
@@ -206,8 +221,8 @@ def read_dvcfile(root: Path, data_path: str, cache: StatCache | None = None) -> 
         with open(path, "rb") as f:
             st = os.fstat(f.fileno())
             key = stat_key(st)
-            hit = cache.dvcfiles.get(rel) if cache is not None else None
-            if hit is not None and hit[:-1] == key:
+            hit: Any = cache.dvcfiles.get(rel) if cache is not None else None
+            if _kept(hit, key) and (hit[-1] is None or type(hit[-1]) is dict):
                 kept: dict[str, Any] | None = hit[-1]
                 return kept
             text = f.read().decode("utf-8")

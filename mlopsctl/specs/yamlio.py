@@ -476,6 +476,8 @@ def _scalar(node: Any) -> Any:
 _YAML11_WORDS = _AMBIGUOUS | {"yes", "no"}
 _BASE_INT = re.compile(r"0(?:b[0-1_]+|x[0-9a-fA-F_]+|o[0-7_]+)", re.IGNORECASE)
 """YAML 1.1's binary, hexadecimal (and 1.2's octal) integers: a digest shaped like one is left to libyaml."""
+_DIGEST = re.compile(r"[0-9a-f]{32}(?:\.dir)?|[0-9a-f]{64}")
+"""An md5 (a directory's with ``.dir``) or a sha256: most values of a big ``dvc.lock``, told at once."""
 
 
 def load_block(text: str) -> Any:
@@ -497,6 +499,8 @@ class _Block:
         if "\t" in text or "\r" in text:
             raise _Slow
         self.rows: list[tuple[int, str]] = []
+        self.keys: dict[str, str] = {}
+        """A key's text -> the key (a big file repeats a few dozen keys thousands of times)."""
         for line in text.split("\n"):
             stripped = line.lstrip(" ")
             if not stripped or stripped[0] == "#":
@@ -526,7 +530,7 @@ class _Block:
                 break
             if ind > indent or _is_item(content):
                 raise _Slow
-            key, rest = _split_key(content)
+            key, rest = _split_key(content, self.keys)
             self.i += 1
             if rest:
                 value = _plain_scalar(rest)
@@ -574,23 +578,29 @@ def _has_key(content: str) -> bool:
     return ": " in content or content.endswith(":")
 
 
-def _split_key(content: str) -> tuple[str, str]:
-    if content[0] in "'\"[{?&*!|>%@`":
-        raise _Slow
+def _split_key(content: str, known: dict[str, str]) -> tuple[str, str]:
     key, sep, rest = content.partition(": ")
     if not sep:
         if not content.endswith(":"):
             raise _Slow
         key, rest = content[:-1], ""
-    if not key or key != key.strip() or ":" in key:
-        raise _Slow
-    parsed = _plain_scalar(key)
-    if not isinstance(parsed, str):
-        raise _Slow
+    parsed = known.get(key)
+    if parsed is None:
+        if content[0] in "'\"[{?&*!|>%@`" or not key or key != key.strip() or ":" in key:
+            raise _Slow
+        parsed = _plain_scalar(key)
+        if not isinstance(parsed, str):
+            raise _Slow
+        known[key] = parsed
     return parsed, rest.strip(" ")
 
 
 def _plain_scalar(value: str) -> Any:
+    if len(value) >= 32 and _DIGEST.fullmatch(value) and (
+            value.endswith(".dir") or not (value.isdigit() or _BASE_INT.fullmatch(value))):
+        return value  # hex without a dot, a dash or a colon: a YAML 1.1 number only when all digits or 0b...
+    if value.isdigit() and value.isascii() and len(value) < 19 and (value[0] != "0" or len(value) == 1):
+        return int(value)  # a decimal integer (a leading 0 is YAML 1.1's octal: below)
     first = value[0]
     if first == "'":
         if len(value) < 2 or not value.endswith("'") or "'" in value[1:-1].replace("''", ""):

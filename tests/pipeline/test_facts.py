@@ -5,7 +5,9 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -35,6 +37,14 @@ def test_file_and_dir_digests_match_dvc(tmp_path: Path) -> None:
         assert facts.in_store(facts.cache_dir(tmp_path), out["md5"])
     assert cache.digest("d").nfiles == 2  # type: ignore[union-attr]
     assert cache.digest("missing") is None
+    # What a directory lists is taken from the workspace listing whose digest names the .dir
+    # object, so it equals the object's; a listed file missing from the store is still seen.
+    md5 = cache.digest("d").md5  # type: ignore[union-attr]
+    store = facts.cache_dir(tmp_path)
+    listed = json.loads(facts.object_path(store, md5).read_text())
+    assert facts._LISTINGS[md5] == [e["md5"] for e in listed]
+    facts.object_path(store, listed[0]["md5"]).unlink()
+    assert not facts.in_store(store, md5)
 
 
 def test_stat_cache_survives_runs_and_sees_edits(tmp_path: Path) -> None:
@@ -45,10 +55,41 @@ def test_stat_cache_survives_runs_and_sees_edits(tmp_path: Path) -> None:
     c1 = facts.StatCache(tmp_path)
     first = c1.file_md5("f.txt")
     c1.save()
-    assert json.loads((tmp_path / ".mlopsctl/cache/dvcfacts.json").read_text())["md5"]["f.txt"][-1] == first.md5  # type: ignore[union-attr]
+    kept = facts.StatCache(tmp_path)  # the next run: the md5 is taken, the file not read
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(facts, "hash_file", lambda *a: pytest.fail("hashed again"))
+        assert kept.file_md5("f.txt") == first
     f.write_text("two")
     c2 = facts.StatCache(tmp_path)
     assert c2.file_md5("f.txt").md5 == facts.md5_file(f)  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("edit", [
+    lambda blob: blob["md5"].update({"a.txt": {"a": 1}}), lambda blob: blob["md5"].update({"a.txt": [1, 2]}),
+    lambda blob: blob["md5"].update({"a.txt": [*blob["md5"]["a.txt"][:-1], 5]}),
+    lambda blob: blob["lock"].update({"stages": [1]}), lambda blob: blob["dvcfiles"].update({"x.csv.dvc": 7}),
+    lambda blob: blob.update({"md5": [], "lock": "x"}),
+])
+def test_an_edited_stat_cache_entry_is_as_if_absent(tmp_path: Path, edit: Any) -> None:
+    (tmp_path / "a.txt").write_text("a")
+    (tmp_path / "dvc.lock").write_text("schema: '2.0'\nstages:\n  one:\n    cmd: echo 1\n")
+    (tmp_path / "x.csv.dvc").write_text("outs:\n- md5: 0cc175b9c0f1b6a831c399e269772661\n  path: x.csv\n")
+    old = time.time() - 10
+    for name in ("a.txt", "dvc.lock", "x.csv.dvc"):
+        os.utime(tmp_path / name, (old, old))
+    cache = facts.StatCache(tmp_path)
+    cache.file_md5("a.txt")
+    facts.load_lock(tmp_path, cache)
+    facts.read_dvcfile(tmp_path, "x.csv", cache)
+    cache.save()
+    path = tmp_path / ".mlopsctl/cache" / facts.CACHE_FILE
+    blob = json.loads(path.read_text())
+    edit(blob)
+    path.write_text(json.dumps(blob))
+    again = facts.StatCache(tmp_path)  # never a traceback: what the files say
+    assert again.file_md5("a.txt").md5 == facts.md5_file(tmp_path / "a.txt")  # type: ignore[union-attr]
+    assert facts.load_lock(tmp_path, again) == {"one": {"cmd": "echo 1"}}
+    assert facts.read_dvcfile(tmp_path, "x.csv", again) == {"md5": "0cc175b9c0f1b6a831c399e269772661", "path": "x.csv"}
 
 
 def test_a_trained_model_is_read_once_for_its_md5_and_its_sha256(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -63,14 +104,18 @@ def test_a_trained_model_is_read_once_for_its_md5_and_its_sha256(tmp_path: Path,
     for f in folder.iterdir():
         os.utime(f, (old, old))
     opened: list[str] = []
-    real_open = open
+    real_open, real_os_open = open, os.open
 
-    def counting_open(file, *args, **kwargs):  # type: ignore[no-untyped-def]
-        if str(file).endswith("model.joblib"):
-            opened.append(str(file))
-        return real_open(file, *args, **kwargs)
+    def counting(real):  # type: ignore[no-untyped-def]
+        def counting_open(file, *args, **kwargs):  # type: ignore[no-untyped-def]
+            if str(file).endswith("model.joblib"):
+                opened.append(str(file))
+            return real(file, *args, **kwargs)
 
-    monkeypatch.setattr("builtins.open", counting_open)
+        return counting_open
+
+    monkeypatch.setattr("builtins.open", counting(real_open))
+    monkeypatch.setattr(os, "open", counting(real_os_open))
     shared = digests.DigestCache(tmp_path)
     cache = facts.StatCache(tmp_path, shared)
     listed = cache.digest("artifacts/m")

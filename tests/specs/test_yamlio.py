@@ -241,6 +241,12 @@ BLOCK_CASES = [
     "a: &x 1\nb: *x\n", "a: 12345678901234567890123\n", "a: 1234e567\n", "k: v\nk: w\n",
     "a: 0b4a249579719fb8df96d722c94222ef.dir\nb: 0b4a249579719fb8df96d722c94222ef\n", "a: 0b1010\n",
     "a: 0B1010\nb: 0x1f2e\nc: 0o17\nd: 0b10_1\n", "a: 0e4a249579719fb8df96d722c94222ef\n",
+    # digests and integers told at once: only what is a YAML 1.1 number may become one
+    "a: 12345678901234567890123456789012\nb: 0b010101010101010101010101010101\nc: 0b01010101010101010101010101010a\n",
+    "a: 00000000000000000000000000000000.dir\nb: 12345678901234567890123456789012.dir\n",
+    "a: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\nb: ABCDEF0123456789ABCDEF0123456789\n",
+    "a: 0123\nb: 0\nc: 00\nd: 123456789012345678\ne: 1234567890123456789\nf: \u00b2\ng: \u0661\n",
+    "a: 1\nb:\n  a: 2\n  b: {x: 1}\nc:\n  a: three\n",
 ]
 
 

@@ -144,14 +144,14 @@ def test_several_digests_in_one_read(tmp_path: Path, monkeypatch: pytest.MonkeyP
     p.write_bytes(body)
     age(p)
     opened: list[str] = []
-    real_open = open
+    real_open = os.open
 
     def counting_open(file: object, *args: object, **kwargs: object) -> object:
         if str(file) == str(p):
             opened.append(str(file))
-        return real_open(file, *args, **kwargs)  # type: ignore[call-overload]
+        return real_open(file, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr("builtins.open", counting_open)
+    monkeypatch.setattr(os, "open", counting_open)  # what the digests read a file with
     cache = DigestCache(tmp_path)
     sums = cache.digests(p)
     assert sums == {"md5": hashlib.md5(body).hexdigest(), "sha256": hashlib.sha256(body).hexdigest()}

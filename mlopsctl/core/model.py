@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from functools import cached_property
 from typing import Any
 
@@ -153,7 +153,17 @@ class Change:
         return self.addr.name
 
     def with_(self, **kw: Any) -> Change:
-        return replace(self, **kw)
+        """A copy with some fields replaced (``dataclasses.replace``, without its per-field
+        checks: every diff makes a few of these, thousands per plan)."""
+        if type(self) is not Change or not kw.keys() <= _CHANGE_FIELDS:
+            return replace(self, **kw)
+        new = object.__new__(Change)
+        state = new.__dict__
+        state.update(self.__dict__)
+        if "address" in kw:
+            state.pop("addr", None)  # the parsed address is of the old one
+        state.update(kw)
+        return new
 
     def to_dict(self, *, payload: bool = True) -> dict[str, Any]:
         d: dict[str, Any] = {
@@ -192,6 +202,9 @@ class Change:
             payload=dict(d.get("payload") or {}),
             source=None if not src else Location(src[0], src[1], src[2]),
         )
+
+
+_CHANGE_FIELDS = frozenset(f.name for f in fields(Change))
 
 
 @dataclass(frozen=True)

@@ -358,10 +358,23 @@ def _short(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def _same(a: Any, b: Any) -> bool:
+    """Equal values of the same types (``==`` alone takes 1 for 1.0 and True), mappings in any
+    order: DVC writes params sorted by key, a spec keeps its own order."""
+    kind = type(a)
+    if kind is not type(b):
+        return False
+    if kind is dict:
+        return len(a) == len(b) and all(k in b and _same(v, b[k]) for k, v in a.items())
+    if kind is list:
+        return len(a) == len(b) and all(map(_same, a, b))
+    return bool(a == b)
+
+
 def param_changes(locked: Any, desired: Any) -> list[str]:
     """"estimator.params.n_estimators 100 -> 200"-style lines for every changed leaf."""
-    if locked == desired and repr(locked) == repr(desired):
-        return []  # the same values of the same types in the same order (== alone takes 1 for 1.0)
+    if _same(locked, desired):
+        return []
     old, new = flatten(locked or {}), flatten(desired or {})
     lines = []
     for key in sorted(set(old) | set(new)):

@@ -54,6 +54,14 @@ def per_phase(fn: Callable[P, T]) -> Callable[P, T]:
 
     @functools.wraps(fn)
     def once(*args: P.args, **kwargs: P.kwargs) -> T:
-        return remembered((fn, args, tuple(sorted(kwargs.items()))), lambda: fn(*args, **kwargs))
+        # remembered(), inlined: some of these are asked thousands of times per plan
+        if not _depth:
+            return fn(*args, **kwargs)
+        key = (fn, args, tuple(sorted(kwargs.items()))) if kwargs else (fn, args)
+        try:
+            value: T = _memos[key]
+        except KeyError:
+            value = _memos[key] = fn(*args, **kwargs)
+        return value
 
     return once

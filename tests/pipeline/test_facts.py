@@ -143,6 +143,10 @@ def test_remote_config_and_param_changes(tmp_path: Path) -> None:
     assert facts.param_changes({"a": 1}, {"a": 1.0}) == ["a 1 -> 1.0"]
     assert facts.param_changes({"a": True}, {"a": 1}) == ["a true -> 1"]
     assert facts.param_changes({"a": 1, "b": {"c": [1, 2]}}, {"b": {"c": [1, 2]}, "a": 1}) == []
+    # DVC writes params sorted, a spec keeps its order: equal in any order, never across types
+    assert facts.param_changes({"a": {"x": 1, "y": [True]}}, {"a": {"y": [True], "x": 1}}) == []
+    assert facts.param_changes({"b": {"x": 1}, "a": 2}, {"a": 2, "b": {"x": True}}) == ["b.x 1 -> true"]
+    assert facts.param_changes({"a": {"x": 1}}, {"a": {"x": 1, "y": None}}) == ["a.y added (null)"]
 
 
 def test_dvc_files_parsed_once_per_content(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

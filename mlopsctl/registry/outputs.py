@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import platform
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -56,11 +58,19 @@ class Outputs:
         return out
 
 
-def _load_json(path: Path, what: str) -> Any:
+def _load_json(path: Path | str, what: str) -> Any:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
     except ValueError as e:
         raise MlopsError(f"{what} {path} is not valid JSON: {e}") from None
+
+
+def _is_file(path: str) -> bool:
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False
 
 
 def read_outputs(
@@ -70,21 +80,25 @@ def read_outputs(
 
     ``with_lineage``: also parse lineage.json (needed only when registering; a plan skips it).
     """
-
-    root = Path(ctx.root)
-    art = root / artifact_path(model)
-    met = root / metrics_path(model, spec)
-    if not art.is_file() or not met.is_file():
+    # Paths as strings: this runs for every model on every plan.
+    root = os.fspath(ctx.root)
+    art = os.path.join(root, artifact_path(model))
+    met = os.path.join(root, metrics_path(model, spec))
+    try:
+        st = os.stat(art)
+    except OSError:
+        return None
+    if not stat.S_ISREG(st.st_mode) or not _is_file(met):
         return None
     metrics = _load_json(met, "metrics file")
     if not isinstance(metrics, dict):
         raise MlopsError(f"metrics file {met} must hold a JSON object of metric -> number")
-    lin_file = root / lineage_path(model)
-    lineage = _load_json(lin_file, "lineage file") if with_lineage and lin_file.is_file() else None
-    fair_file = root / fairness_file(model)
+    lin_file = os.path.join(root, lineage_path(model))
+    lineage = _load_json(lin_file, "lineage file") if with_lineage and _is_file(lin_file) else None
+    fair_file = os.path.join(root, fairness_file(model))
     wants_fairness = spec is not None and spec.fairness is not None
-    fairness = _load_json(fair_file, "per-group report") if wants_fairness and fair_file.is_file() else None
-    sums = ctx.digests.digests(art, ("md5", "sha256"))
+    fairness = _load_json(fair_file, "per-group report") if wants_fairness and _is_file(fair_file) else None
+    sums = ctx.digests.digests(art, ("md5", "sha256"), st=st)
     return Outputs(
         model=model,
         path=artifact_path(model),

@@ -167,8 +167,10 @@ class DigestCache:
             raise ValueError(f"unsupported digest algorithm {algo!r}")
         return self.memo(path, algo, lambda p: hash_file(p, algo))
 
-    def digests(self, path: Path | str, algos: tuple[str, ...] = ("md5", "sha256")) -> dict[str, str]:
-        """:meth:`digest` for several algorithms; those not cached are computed in one read."""
+    def digests(self, path: Path | str, algos: tuple[str, ...] = ("md5", "sha256"), *,
+                st: os.stat_result | None = None) -> dict[str, str]:
+        """:meth:`digest` for several algorithms; those not cached are computed in one read.
+        ``st`` is the file's stat when the caller has it already (one stat, not one per algorithm)."""
         if any(a not in ("sha256", "md5") for a in algos):
             raise ValueError(f"unsupported digest algorithms {algos!r}")
         read: dict[str, str] = {}
@@ -181,7 +183,9 @@ class DigestCache:
 
             return compute
 
-        return {a: self.memo(path, a, once(a)) for a in algos}
+        if st is None:
+            st = os.stat(self._locate(path)[0])
+        return {a: self.memo(path, a, once(a), st=st) for a in algos}
 
     def forget(self, path: Path | str) -> None:
         """Drop what is known about a file (e.g. right after writing it)."""

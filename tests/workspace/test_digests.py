@@ -162,5 +162,9 @@ def test_several_digests_in_one_read(tmp_path: Path, monkeypatch: pytest.MonkeyP
     cache.forget(p)
     assert again.digests(p, ("sha256",)) == {"sha256": sums["sha256"]} and len(opened) == 1  # kept across runs
     assert digests.hash_file_all(p, ("md5",)) == {"md5": sums["md5"]}
+    reads = len(opened)
+    assert again.digests(p, st=os.stat(p)) == sums and len(opened) == reads  # the caller's stat: still kept
+    p.write_bytes(body[::-1])
+    assert again.digests(p, st=os.stat(p))["md5"] == hashlib.md5(body[::-1]).hexdigest()  # a new stat: read again
     with pytest.raises(ValueError):
         cache.digests(p, ("md5", "sha1"))

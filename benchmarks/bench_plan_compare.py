@@ -18,7 +18,14 @@ invalidate the other's. Measured (median of
 Give repositories that ``make_repos.py --applied`` left applied (``DIR/applied-N/repo``); the
 "before" tree is an export of an older commit (``git archive C mlopsctl schemas templates``).
 
-Run: .venv/bin/python benchmarks/bench_plan_compare.py REPO --before SRC [--after SRC] [--runs 6]
+``--instructions``: every plan runs under valgrind's callgrind instead (the plan memo is keyed by
+the environment, valgrind's included, so a warm plan's first run must be under it too), and the
+instructions the timed plan executed are compared (user space, the interpreter's startup included). On a
+shared machine whose speed moves by 1.5x within minutes, that count is the same from run to run,
+so a change of a few percent shows; it leaves out system time and memory stalls, so the CPU times
+remain the figures to quote against the targets.
+
+Run: .venv/bin/python benchmarks/bench_plan_compare.py REPO --before SRC [--after SRC] [--runs 6] [--instructions]
 """
 
 from __future__ import annotations
@@ -58,14 +65,25 @@ class Tree:
         self.edits = 0
         self.user_cache = repo.parent / f"{repo.name}.{label}.user-cache"
 
+    counting = False
+    """Whether plans run under callgrind (``--instructions``)."""
+
     def plan(self, memo: str) -> tuple[float, float]:
+        """(wall, CPU) seconds of one plan; with :attr:`counting`, its instructions (twice)."""
         env = {**os.environ, "PYTHONPATH": str(self.source), "MLOPSCTL_PLAN_MEMO": memo,
                "XDG_CACHE_HOME": str(self.user_cache)}
+        count = self.counting  # every plan: the plan memo is keyed by the environment, valgrind's included
+        prefix = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"] if count else []
         w, c = time.perf_counter(), _cpu()
-        proc = subprocess.run([*mlopsctl_command(), "plan", "--detailed-exitcode"], cwd=self.repo, env=env,
+        proc = subprocess.run([*prefix, *mlopsctl_command(), "plan", "--detailed-exitcode"], cwd=self.repo, env=env,
                               capture_output=True, text=True, stdin=subprocess.DEVNULL, check=False)
         if proc.returncode not in (0, 1, 2):
             raise SystemExit(f"{self.label}: plan exited {proc.returncode}:\n{proc.stderr[-2000:]}")
+        if count:
+            found = re.search(r"Collected : (\d+)", proc.stderr)
+            if found is None:
+                raise SystemExit(f"{self.label}: no instruction count from valgrind:\n{proc.stderr[-2000:]}")
+            return float(found.group(1)), float(found.group(1))
         return time.perf_counter() - w, _cpu() - c
 
     def edit_param(self) -> None:
@@ -104,15 +122,22 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=6)
     parser.add_argument("--keep", action="store_true", help="keep the repository copies (beside REPO)")
     parser.add_argument("--modes", default=",".join(MODES), help=f"which plans, comma-separated (default: {', '.join(MODES)})")
+    parser.add_argument("--instructions", action="store_true",
+                        help="count each timed plan's instructions under valgrind (callgrind) instead of timing it")
     args = parser.parse_args()
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     if not modes or any(m not in MODES for m in modes):
         parser.error(f"--modes: choose among {', '.join(MODES)}")
+    if args.instructions and shutil.which("valgrind") is None:
+        parser.error("--instructions needs valgrind (Debian: apt-get install valgrind)")
+    Tree.counting = args.instructions
     repo = args.repo.resolve()
     trees = [Tree("before", args.before.resolve(), repo), Tree("after", args.after.resolve(), repo)]
     n = len(list((repo / "models").glob("*.yaml")))
     print(f"[{n} models: {trees[0].source} -> {trees[1].source}; median of {args.runs}, interleaved]")
-    print(f"  {'plan':12s} {'before (wall / CPU s)':>22s} {'after (wall / CPU s)':>22s}   after/before CPU")
+    unit = "instructions, G" if args.instructions else "wall / CPU s"
+    ratio = "after/before" if args.instructions else "after/before CPU"
+    print(f"  {'plan':12s} {f'before ({unit})':>22s} {f'after ({unit})':>22s}   {ratio}")
     try:
         for mode in modes:
             got: dict[str, list[tuple[float, float]]] = {t.label: [] for t in trees}
@@ -121,7 +146,10 @@ def main() -> None:
                     got[tree.label].append(measure(tree, mode))
             (bw, bc), (aw, ac) = ((statistics.median(x[0] for x in got[t.label]),
                                    statistics.median(x[1] for x in got[t.label])) for t in trees)
-            print(f"  {mode:12s} {bw:10.2f} / {bc:5.2f}      {aw:10.2f} / {ac:5.2f}        {ac / bc:.2f}")
+            if args.instructions:
+                print(f"  {mode:12s} {bc / 1e9:18.2f}     {ac / 1e9:18.2f}        {ac / bc:.2f}")
+            else:
+                print(f"  {mode:12s} {bw:10.2f} / {bc:5.2f}      {aw:10.2f} / {ac:5.2f}        {ac / bc:.2f}")
             sys.stdout.flush()
     finally:
         for tree in trees:

@@ -98,7 +98,7 @@ class StatCache:
         hit: Any = self.entries.get(rel)
         if _kept(hit, key) and type(hit[-1]) is str:
             return Digest(hit[-1], st.st_size)
-        if self.shared is not None and rel.endswith(_MODEL_NAME) and _model_file(rel):
+        if self.shared is not None and _model_file(rel):
             md5 = self.shared.digests(full)["md5"]
         else:
             md5 = hash_file(full, "md5")
@@ -173,6 +173,8 @@ _MODEL_NAME = "/model.joblib"
 
 def _model_file(rel: str) -> bool:
     """Whether ``rel`` is a trained model of the training contract (``artifacts/<model>/model.joblib``)."""
+    if not rel.endswith(_MODEL_NAME):
+        return False  # nearly every file: told without the contract
     from mlopsctl.pipeline.stages import model_file
 
     parts = rel.split("/")

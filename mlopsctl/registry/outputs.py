@@ -66,13 +66,6 @@ def _load_json(path: Path | str, what: str) -> Any:
         raise MlopsError(f"{what} {path} is not valid JSON: {e}") from None
 
 
-def _is_file(path: str) -> bool:
-    try:
-        return stat.S_ISREG(os.stat(path).st_mode)
-    except OSError:
-        return False
-
-
 def read_outputs(
     ctx: Context, model: str, spec: ModelSpec | None = None, *, with_lineage: bool = False
 ) -> Outputs | None:
@@ -88,16 +81,16 @@ def read_outputs(
         st = os.stat(art)
     except OSError:
         return None
-    if not stat.S_ISREG(st.st_mode) or not _is_file(met):
+    if not stat.S_ISREG(st.st_mode) or not os.path.isfile(met):
         return None
     metrics = _load_json(met, "metrics file")
     if not isinstance(metrics, dict):
         raise MlopsError(f"metrics file {met} must hold a JSON object of metric -> number")
     lin_file = os.path.join(root, lineage_path(model))
-    lineage = _load_json(lin_file, "lineage file") if with_lineage and _is_file(lin_file) else None
+    lineage = _load_json(lin_file, "lineage file") if with_lineage and os.path.isfile(lin_file) else None
     fair_file = os.path.join(root, fairness_file(model))
     wants_fairness = spec is not None and spec.fairness is not None
-    fairness = _load_json(fair_file, "per-group report") if wants_fairness and _is_file(fair_file) else None
+    fairness = _load_json(fair_file, "per-group report") if wants_fairness and os.path.isfile(fair_file) else None
     sums = ctx.digests.digests(art, ("md5", "sha256"), st=st)
     return Outputs(
         model=model,

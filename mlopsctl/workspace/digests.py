@@ -34,6 +34,11 @@ _RACY_COARSE_NS = 2_000_000_000
 _HASHES: dict[str, Callable[[], Any]] = {"md5": hashlib.md5, "sha256": hashlib.sha256}
 
 
+def _new_hash(algo: str) -> Any:
+    """A hash object: md5 and sha256 by their constructors (``hashlib.new`` looks them up each time)."""
+    return _HASHES[algo]() if algo in _HASHES else hashlib.new(algo)
+
+
 def _read_into(path: Path | str, hashes: list[Any]) -> None:
     # os.open and os.read, not open(): no buffered file object per file, which was two thirds of
     # the time of hashing a small file (a cold plan hashes thousands). Still an "open" audit event.
@@ -48,14 +53,14 @@ def _read_into(path: Path | str, hashes: list[Any]) -> None:
 
 def hash_file(path: Path | str, algo: str = "sha256") -> str:
     """Hash a file's bytes without the cache (reads it in chunks)."""
-    h = _HASHES[algo]() if algo in _HASHES else hashlib.new(algo)
+    h = _new_hash(algo)
     _read_into(path, [h])
     return h.hexdigest()  # type: ignore[no-any-return]
 
 
 def hash_file_all(path: Path | str, algos: tuple[str, ...]) -> dict[str, str]:
     """Several digests of a file's bytes in one read (a model of gigabytes is read once, not twice)."""
-    hs = {a: _HASHES[a]() if a in _HASHES else hashlib.new(a) for a in algos}
+    hs = {a: _new_hash(a) for a in algos}
     _read_into(path, list(hs.values()))
     return {a: h.hexdigest() for a, h in hs.items()}
 

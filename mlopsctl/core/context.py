@@ -12,10 +12,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from mlopsctl.core import reuse
-from mlopsctl.core.events import Event, StepNote, StepProgress, ignore
 
 if TYPE_CHECKING:
-    from mlopsctl.core.events import RunLog
+    from mlopsctl.core.events import Event, RunLog
     from mlopsctl.core.model import Change
     from mlopsctl.specs.model import Project
     from mlopsctl.workspace.digests import DigestCache
@@ -26,6 +25,11 @@ T = TypeVar("T")
 
 def _stderr(msg: str) -> None:
     print(msg, file=sys.stderr)
+
+
+def _nobody(event: Event) -> None:
+    """The default listener of events: nobody (:mod:`mlopsctl.core.events` is imported by apply,
+    which listens; a plan emits none)."""
 
 
 def _now() -> str:
@@ -58,7 +62,7 @@ class Context:
     During apply, providers' lines become :class:`StepNote` events (see :meth:`note`)."""
     destroy_images: bool = False
     """With ``destroy``: remove the project's images too (``mlopsctl destroy --images``)."""
-    events: Callable[[Event], None] = ignore
+    events: Callable[[Event], None] = _nobody
     """Who listens to apply's events (core.events); set by the command, thread-safe."""
     run_log: RunLog | None = None
     """The apply run's log file (raw tool output and every event); None outside apply."""
@@ -147,6 +151,8 @@ class Context:
     def progress(self, phase: str, done: float | None = None, total: float | None = None, unit: str = "") -> None:
         """Where the running step is now (a phase, optionally countable: build step 3 of 9)."""
         if self.step is not None:
+            from mlopsctl.core.events import StepProgress
+
             self.emit(StepProgress(self.step, phase, done, total, unit))
 
     def note(self, text: str) -> None:
@@ -154,6 +160,8 @@ class Context:
         if self.step is None:
             self.log(text)
         else:
+            from mlopsctl.core.events import StepNote
+
             self.emit(StepNote(self.step, text))
 
     def output(self, line: str) -> None:

@@ -86,10 +86,6 @@ class ApplyFinished:
 Event = Union[ApplyStarted, StepStarted, StepProgress, StepNote, StepFinished, ApplyFinished]  # noqa: UP007
 
 
-def ignore(event: Event) -> None:
-    """The default listener: nobody."""
-
-
 class RunLog:
     """One run's log file: every event and every line of raw tool output, time-stamped and
     prefixed with its step's address; thread-safe, flushed per line so it is readable while

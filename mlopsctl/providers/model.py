@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 
 from mlopsctl.core.model import Action, Address, Change, Resource
 from mlopsctl.errors import MlopsError
-from mlopsctl.registry.compare import delta_lines
 from mlopsctl.registry.fmt import metrics_text
 from mlopsctl.specs.model_spec import ModelSpec
 
@@ -286,6 +285,8 @@ class ModelProvider:
         fairness = candidate.get("fairness")
         failures = failed_gates(spec, metrics, reg, fairness)
         after = candidate_after(ctx, spec, reg, candidate, nxt)
+        from mlopsctl.registry.compare import delta_lines
+
         deltas = delta_lines(after["deltas"], order)
         if failures:
             return Change(

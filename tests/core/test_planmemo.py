@@ -401,6 +401,12 @@ def test_a_kept_change_reads_its_states_only_when_asked_and_equals_the_change() 
     assert kept == change and change == kept and kept.to_dict() == change.to_dict()
     assert "_states" not in kept.__dict__ and kept.payload == {"desired": {"name": "train_m"}}
     assert kept.with_(reasons=()) == change.with_(reasons=())
+    other = Change(address="file.dvc.yaml", action=Action.UPDATE, before=None, after={"digest": "d"},
+                   diff="--- a\n+++ b\n", blocked="hand edit", requires="a Docker engine")
+    assert _KeptChange.read(*(t.encode() for t in _change_texts(other))) == other == Change.from_dict(other.to_dict())
+    for text in (head.replace('"no-op"', '"explode"'), head.replace('"address"', '"where"')):
+        with pytest.raises((KeyError, ValueError)):  # Memo.lookup: "not in the expected shape"
+            _KeptChange.read(text.encode(), states.encode())
     for bad in (b"[1, 2, 3]", b"not json", b'[null, null]'):
         broken = _KeptChange.read(head.encode(), bad)
         assert broken.address == "stage.m.train"

@@ -186,22 +186,29 @@ class Change:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Change:
-        src = d.get("source")
-        return cls(
-            address=d["address"],
-            action=Action(d["action"]),
-            before=d.get("before"),
-            after=d.get("after"),
-            reasons=tuple(d.get("reasons") or ()),
-            depends_on=tuple(d.get("depends_on") or ()),
-            model=d.get("model"),
-            diff=d.get("diff"),
-            blocked=d.get("blocked"),
-            requires=d.get("requires"),
-            fingerprint=d.get("fingerprint"),
-            payload=dict(d.get("payload") or {}),
-            source=None if not src else Location(src[0], src[1], src[2]),
-        )
+        return cls(before=d.get("before"), after=d.get("after"), payload=dict(d.get("payload") or {}),
+                   **change_fields(d))
+
+
+_ACTIONS = {a.value: a for a in Action}
+
+
+def change_fields(d: dict[str, Any]) -> dict[str, Any]:
+    """A change's fields but its states (``before``, ``after``, ``payload``), from its dict
+    (:meth:`Change.to_dict`); a missing address or an unknown action raises KeyError or ValueError."""
+    src = d.get("source")
+    return {
+        "address": d["address"],
+        "action": _ACTIONS.get(d["action"]) or Action(d["action"]),  # Action() raises for an unknown one
+        "reasons": tuple(d.get("reasons") or ()),
+        "depends_on": tuple(d.get("depends_on") or ()),
+        "model": d.get("model"),
+        "diff": d.get("diff"),
+        "blocked": d.get("blocked"),
+        "requires": d.get("requires"),
+        "fingerprint": d.get("fingerprint"),
+        "source": None if not src else Location(src[0], src[1], src[2]),
+    }
 
 
 _CHANGE_FIELDS = frozenset(f.name for f in fields(Change))

@@ -40,8 +40,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlopsctl import __version__
-from mlopsctl.core.model import Action, Change, Plan
-from mlopsctl.errors import Location
+from mlopsctl.core.model import Change, Plan, change_fields
 from mlopsctl.workspace import observe
 
 if TYPE_CHECKING:
@@ -323,22 +322,9 @@ class _KeptChange(Change):
         """:meth:`Change.from_dict` of the kept text, its states left as text. Made without the
         frozen dataclass's ``__init__`` (a set through ``object.__setattr__`` per field): a warm
         plan reads back every change of a thousand models."""
-        d = json.loads(change_text)
-        src = d.get("source")
         change = object.__new__(cls)
-        change.__dict__.update(  # a frozen dataclass: its own dict, as cached_property does
-            address=d["address"],
-            action=_ACTIONS[d["action"]],
-            reasons=tuple(d.get("reasons") or ()),
-            depends_on=tuple(d.get("depends_on") or ()),
-            model=d.get("model"),
-            diff=d.get("diff"),
-            blocked=d.get("blocked"),
-            requires=d.get("requires"),
-            fingerprint=d.get("fingerprint"),
-            source=None if not src else Location(src[0], src[1], src[2]),
-            _states=states,
-        )
+        # A frozen dataclass: its own dict, as cached_property does.
+        change.__dict__.update(change_fields(json.loads(change_text)), _states=states)
         return change
 
     def __eq__(self, other: object) -> bool:
@@ -347,9 +333,6 @@ class _KeptChange(Change):
         return all(getattr(self, f.name) == getattr(other, f.name) for f in dataclasses.fields(Change))
 
     __hash__ = Change.__hash__
-
-
-_ACTIONS = {a.value: a for a in Action}
 
 
 def _parse_states(text: bytes) -> tuple[Any, Any, dict[str, Any]]:

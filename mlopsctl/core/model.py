@@ -196,10 +196,14 @@ _ACTIONS = {a.value: a for a in Action}
 def change_fields(d: dict[str, Any]) -> dict[str, Any]:
     """A change's fields but its states (``before``, ``after``, ``payload``), from its dict
     (:meth:`Change.to_dict`); a missing address or an unknown action raises KeyError or ValueError."""
-    src = d.get("source")
+    address, action, src = d["address"], d["action"], d.get("source")
+    try:
+        action = _ACTIONS[action]
+    except (KeyError, TypeError):  # not one of them: Action() says so
+        action = Action(action)
     return {
-        "address": d["address"],
-        "action": _ACTIONS.get(d["action"]) or Action(d["action"]),  # Action() raises for an unknown one
+        "address": address,
+        "action": action,
         "reasons": tuple(d.get("reasons") or ()),
         "depends_on": tuple(d.get("depends_on") or ()),
         "model": d.get("model"),

@@ -35,20 +35,9 @@ from typing import Any
 
 _IMPORT = re.compile(r"^from fastjsonschema import (?:JsonSchemaValueException, JsonSchemaValuesException|"
                      r"JsonSchemaValueException)$", re.MULTILINE)
-_STANDIN = '''
-class JsonSchemaValueException(ValueError):
-    def __init__(self, message, value=None, name=None, definition=None, rule=None):
-        super().__init__(message)
-        self.message, self.value, self.name, self.definition, self.rule = message, value, name, definition, rule
-
-
-class JsonSchemaValuesException(ValueError):
-    def __init__(self, errors):
-        super().__init__(errors)
-        self.errors = errors
-'''
-"""What the generated module imports from fastjsonschema: its exceptions, which only say "invalid"
-here (every problem is worded by jsonschema), so a kept checker runs without the package."""
+_STANDIN = "from mlopsctl.specs.checkers import JsonSchemaValueException, JsonSchemaValuesException"
+"""What the generated module imports instead of fastjsonschema's exceptions (stand-ins that only say
+"invalid" here: every problem is worded by jsonschema), so a checker runs without the package."""
 
 
 def user_cache() -> str:

@@ -6,5 +6,23 @@ and standing alone, with the digest of the definition it was made from (see
 """
 
 from pathlib import Path
+from typing import Any
 
 FOLDER = Path(__file__).resolve().parent
+
+
+class JsonSchemaValueException(ValueError):
+    """Stands in for fastjsonschema's exception in every checker: a spec is invalid (jsonschema says why)."""
+
+    def __init__(self, message: str, value: Any = None, name: Any = None, definition: Any = None,
+                 rule: Any = None) -> None:
+        super().__init__(message)
+        self.message, self.value, self.name, self.definition, self.rule = message, value, name, definition, rule
+
+
+class JsonSchemaValuesException(ValueError):
+    """Stands in for fastjsonschema's exception of several errors (imported by the generated code)."""
+
+    def __init__(self, errors: Any) -> None:
+        super().__init__(errors)
+        self.errors = errors

@@ -11,18 +11,7 @@ DEFINITION = "722e905224ce3a5714ca1c7188ea7f170531c66a92be5c221d33bcd3a21851ee"
 VERSION = "2.22.3"
 from decimal import Decimal
 import re
-
-class JsonSchemaValueException(ValueError):
-    def __init__(self, message, value=None, name=None, definition=None, rule=None):
-        super().__init__(message)
-        self.message, self.value, self.name, self.definition, self.rule = message, value, name, definition, rule
-
-
-class JsonSchemaValuesException(ValueError):
-    def __init__(self, errors):
-        super().__init__(errors)
-        self.errors = errors
-
+from mlopsctl.specs.checkers import JsonSchemaValueException, JsonSchemaValuesException
 
 
 REGEX_PATTERNS = {

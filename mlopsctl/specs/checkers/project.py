@@ -11,18 +11,7 @@ DEFINITION = "510db80687ae7824cae75f16d522d48b4d108fcd691024316632c94707d410f9"
 VERSION = "2.22.3"
 from decimal import Decimal
 import re
-
-class JsonSchemaValueException(ValueError):
-    def __init__(self, message, value=None, name=None, definition=None, rule=None):
-        super().__init__(message)
-        self.message, self.value, self.name, self.definition, self.rule = message, value, name, definition, rule
-
-
-class JsonSchemaValuesException(ValueError):
-    def __init__(self, errors):
-        super().__init__(errors)
-        self.errors = errors
-
+from mlopsctl.specs.checkers import JsonSchemaValueException, JsonSchemaValuesException
 
 
 REGEX_PATTERNS = {

@@ -88,8 +88,12 @@ def test_installed_wheel_runs_new_validate_plan(dist: Path, tmp_path: Path) -> N
     demo = tmp_path / "demo"
     assert "mlopsctl plan" in (demo / "README.md").read_text()
 
+    env["XDG_CACHE_HOME"] = str(tmp_path / "user-cache")  # a fresh machine's
     checked = _run([bin_dir / "mlopsctl", "-C", demo, "validate"], tmp_path, env, 300)
     assert checked.stdout.strip() == "OK: 1 project, 1 model"
+    # The specs were checked by the checkers the wheel ships (made from its own schemas): none generated.
+    assert (package / "specs/checkers/model.py").is_file()
+    assert not (tmp_path / "user-cache" / "mlopsctl" / "checkers").exists()
 
     planned = _run([bin_dir / "mlopsctl", "-C", demo, "plan"], tmp_path, env, 600).stdout
     assert "new file rendered from templates/workflows/plan.yml.j2" in planned

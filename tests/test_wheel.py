@@ -93,6 +93,7 @@ def test_installed_wheel_runs_new_validate_plan(dist: Path, tmp_path: Path) -> N
     assert checked.stdout.strip() == "OK: 1 project, 1 model"
     # The specs were checked by the checkers the wheel ships (made from its own schemas): none generated.
     assert (package / "specs/checkers/model.py").is_file()
+    assert (package / "files/compiled/workflows_plan_yml_j2.py").is_file()  # the templates compiled ahead of time
     assert not (tmp_path / "user-cache" / "mlopsctl" / "checkers").exists()
 
     planned = _run([bin_dir / "mlopsctl", "-C", demo, "plan"], tmp_path, env, 600).stdout

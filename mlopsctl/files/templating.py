@@ -90,11 +90,11 @@ def environment(search_path: Path | str | None = None) -> SandboxedEnvironment:
     key = str(search_path if search_path is not None else paths.TEMPLATES)
     env = _ENVS.get(key)
     if env is None:
-        from jinja2 import FileSystemLoader, StrictUndefined
+        from jinja2 import StrictUndefined
         from jinja2.sandbox import SandboxedEnvironment
 
         env = SandboxedEnvironment(
-            loader=FileSystemLoader(key),
+            loader=_loader(key),
             undefined=StrictUndefined,
             keep_trailing_newline=True,
             autoescape=False,
@@ -103,6 +103,80 @@ def environment(search_path: Path | str | None = None) -> SandboxedEnvironment:
         env.filters.update(FILTERS, tojson=tojson, toyaml=toyaml)
         _ENVS[key] = env
     return env
+
+
+def compile_key(env: Any, name: str, source: str) -> str:
+    """What a template compiles from: Jinja's version, the environment's settings that shape the code,
+    its filters and tests, the template's name and source. An ahead-of-time compiled template
+    (:mod:`mlopsctl.files.compiled`) is used only under the same key."""
+    import hashlib
+
+    import jinja2
+
+    settings = (type(env).__name__, jinja2.__version__, env.block_start_string, env.block_end_string,
+                env.variable_start_string, env.variable_end_string, env.comment_start_string,
+                env.comment_end_string, env.line_statement_prefix, env.line_comment_prefix, env.trim_blocks,
+                env.lstrip_blocks, env.newline_sequence, env.keep_trailing_newline, env.autoescape, env.optimized,
+                sorted(env.extensions), sorted(env.filters), sorted(env.tests))
+    return hashlib.sha256(repr((settings, name, source)).encode()).hexdigest()
+
+
+def compiled_source(env: Any, name: str) -> str:
+    """The module text of a template compiled ahead of time (``scripts/make_generated.py`` writes it)."""
+    import jinja2
+
+    source, filename, _ = env.loader.get_source(env, name)
+    return _COMPILED.format(name=name, version=jinja2.__version__, key=compile_key(env, name, source),
+                            code=env.compile(source, name, filename, raw=True, defer_init=True))
+
+
+_COMPILED = '''# ruff: noqa
+# mypy: ignore-errors
+"""templates/{name} compiled by Jinja {version} (see mlopsctl.files.compiled).
+
+Written by scripts/make_generated.py from templates/: never edit it by hand.
+"""
+
+COMPILED_FROM = "{key}"
+"""The key of what this was compiled from (templating.compile_key); under any other it is not used."""
+
+{code}
+'''
+
+
+def _loader(folder: str) -> Any:
+    """A FileSystemLoader that takes a template's ahead-of-time compiled module when it was compiled
+    from this very source with these settings, and otherwise compiles the source as Jinja does."""
+    from jinja2 import FileSystemLoader
+
+    class Loader(FileSystemLoader):
+        def load(self, environment: Any, name: str, globals: Any = None) -> Any:
+            source, filename, _ = self.get_source(environment, name)
+            module = _compiled(environment, name, source)
+            if module is None:
+                return super().load(environment, name, globals)
+            module["__file__"] = filename  # errors name the template, not the module
+            return environment.template_class.from_module_dict(environment, module, {} if globals is None else globals)
+
+    return Loader(folder)
+
+
+def _compiled(env: Any, name: str, source: str) -> dict[str, Any] | None:
+    """A fresh namespace of the template's compiled module (Jinja binds it to ``env``), or None."""
+    import importlib.util
+
+    from mlopsctl.files.compiled import FOLDER, module_name
+
+    path = FOLDER / f"{module_name(name)}.py"
+    if not path.is_file():
+        return None
+    spec = importlib.util.spec_from_file_location(f"mlopsctl.files.compiled.{module_name(name)}", path)
+    if spec is None or spec.loader is None:
+        return None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # a fresh module each time (from its .pyc): one per environment
+    namespace: dict[str, Any] = module.__dict__
+    return namespace if namespace.get("COMPILED_FROM") == compile_key(env, name, source) else None
 
 
 def render(template: str, context: dict[str, Any], *, search_path: Path | str | None = None) -> str:

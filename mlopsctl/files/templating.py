@@ -174,7 +174,10 @@ def _compiled(env: Any, name: str, source: str) -> dict[str, Any] | None:
     if spec is None or spec.loader is None:
         return None
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)  # a fresh module each time (from its .pyc): one per environment
+    try:
+        spec.loader.exec_module(module)  # a fresh module each time (from its .pyc): one per environment
+    except (ImportError, SyntaxError, OSError):
+        return None  # a broken installation: the template is compiled from its source
     namespace: dict[str, Any] = module.__dict__
     return namespace if namespace.get("COMPILED_FROM") == compile_key(env, name, source) else None
 

@@ -85,8 +85,8 @@ def shipped(kind: str, definition: dict[str, Any]) -> Callable[[Any], Any] | Non
 
     try:
         module = importlib.import_module(f"mlopsctl.specs.checkers.{kind.lower()}")
-    except ImportError:
-        return None
+    except (ImportError, SyntaxError):
+        return None  # not shipped, or a broken installation: a checker is generated
     entry = getattr(module, "__entry__", None)
     if getattr(module, "DEFINITION", None) != definition_digest(definition) or not callable(entry):
         return None

@@ -56,10 +56,11 @@ def cache_folder() -> str:
 def checker(kind: str, definition: dict[str, Any]) -> Callable[[Any], Any]:
     """The generated checker of ``definition`` (raises on invalid data): the package's own when it
     was made from this definition, else kept compiled between runs."""
-    entry = shipped(kind, definition)
+    digest = definition_digest(definition)  # before generating: fastjsonschema adds to the definition
+    entry = shipped(kind, digest)
     if entry is not None:
         return entry
-    key = _key(kind, definition)
+    key = _key(kind, digest)
     path = os.path.join(cache_folder(), f"{kind.lower()}-{key[:32]}.bin") if key else None
     code = _load(path) if path else None
     if code is None:
@@ -75,12 +76,13 @@ def checker(kind: str, definition: dict[str, Any]) -> Callable[[Any], Any]:
 
 
 def definition_digest(definition: dict[str, Any]) -> str:
-    """What a shipped checker names to say which definition it checks."""
+    """The definition as a digest: what a shipped checker names, and part of a kept one's key."""
     return hashlib.sha256(json.dumps(definition, sort_keys=True).encode()).hexdigest()
 
 
-def shipped(kind: str, definition: dict[str, Any]) -> Callable[[Any], Any] | None:
-    """The package's checker of ``kind`` when it was made from ``definition``; else None."""
+def shipped(kind: str, digest: str) -> Callable[[Any], Any] | None:
+    """The package's checker of ``kind`` when it was made from the definition of this
+    :func:`definition_digest`; else None."""
     import importlib
 
     try:
@@ -88,7 +90,7 @@ def shipped(kind: str, definition: dict[str, Any]) -> Callable[[Any], Any] | Non
     except (ImportError, SyntaxError):
         return None  # not shipped, or a broken installation: a checker is generated
     entry = getattr(module, "__entry__", None)
-    if getattr(module, "DEFINITION", None) != definition_digest(definition) or not callable(entry):
+    if getattr(module, "DEFINITION", None) != digest or not callable(entry):
         return None
     return entry  # type: ignore[no-any-return]
 
@@ -114,7 +116,7 @@ DEFINITION = "{digest}"
 {code}'''
 
 
-def _key(kind: str, definition: dict[str, Any]) -> str | None:
+def _key(kind: str, digest: str) -> str | None:
     """What the checker is made of, as a digest; None when fastjsonschema is not installed."""
     found = importlib.util.find_spec("fastjsonschema")
     if found is None or not found.submodule_search_locations:
@@ -127,7 +129,7 @@ def _key(kind: str, definition: dict[str, Any]) -> str | None:
             h.update(f.read())  # this module: the stand-in and the lean pass are part of the checker
     except OSError:
         return None
-    h.update(json.dumps(definition, sort_keys=True).encode())
+    h.update(digest.encode())
     try:
         for name in sorted(os.listdir(folder)):
             if name.endswith(".py"):

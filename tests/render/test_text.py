@@ -132,3 +132,47 @@ def test_scope_notes() -> None:
 
 def test_render_dispatches_text() -> None:
     assert render(sample_plan(), "text", color=False) == render_text(sample_plan(), color=False)
+
+
+def _awkward_plan() -> Plan:
+    """Text rich might treat differently from a plain join: wide and combining characters, emoji,
+    markup-like brackets, trailing spaces, control characters, multi-line reasons and warnings."""
+    diff = "--- a/x\n+++ b/x\n@@ -1 +1 @@\n-名前: 模型  \n+café\u0301: 🚀 [bold]x[/]\n \\x1b[31m\n"
+    return Plan(pins={}, changes=(
+        Change("file.データ/模型.yaml", Action.CREATE, reasons=("新しい 🚀 file\nsecond line  ",), diff=diff),
+        Change("deployment.iris.staging", Action.REPLACE, reasons=("image [red]changed[/red]",),
+                requires="docker\nand a registry", blocked="bell \x07 and \x1b[2J escape"),
+        Change("file.old", Action.DELETE, reasons=("no spec produces it",)),
+        Change("dataset.d", Action.NOOP),
+    ), warnings=("a warning\nover two lines", "x" * 300), targets=("stage.*",), excludes=("file.ü",))
+
+
+@pytest.mark.parametrize("make", [sample_plan, empty_plan, _awkward_plan])
+def test_plain_rows_are_what_rich_prints_without_colour(make: object) -> None:
+    from mlopsctl.render.text import _colour
+
+    plan = make()  # type: ignore[operator]
+    assert render_text(plan, color=False) == _colour(plan, False)
+    assert render_text(plan, color=False) == ANSI.sub("", render_text(plan, color=True))
+
+
+def test_a_tab_is_left_to_rich() -> None:
+    from mlopsctl.render.text import _colour
+
+    plan = Plan(pins={}, changes=(Change("file.a", Action.UPDATE, reasons=("x",),
+                                diff="--- a\n+++ b\n@@ -1 +1 @@\n-\tindented\n+名\tindented\n"),))
+    out = render_text(plan, color=False)
+    assert out == _colour(plan, False)
+    assert "\t" not in out and "-       indented" in out  # expanded as a terminal shows it
+
+
+def test_plain_plan_does_not_import_rich() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys; from tests.render.sample_plans import sample_plan; "
+            "from mlopsctl.render.text import render_text; out = render_text(sample_plan(), color=False); "
+            "assert 'Plan: ' in out; print(sorted(m for m in sys.modules if m.split('.')[0] == 'rich'))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120,
+                          cwd=str(__import__("pathlib").Path(__file__).resolve().parents[2]))
+    assert proc.stdout.strip() == "[]", proc.stdout

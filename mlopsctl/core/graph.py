@@ -6,7 +6,7 @@ import fnmatch
 import heapq
 from collections.abc import Iterable, Mapping
 
-from mlopsctl.core.model import Resource, split_address
+from mlopsctl.core.model import Resource
 from mlopsctl.errors import MlopsError
 
 
@@ -14,9 +14,11 @@ def kind_rank(address: str) -> int:
     """Position of the address's kind in the provider registry: the natural pipeline order."""
     from mlopsctl.core.provider import PROVIDERS
 
-    kinds = list(PROVIDERS)
-    kind = split_address(address)[0]
-    return kinds.index(kind) if kind in kinds else len(kinds)
+    kind = address.partition(".")[0]  # split_address's kind
+    for rank, known in enumerate(PROVIDERS):
+        if known == kind:
+            return rank
+    return len(PROVIDERS)
 
 
 def check_dependencies(resources: Mapping[str, Resource]) -> None:

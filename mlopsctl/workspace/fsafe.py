@@ -47,7 +47,8 @@ def outside_reason(root: Path | str, path: Path | str) -> str | None:
     Walks the path one component at a time from the repository root, following each symbolic
     link it meets, so a symlinked folder (``.github -> /elsewhere``), a symlinked file, ``..``
     and symlink loops are all caught before anything is read or written. Once per path in a
-    steady phase (a plan asks it of a file when listing and again when reading it).
+    steady phase (a plan asks it of a file when listing and again when reading it), and once
+    per folder: the thousand files of one folder walk it once.
     """
     top = os.path.abspath(root)
     real_top = _realpath(top)
@@ -57,30 +58,40 @@ def outside_reason(root: Path | str, path: Path | str) -> str | None:
     prefix = top if top.endswith(os.sep) else top + os.sep
     if not full.startswith(prefix):
         return f"{os.fspath(path)!r} leads outside the repository"
-    rel = full[len(prefix):]
-    cur, walked = real_top, ""
-    for part in rel.split(os.sep):
-        walked = f"{walked}/{part}" if walked else part
-        cand = os.path.join(cur, part)
-        try:
-            st = os.lstat(cand)
-        except (FileNotFoundError, NotADirectoryError):
-            return None  # the rest does not exist yet: it is created inside, lexically
-        except OSError as e:
-            return f"{walked}: {describe(e)}"
-        if not _stat.S_ISLNK(st.st_mode):
-            cur = cand
-            continue
-        try:
-            os.stat(cand)
-        except OSError as e:
-            if e.errno == _errno.ELOOP:
-                return f"{walked} is a loop of symbolic links"
-        target = os.path.realpath(cand)
-        if target != real_top and not target.startswith(real_top + os.sep):
-            return f"{walked} is a symbolic link to {target}, outside the repository"
-        cur = target
-    return None
+    return _walk(real_top, full[len(prefix):])[0]
+
+
+@steady.per_phase
+def _walk(real_top: str, rel: str) -> tuple[str | None, str | None]:
+    """``rel`` (normalised, inside) followed from ``real_top``: (why it leads outside, None); or
+    (None, where it really is); or (None, None) when a part of it does not exist yet (whatever is
+    created there is created inside, lexically)."""
+    parent, _, part = rel.rpartition(os.sep)
+    if parent:
+        why, cur = _walk(real_top, parent)
+        if why is not None or cur is None:
+            return why, None
+    else:
+        cur = real_top
+    walked = rel.replace(os.sep, "/")
+    cand = os.path.join(cur, part)
+    try:
+        st = os.lstat(cand)
+    except (FileNotFoundError, NotADirectoryError):
+        return None, None
+    except OSError as e:
+        return f"{walked}: {describe(e)}", None
+    if not _stat.S_ISLNK(st.st_mode):
+        return None, cand
+    try:
+        os.stat(cand)
+    except OSError as e:
+        if e.errno == _errno.ELOOP:
+            return f"{walked} is a loop of symbolic links", None
+    target = os.path.realpath(cand)
+    if target != real_top and not target.startswith(real_top + os.sep):
+        return f"{walked} is a symbolic link to {target}, outside the repository", None
+    return None, target
 
 
 def inside(root: Path, path: Path | str) -> Path:

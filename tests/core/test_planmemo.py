@@ -387,6 +387,19 @@ def test_a_damaged_record_of_reads_is_never_taken_from(three_template: Path, tmp
     assert "not in the expected shape" in err and "taken from the kept plan" not in err, err
 
 
+def test_a_column_of_kept_rows_is_parsed_in_one_call_and_only_when_it_has_one_text_per_row() -> None:
+    from mlopsctl.core.planmemo import _loads_each
+
+    rows = [[b'{"a":1}', b"[1]", b""], [b'"x"', b"[2]", b'{"b":[2,3]}']]
+    assert _loads_each(rows, 0) == [{"a": 1}, "x"] and _loads_each(rows, 1) == [[1], [2]]
+    assert _loads_each([r for r in rows if r[2]], 2) == [{"b": [2, 3]}]
+    assert _loads_each([], 0) == []
+    # A text holding two values, or none, would shift every later row onto another change.
+    for column in ([b'{"a":1},{"b":2}', b'{"c":3}'], [b"", b'{"c":3}'], [b"1]", b"[2"]):
+        with pytest.raises(ValueError):  # Memo.lookup: "not in the expected shape"
+            _loads_each([[text] for text in column], 0)
+
+
 def test_a_kept_change_reads_its_states_only_when_asked_and_equals_the_change() -> None:
     from mlopsctl.core.model import Action, Change
     from mlopsctl.core.planmemo import _change_texts, _KeptChange

@@ -149,20 +149,20 @@ def _awkward_plan() -> Plan:
 
 @pytest.mark.parametrize("make", [sample_plan, empty_plan, _awkward_plan])
 def test_plain_rows_are_what_rich_prints_without_colour(make: object) -> None:
-    from mlopsctl.render.text import _colour
+    from mlopsctl.render.text import _rich
 
     plan = make()  # type: ignore[operator]
-    assert render_text(plan, color=False) == _colour(plan, False)
+    assert render_text(plan, color=False) == _rich(plan, False)
     assert render_text(plan, color=False) == ANSI.sub("", render_text(plan, color=True))
 
 
 def test_a_tab_is_left_to_rich() -> None:
-    from mlopsctl.render.text import _colour
+    from mlopsctl.render.text import _rich
 
     plan = Plan(pins={}, changes=(Change("file.a", Action.UPDATE, reasons=("x",),
                                 diff="--- a\n+++ b\n@@ -1 +1 @@\n-\tindented\n+名\tindented\n"),))
     out = render_text(plan, color=False)
-    assert out == _colour(plan, False)
+    assert out == _rich(plan, False)
     assert "\t" not in out and "-       indented" in out  # expanded as a terminal shows it
 
 

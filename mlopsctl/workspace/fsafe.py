@@ -11,6 +11,7 @@ names the path and the reason (a full disk, a read-only file system), never a tr
 from __future__ import annotations
 
 import errno as _errno
+import functools
 import os
 import stat as _stat
 import tempfile
@@ -58,22 +59,27 @@ def outside_reason(root: Path | str, path: Path | str) -> str | None:
     prefix = top if top.endswith(os.sep) else top + os.sep
     if not full.startswith(prefix):
         return f"{os.fspath(path)!r} leads outside the repository"
-    return _walk(real_top, full[len(prefix):])[0]
+    return _walk(real_top, full[len(prefix):])
 
 
-@steady.per_phase
-def _walk(real_top: str, rel: str) -> tuple[str | None, str | None]:
-    """``rel`` (normalised, inside) followed from ``real_top``: (why it leads outside, None); or
-    (None, where it really is); or (None, None) when a part of it does not exist yet (whatever is
-    created there is created inside, lexically)."""
-    parent, _, part = rel.rpartition(os.sep)
-    if parent:
-        why, cur = _walk(real_top, parent)
-        if why is not None or cur is None:
-            return why, None
-    else:
-        cur = real_top
-    walked = rel.replace(os.sep, "/")
+def _walk(real_top: str, rel: str) -> str | None:
+    """Why ``rel`` (normalised, inside) leads outside when followed from ``real_top``, one part at
+    a time; None when it stays inside. Each part's answer is kept for the steady phase, so the
+    files of one folder walk it once (a loop, not a recursion: a path may have a thousand parts)."""
+    cur, walked = real_top, ""
+    for part in rel.split(os.sep):
+        walked = f"{walked}/{part}" if walked else part
+        why, found = steady.remembered((_step, real_top, walked), functools.partial(_step, real_top, cur, part, walked))
+        if why is not None or found is None:
+            return why
+        cur = found
+    return None
+
+
+def _step(real_top: str, cur: str, part: str, walked: str) -> tuple[str | None, str | None]:
+    """One part followed from the real folder ``cur``: (why it leads outside, None); or (None,
+    where it really is); or (None, None) when it does not exist yet (whatever is created there is
+    created inside, lexically)."""
     cand = os.path.join(cur, part)
     try:
         st = os.lstat(cand)

@@ -61,3 +61,12 @@ def test_a_steady_phase_walks_each_folder_once_and_forgets_after(repo: Path) -> 
     with steady.phase():
         assert outside_reason(repo, "params/m1.yaml") is not None
         assert outside_reason(repo, "params/a.yaml") is not None
+
+
+def test_a_path_of_many_parts_is_walked_without_recursion(repo: Path) -> None:
+    deep = "/".join(["a"] * 1500)  # deeper than Python's recursion limit; a spec may name one
+    assert outside_reason(repo, deep) is None
+    assert outside_reason(repo, f"params/{deep}") is None
+    with steady.phase():
+        assert outside_reason(repo, deep) is None
+        assert outside_reason(repo, "params/" + "/".join(["b"] * 1500)) is None

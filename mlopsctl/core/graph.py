@@ -6,7 +6,7 @@ import fnmatch
 import heapq
 from collections.abc import Iterable, Mapping
 
-from mlopsctl.core.model import Resource
+from mlopsctl.core.model import Resource, split_address
 from mlopsctl.errors import MlopsError
 
 
@@ -14,7 +14,7 @@ def kind_rank(address: str) -> int:
     """Position of the address's kind in the provider registry: the natural pipeline order."""
     from mlopsctl.core.provider import PROVIDERS
 
-    kind = address.partition(".")[0]  # split_address's kind
+    kind = split_address(address)[0]
     for rank, known in enumerate(PROVIDERS):
         if known == kind:
             return rank

@@ -28,8 +28,8 @@ def make_address(kind: str, name: str) -> str:
 
 
 def split_address(address: str) -> tuple[str, str]:
-    """``(kind, name)``: :meth:`Address.parse`'s split, without making an Address (a plan splits
-    every address several times)."""
+    """``(kind, name)``, the split :meth:`Address.parse` makes, without making an Address (a plan
+    splits every address several times)."""
     kind, _, name = address.partition(".")
     return kind, name
 
@@ -48,8 +48,7 @@ class Address:
 
     @classmethod
     def parse(cls, address: str) -> Address:
-        kind, _, name = address.partition(".")
-        return cls(kind, name)
+        return cls(*split_address(address))
 
     @property
     def model(self) -> str:

@@ -13,9 +13,10 @@ Like Git's index and DVC's state database, this memo trusts a file whose stat is
   package, its templates and schemas), the interpreter and its installed packages, the
   environment, the user, the repository, the working directory and the plan's options — and when
   every recorded path stats the same and every probe answers the same.
-- When only model specs moved (their folder listing the same names), the plan is computed again
-  but takes the changes those edits cannot have touched from the kept one
-  (:mod:`mlopsctl.core.reuse`); the new record is the kept one updated with what was read again.
+- When only model specs moved (their folder listing the same names, and ``git status`` answering
+  otherwise only in their lines), the plan is computed again but takes the changes those edits
+  cannot have touched from the kept one (:mod:`mlopsctl.core.reuse`); the new record is the kept
+  one updated with what was read again.
 - Only ``mlopsctl plan`` reuses it, never ``--train``. ``apply`` always computes its plan, and
   ``apply plan.json`` re-derives the saved plan and compares, so a memo can never make apply act.
 
@@ -51,7 +52,7 @@ DIR = ".mlopsctl/cache/plans"
 CACHE = ".mlopsctl/cache"
 KEEP = 8
 """Memos kept per repository (one per set of plan options), the oldest removed first."""
-_FORMAT = 6
+_FORMAT = 7
 _MAX_BYTES = 256 * 1024 * 1024
 # Variables that change between two runs in one shell without changing what a plan reads.
 _VOLATILE_ENV = frozenset({"_", "OLDPWD", "PWD", "SHLVL", "COLUMNS", "LINES", MODE_ENV})
@@ -206,7 +207,9 @@ class Memo:
         made = {str(k): Reads.from_list(r) for k, r in body["made"].items()}
         self.kept = Kept(changes=changes, reads=reads, edited=edited, made=made, texts=texts)
         self._kept_record, self._kept_moved = head["record"], moved
-        self.moved = f"model specs edited: {', '.join(sorted(edited)) or '(none; a folder listed the same)'}"
+        quiet = ("(none; git status moved in their lines alone)" if any(t == observe.PROBE_TABLE for t, _ in moved)
+                 else "(none; a folder listed the same)")
+        self.moved = f"model specs edited: {', '.join(sorted(edited)) or quiet}"
 
     @contextlib.contextmanager
     def recording(self) -> Iterator[Callable[[str], None]]:
@@ -376,12 +379,17 @@ def _merge(kept: dict[str, Any], fresh: dict[str, Any], moved: list[tuple[str, s
     """The record of a plan that reused kept changes: what the kept plan read (all of it as it was,
     but the moved specs), updated with what this plan read; None if this plan did not read again
     every path that moved (its new state would then be unknown)."""
-    if any(p not in fresh[table] for table, p in moved):
+    if any(table != observe.PROBE_TABLE and p not in fresh[table] for table, p in moved):
         return None
     out: dict[str, Any] = {}
     for table, _, _ in observe.TABLES:
         out[table] = {**kept[table], **fresh[table]}
-    probes = {(kind, tuple(args)): [kind, args, digest] for kind, args, digest in [*kept["probes"], *fresh["probes"]]}
+    # A probe whose answer moved is kept only as this plan asked it (if nothing it computed asked
+    # it, nothing it keeps depends on it).
+    stale = {p for table, p in moved if table == observe.PROBE_TABLE}
+    probes = {(line[0], tuple(line[1])): line for line in kept["probes"]
+              if observe.probe_key(line[0], line[1]) not in stale}
+    probes.update({(line[0], tuple(line[1])): line for line in fresh["probes"]})
     out["probes"] = list(probes.values())
     return out
 

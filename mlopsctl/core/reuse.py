@@ -1,13 +1,15 @@
 """Reuse the changes a model spec edit cannot have touched (the plan memo's partial reuse).
 
 When the kept plan memo (:mod:`mlopsctl.core.planmemo`) misses only because model specs were
-edited — every other file it read stats the same, every probe answers the same — the plan is
+edited — every other file it read stats the same, every probe answers the same but for the
+edited specs' lines in ``git status`` — the plan is
 computed again from the specs (load, expand, existing: the desired side), but a resource's change
 is taken from the kept plan when nothing it was computed from can differ:
 
 - its desired resource (desired state, dependencies, source line, model) is the same;
 - it belongs to no edited model, and while it was read and diffed it looked at no edited model's
-  spec (``ctx.project.models``, watched, or the spec file itself) nor at all of them;
+  spec (``ctx.project.models``, watched, or the spec file itself) nor at all of them (a loop over
+  the models, ``git status``: :func:`saw_every_spec`);
 - every change it looked at in ``ctx.upstream`` (watched) is the same as then;
 - no run memo (``ctx.memo``) it used was made from an edited model's spec, or from all of them,
   nor from ``ctx.upstream`` (a memo made while one change was computed serves every later one);
@@ -218,6 +220,13 @@ class Tracker:
 
 def active() -> Tracker | None:
     return _active
+
+
+def saw_every_spec() -> None:
+    """What is being computed looked at every model's spec at once (``git status``, which lists
+    each edited one): any spec edit may change it, so it is never taken from a kept plan after one."""
+    if _active is not None:
+        _active.saw_model(ALL)
 
 
 @contextmanager

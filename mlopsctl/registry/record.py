@@ -82,10 +82,14 @@ def tree_state(root: Path, inputs: tuple[str, ...] = ("mlops.yaml", "models", "s
     counts only under ``inputs`` (specs, code, stage dependencies): a plan written to
     ``plan.md`` or a scratch file does not change what trains."""
     root = Path(root)
+    from mlopsctl.core import reuse
     from mlopsctl.workspace import git
 
     branch = git.read(root, "symbolic-ref", "-q", "HEAD")[1].strip() or None
-    rc, out, err = git.read(root, "status", "--porcelain", "-z", "--untracked-files=all")
+    rc, out, err = git.read(root, *git.STATUS)
+    # The answer lists every edited spec: a plan reusing kept changes after spec edits computes
+    # again whatever looked at it (and may then reuse the rest while only specs' lines moved).
+    reuse.saw_every_spec()
     if rc != 0:
         raise MlopsError(f"git status failed in {root}: {err.strip() or out.strip()}")
     records: list[str] = []

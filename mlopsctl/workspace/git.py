@@ -272,6 +272,42 @@ def probe_read(root: str, *args: str) -> list[Any]:
     return [proc.returncode, proc.stdout, proc.stderr]
 
 
+STATUS = ["status", "--porcelain", "-z", "--untracked-files=all"]
+"""The ``git status`` a plan asks (:func:`mlopsctl.registry.record.tree_state`)."""
+
+
+def probe_paths(args: list[str], kept: Any, now: Any) -> set[str] | None:
+    """Where two answers of the :data:`STATUS` probe differ: the absolute paths whose entries
+    differ (a rename's both paths), or None when they differ otherwise (exit status, stderr) or
+    the question is another one. Porcelain paths are relative to the top of the work tree."""
+    if len(args) != 1 + len(STATUS) or args[1:] != STATUS:
+        return None
+    (rc_a, out_a, err_a), (rc_b, out_b, err_b) = kept, now
+    if rc_a != rc_b or err_a != err_b or rc_a != 0:
+        return None
+    a, b = _status_entries(str(out_a)), _status_entries(str(out_b))
+    return {os.path.join(args[0], p) for p in a.keys() | b.keys() if a.get(p) != b.get(p)}
+
+
+def _status_entries(out: str) -> dict[str, str]:
+    """``git status --porcelain -z`` as path -> its entry (a rename's entry under both paths)."""
+    entries: dict[str, str] = {}
+    fields = out.split("\0")
+    i = 0
+    while i < len(fields):
+        entry = fields[i]
+        i += 1
+        if len(entry) < 4:
+            continue
+        if "R" in entry[:2] or "C" in entry[:2]:
+            source = fields[i] if i < len(fields) else ""
+            i += 1
+            entries[source] = entries[entry[3:]] = f"{entry}\0{source}"
+        else:
+            entries[entry[3:]] = entry
+    return entries
+
+
 _READS = frozenset({"for-each-ref", "status", "symbolic-ref", "ls-files"})
 _READ_FLAGS = frozenset({"--porcelain", "-z", "-q", "--error-unmatch"})
 

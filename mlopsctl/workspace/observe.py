@@ -41,6 +41,16 @@ PROBES: dict[str, str] = {
 }
 """Probe kind -> ``module:function`` that asks it again (``function(*args)``); the only ones re-run."""
 
+PROBE_PATHS: dict[str, str] = {
+    "git": "mlopsctl.workspace.git:probe_paths",
+}
+"""Probe kind -> ``module:function`` telling where two answers of one question differ:
+``function(args, kept, now)`` gives the paths (absolute) whose entries differ, or None when the
+answers differ otherwise or the question is not one it can tell. A record keeps the answer of
+such a question (when it says it can tell, and the answer is small) so that :func:`moved` can let
+an answer move with the paths it may let move."""
+_KEPT_ANSWER_BYTES = 64 * 1024
+
 _SAME_ASK = frozenset({"git"})
 """Probe kinds whose callers ask with the very function :data:`PROBES` names, with the same
 arguments: an answer :func:`moved` just got for one of them is the answer the caller would get."""
@@ -79,7 +89,8 @@ class Recorder:
     lists: set[str] = field(default_factory=set)
     """Directories listed: what is in them matters, so their stat is kept whole."""
     probes: list[list[Any]] = field(default_factory=list)
-    """``[kind, args, digest of the answer]`` in the order they were asked."""
+    """``[kind, args, digest of the answer]`` in the order they were asked, the answer itself
+    added where :data:`PROBE_PATHS` can tell where two answers differ (:func:`_noted`)."""
     tainted: str | None = None
     """Why this record cannot be reused (the first outside read), or None."""
     spy: Callable[[str], None] | None = None
@@ -220,7 +231,7 @@ def probe(kind: str, args: list[str], ask: Callable[[], T]) -> T:
         return ask()
     asked = _answered.pop((kind, tuple(args)), _UNSEEN)
     if asked is not _UNSEEN:  # asked moments ago by :func:`moved` (one run, one answer)
-        rec.probes.append([kind, list(args), _answer_digest(asked, None)])
+        rec.probes.append(_noted(kind, args, asked))
         return asked  # type: ignore[no-any-return]
     try:
         with _allowed(rec):
@@ -228,8 +239,35 @@ def probe(kind: str, args: list[str], ask: Callable[[], T]) -> T:
     except Exception as e:
         rec.probes.append([kind, list(args), _answer_digest(None, e)])
         raise
-    rec.probes.append([kind, list(args), _answer_digest(answer, None)])
+    rec.probes.append(_noted(kind, args, answer))
     return answer
+
+
+def _noted(kind: str, args: list[str], answer: Any) -> list[Any]:
+    """A probe's line in a record: with the answer itself when :data:`PROBE_PATHS` can tell where
+    two of its answers differ (and it is small), else its digest alone."""
+    line = [kind, list(args), _answer_digest(answer, None)]
+    if _paths_between(kind, args, answer, answer) == set():
+        try:
+            small = len(json.dumps(answer, separators=(",", ":"))) <= _KEPT_ANSWER_BYTES
+        except (TypeError, ValueError):
+            small = False
+        if small:
+            line.append(answer)
+    return line
+
+
+def _paths_between(kind: str, args: list[str], kept: Any, now: Any) -> set[str] | None:
+    """The paths where two answers of one probe differ (:data:`PROBE_PATHS`), or None."""
+    target = PROBE_PATHS.get(kind)
+    if target is None:
+        return None
+    module, _, fn = target.partition(":")
+    try:
+        found = getattr(importlib.import_module(module), fn)(list(args), kept, now)
+    except Exception:  # noqa: BLE001 - an answer it cannot read is one it cannot tell about
+        return None
+    return None if found is None else set(found)
 
 
 def covered(ask: Callable[[], T], look: Callable[[], None]) -> T:
@@ -321,10 +359,21 @@ def seal(rec: Recorder, started_ns: int) -> dict[str, Any] | str:
     return {**sigs, "probes": rec.probes}
 
 
+PROBE_TABLE = "probe"
+"""The table :func:`moved` names a probe in when its answer moved with allowed paths alone; the
+path is then the probe's key (:func:`probe_key`)."""
+
+
+def probe_key(kind: str, args: list[str]) -> str:
+    return json.dumps([kind, list(args)], separators=(",", ":"))
+
+
 def moved(record: dict[str, Any], allowed: Callable[[str, str], bool]) -> tuple[list[tuple[str, str]], str | None]:
     """Like :func:`check`, but goes on past paths that moved while ``allowed(table, path)`` says
     they may: ``(those paths, None)`` when nothing else moved and every probe answers the same,
-    else ``([], what moved)``."""
+    else ``([], what moved)``. A probe whose answer moved only in entries of paths ``allowed``
+    lets move (:data:`PROBE_PATHS`; a ``git status`` listing an edited spec) is among those paths,
+    as ``(PROBE_TABLE, probe_key(...))``."""
     out: list[tuple[str, str]] = []
     _answered.clear()
     real_stat = _real_stat
@@ -341,10 +390,13 @@ def moved(record: dict[str, Any], allowed: Callable[[str, str], bool]) -> tuple[
                     if not allowed(table, p):
                         return [], f"{p} changed"
                     out.append((table, p))
-        for kind, args, digest in record["probes"]:
+        for kind, args, digest, *kept in record["probes"]:
             now, answer = _ask_again(kind, args)
             if now != digest:
-                return [], f"{kind} {' '.join(args)[:120]} answers differently"
+                paths = None if not kept or answer is _UNSEEN else _paths_between(kind, args, kept[0], answer)
+                if paths is None or not all(allowed("stat", p) for p in paths):
+                    return [], f"{kind} {' '.join(args)[:120]} answers differently"
+                out.append((PROBE_TABLE, probe_key(kind, args)))
             if kind in _SAME_ASK and answer is not _UNSEEN:
                 # A plan computed next in this process (only specs moved) takes this answer
                 # instead of asking again: the answer the same instant's computation would get.

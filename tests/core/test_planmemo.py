@@ -341,6 +341,51 @@ def test_after_a_spec_edit_the_plan_is_computed_again_and_then_kept(three_templa
     assert spec.exists() is (edit != "model removed")
 
 
+def test_a_second_spec_edited_or_staged_still_takes_the_rest_from_the_kept_plan(three_template: Path,
+                                                                               tmp_path: Path) -> None:
+    """An edited spec is listed by ``git status``, which a blocked version asks: another spec edited
+    next, or one staged, moves its answer in spec lines alone, and the rest is still taken."""
+    root = _three_models(three_template, tmp_path)
+    (root / "NOTES.md").write_text("Read by people, never by a plan.\n")
+    git(root, "add", "NOTES.md")
+    git(root, "commit", "-q", "-m", "Notes")
+    time.sleep(0.1)
+    assert plan(root, ON)[0] == 0  # HEAD moved: computed and kept again
+
+    def bump(name: str) -> None:
+        spec = root / "models" / f"{name}.yaml"
+        spec.write_text(re.sub(r"n_estimators: (\d+)", lambda m: f"n_estimators: {int(m.group(1)) + 5}",
+                               spec.read_text()))
+        time.sleep(0.1)
+
+    def taken(err: str, edited: str) -> None:
+        found = re.search(rf"model specs edited: {re.escape(edited)}\n.*plan memo: (\d+) of (\d+) changes taken",
+                          err, re.DOTALL)
+        assert found and 0 < int(found.group(1)) < int(found.group(2)), err
+
+    bump("beta")
+    rc, out, err = plan(root, VERIFY)  # beta's new version is blocked until the edit is committed
+    assert rc == 1 and "differ" not in err and "model.beta" in out, out + err
+    taken(err, "beta")
+    bump("gamma")  # git status now lists gamma too
+    rc, out, err = plan(root, VERIFY)
+    assert rc == 1 and "differ" not in err and "answers differently" not in err, out + err
+    taken(err, "gamma")
+    assert "model.beta" in out and "model.gamma" in out, out
+    git(root, "add", "models/gamma.yaml")  # the same bytes, another line in git status
+    time.sleep(0.1)
+    rc, staged, err = plan(root, VERIFY)
+    assert rc == 1 and "differ" not in err and staged == out, staged + err
+    taken(err, "(none; git status moved in their lines alone)")
+    # A line of another file moving in git status: everything is computed again, and then the same.
+    (root / "NOTES.md").write_text("Edited.\n")
+    time.sleep(0.1)
+    rc, again, err = plan(root, ON)
+    assert rc == 1 and "answers differently" in err and "changes taken" not in err, again + err
+    assert "NOTES.md" in again and "NOTES.md" not in staged, again  # the blocked version's reason names it
+    same_as_computed(root)
+
+
 def test_a_change_taken_again_is_kept_as_the_text_it_was_kept_as(three_template: Path, tmp_path: Path) -> None:
     root = _three_models(three_template, tmp_path)
     (memo,) = (root / ".mlopsctl" / "cache" / "plans").glob("*.json")

@@ -141,3 +141,22 @@ def test_tags_written_within_a_tick_are_not_kept(repo: Path, monkeypatch: pytest
     git(repo, "tag", "-a", "v1", "-m", "one")
     _for_each_ref(repo)  # the tag's file was written just now: its next write may not show in its stat
     assert not (repo / ".mlopsctl" / "cache" / "tags.json").exists()
+
+
+def test_status_answers_are_told_apart_by_the_paths_whose_lines_differ(repo: Path) -> None:
+    (repo / "b.txt").write_text("b\n")
+    git(repo, "add", "b.txt")
+    git(repo, "commit", "-q", "-m", "b")
+    ask = [str(repo), *gitfacts.STATUS]
+    kept = gitfacts.probe_read(*ask)
+    assert gitfacts.probe_paths(ask, kept, kept) == set()
+    (repo / "a.txt").write_text("edited\n")
+    git(repo, "mv", "b.txt", "c.txt")
+    (repo / "new.txt").write_text("untracked\n")
+    now = gitfacts.probe_read(*ask)
+    assert gitfacts.probe_paths(ask, kept, now) == {str(repo / p) for p in ("a.txt", "b.txt", "c.txt", "new.txt")}
+    git(repo, "add", "a.txt")  # staged: the same path, another line
+    assert gitfacts.probe_paths(ask, now, gitfacts.probe_read(*ask)) == {str(repo / "a.txt")}
+    # Another question, or answers that differ beyond their lines: nothing to tell.
+    assert gitfacts.probe_paths([str(repo), "symbolic-ref", "-q", "HEAD"], kept, kept) is None
+    assert gitfacts.probe_paths(ask, kept, [128, "", "fatal: not a git repository"]) is None

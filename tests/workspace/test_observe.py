@@ -243,3 +243,25 @@ def test_a_record_keeps_each_signature_as_text(tmp_path: Path) -> None:
     assert observe.signature(str(loop)) == f"-{errno.ELOOP}"
     assert observe.signature(str(d)) == f"{d.stat().st_mode},{d.stat().st_ino}"  # identity alone
 
+
+
+def test_a_status_may_move_in_the_lines_of_paths_allowed_to_move(tmp_path: Path) -> None:
+    git(tmp_path, "init", "-q")
+    for name in ("spec.yaml", "other.txt"):
+        (tmp_path / name).write_text("x")
+    git(tmp_path, "add", ".")
+    git(tmp_path, "commit", "-q", "-m", "one")
+    ask = gitmod.STATUS
+    rec, started = record(lambda: (gitmod.read(tmp_path, *ask), gitmod.read(tmp_path, "symbolic-ref", "-q", "HEAD")))
+    sealed = observe.seal(rec, started)
+    assert isinstance(sealed, dict)
+    status, head = sealed["probes"]
+    assert len(status) == 4 and len(head) == 3  # only an answer that can be told apart is kept whole
+    spec = str(tmp_path / "spec.yaml")
+    (tmp_path / "spec.yaml").write_text("edited")
+    moved, why = observe.moved(sealed, lambda table, p: p == spec)
+    assert why is None and moved == [("probe", observe.probe_key("git", [str(tmp_path), *ask]))]
+    assert "answers differently" in (observe.check(sealed) or "")  # nothing allowed: a move
+    (tmp_path / "other.txt").write_text("edited too")
+    moved, why = observe.moved(sealed, lambda table, p: p == spec)
+    assert moved == [] and "answers differently" in (why or "")

@@ -2,9 +2,9 @@
 
 When the kept plan memo (:mod:`mlopsctl.core.planmemo`) misses only because model specs were
 edited — every other file it read stats the same, every probe answers the same but for the
-edited specs' lines in ``git status`` — the plan is
-computed again from the specs (load, expand, existing: the desired side), but a resource's change
-is taken from the kept plan when nothing it was computed from can differ:
+edited specs' lines in ``git status`` — the plan is computed again from the specs (load, expand,
+existing: the desired side), but a resource's change is taken from the kept plan when nothing it
+was computed from can differ:
 
 - its desired resource (desired state, dependencies, source line, model) is the same;
 - it belongs to no edited model, and while it was read and diffed it looked at no edited model's

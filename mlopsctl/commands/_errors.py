@@ -6,7 +6,6 @@ from __future__ import annotations
 import errno
 import os
 import sys
-import tempfile
 import time
 import traceback
 from typing import Any
@@ -23,6 +22,8 @@ def _debug_requested(argv: list[str]) -> bool:
 
 
 def _log_crash() -> str:
+    import tempfile  # only a crash needs it: every command starts without it
+
     d = os.environ.get("MLOPSCTL_LOG_DIR") or os.path.join(tempfile.gettempdir(), "mlopsctl")
     os.makedirs(d, exist_ok=True)
     path = os.path.join(d, f"crash-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log")

@@ -16,7 +16,7 @@ def run_apply(*, planfile_path: str | None, auto_approve: bool, targets: tuple[s
     from mlopsctl.core import planfile
     from mlopsctl.core.apply import execute
     from mlopsctl.core.lock import ApplyLock
-    from mlopsctl.core.plan import blocked_changes, check_fresh, compute_plan
+    from mlopsctl.core.plan import check_fresh, compute_plan
     from mlopsctl.core.state import Journal
     from mlopsctl.errors import MlopsError
 
@@ -45,7 +45,7 @@ def run_apply(*, planfile_path: str | None, auto_approve: bool, targets: tuple[s
             if not the_plan.has_changes:
                 trail.status = "no changes"
                 return
-            blocked = blocked_changes(the_plan, force)
+            blocked = the_plan.refused(force)
             if blocked:
                 lines = "\n".join(f"  - {c.address}: {c.blocked}" for c in blocked)
                 raise MlopsError(f"{len(blocked)} change(s) are blocked, so nothing was applied:\n{lines}")

@@ -44,9 +44,6 @@ def plan(out: str | None, fmt: str, detailed_exitcode: bool, destroy: bool, forc
          targets: tuple[str, ...], excludes: tuple[str, ...], allow_destroy_protected: bool,
          allow_no_models: bool) -> None:
     """Show what apply would change, and why."""
-    from mlopsctl.core.plan import compute_plan
-    from mlopsctl.core.reuse import Tracker
-
     make_options = {"force": force, "allow_destroy_protected": allow_destroy_protected,
                     "allow_no_models": allow_no_models}
     memo = None if train_first else _memo(destroy=destroy, targets=targets, excludes=excludes, **make_options)
@@ -58,6 +55,10 @@ def plan(out: str | None, fmt: str, detailed_exitcode: bool, destroy: bool, forc
             err(line)
         _show(reused, fmt, out, force, detailed_exitcode)
         return
+    # Imported only to compute: a reused plan is shown without the planning machinery.
+    from mlopsctl.core.plan import compute_plan
+    from mlopsctl.core.reuse import Tracker
+
     tracker = Tracker(memo.kept) if memo is not None else None
     with memo.recording() if memo is not None else contextlib.nullcontext(None) as tee:
         ctx = make_context(load_project(), **make_options)
@@ -84,7 +85,6 @@ def plan(out: str | None, fmt: str, detailed_exitcode: bool, destroy: bool, forc
 
 def _show(the_plan: Plan, fmt: str, out: str | None, force: bool, detailed_exitcode: bool) -> None:
     from mlopsctl.core import planfile
-    from mlopsctl.core.plan import blocked_changes
     from mlopsctl.errors import MlopsError
 
     emit(render(the_plan, fmt))
@@ -92,7 +92,7 @@ def _show(the_plan: Plan, fmt: str, out: str | None, force: bool, detailed_exitc
     if out:
         planfile.save(the_plan, Path(out))
         err(f"Saved the plan to {out}. Apply exactly this plan with: mlopsctl apply {out}")
-    blocked = blocked_changes(the_plan, force)
+    blocked = the_plan.refused(force)
     if blocked:
         # A plan that apply would refuse fails, so a pull-request check goes red before the merge.
         names = ", ".join(c.address for c in blocked)

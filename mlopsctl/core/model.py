@@ -90,6 +90,9 @@ class Action(str, enum.Enum):
         return _SYMBOL[self]
 
 
+PROTECTED = "protected"
+"""Payload key of a change blocked because it deletes a protected environment's deployment."""
+
 _SEVERITY = {Action.NOOP: 0, Action.CREATE: 1, Action.UPDATE: 2, Action.REPLACE: 3, Action.DELETE: 4}
 _SYMBOL = {Action.NOOP: " ", Action.CREATE: "+", Action.UPDATE: "~", Action.REPLACE: "-/+", Action.DELETE: "-"}
 
@@ -265,6 +268,11 @@ class Plan:
             return "No changes."
         c = self.counts()
         return f"Plan: {c['add']} to add, {c['change']} to change, {c['destroy']} to destroy."
+
+    def refused(self, force: bool) -> list[Change]:
+        """Changes apply refuses: blocked ones, unless forced; protected deletions even when forced."""
+        return [c for c in self.changes
+                if c.blocked and c.action is not Action.NOOP and (not force or c.payload.get(PROTECTED))]
 
     def get(self, address: str) -> Change | None:
         for c in self.changes:

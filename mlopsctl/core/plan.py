@@ -12,7 +12,7 @@ from typing import Any
 from mlopsctl import __version__
 from mlopsctl.core import graph, reuse
 from mlopsctl.core.context import Context
-from mlopsctl.core.model import Action, Change, Plan, Resource, fingerprint, split_address
+from mlopsctl.core.model import PROTECTED, Action, Change, Plan, Resource, fingerprint, split_address
 from mlopsctl.core.provider import all_providers, get_provider, warning_sources
 from mlopsctl.errors import MlopsError, StalePlanError
 from mlopsctl.workspace import steady
@@ -150,9 +150,6 @@ def _diff_all(ctx: Context, selected: list[str], desired: dict[str, Resource],
     return changes
 
 
-PROTECTED = "protected"
-"""Payload key of a change blocked because it deletes a protected environment's deployment."""
-
 
 def _guard_protected(ctx: Context, change: Change) -> Change:
     """Block deleting the deployment of an environment marked ``protected: true`` unless explicitly allowed.
@@ -225,8 +222,3 @@ def _listing(items: list[str], limit: int = 20) -> str:
     text = "\n".join(f"  - {m}" for m in items[:limit])
     return text + (f"\n  ... and {len(items) - limit} more" if len(items) > limit else "")
 
-
-def blocked_changes(plan: Plan, force: bool) -> list[Change]:
-    """Changes apply refuses: blocked ones, unless forced; protected deletions even when forced."""
-    return [c for c in plan.changes
-            if c.blocked and c.action is not Action.NOOP and (not force or c.payload.get(PROTECTED))]

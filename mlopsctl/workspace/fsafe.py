@@ -14,7 +14,6 @@ import errno as _errno
 import functools
 import os
 import stat as _stat
-import tempfile
 from pathlib import Path
 
 from mlopsctl.errors import WriteError
@@ -168,6 +167,8 @@ def write_atomic(path: Path, data: bytes | str, mode: int = 0o644, *, root: Path
 
 
 def _write(path: Path, data: bytes, mode: int, durable: bool = True) -> None:
+    import tempfile  # a plan that writes nothing (a reused one) starts without it
+
     path.parent.mkdir(parents=True, exist_ok=True)
     for stale in path.parent.glob(f".{path.name}.*{TMP_SUFFIX}"):  # left by a killed apply
         stale.unlink(missing_ok=True)

@@ -11,7 +11,7 @@ from mlopsctl.core import provider as base
 from mlopsctl.core.apply import execute
 from mlopsctl.core.context import Context
 from mlopsctl.core.model import Resource
-from mlopsctl.core.plan import blocked_changes, compute_plan
+from mlopsctl.core.plan import compute_plan
 from mlopsctl.core.state import Journal
 from mlopsctl.errors import ApplyError
 from mlopsctl.render import render
@@ -58,7 +58,7 @@ def test_a_protected_deployment_is_never_deleted_without_the_flag(tmp_path: Path
     assert prod.blocked == ("environment 'production' is protected (mlops.yaml:7:5): its deployment is deleted "
                             "only with --allow-destroy-protected")
     assert not plan.get("deployment.iris.staging").blocked
-    assert [c.address for c in blocked_changes(plan, force=True)] == ["deployment.iris.production"]
+    assert [c.address for c in plan.refused(force=True)] == ["deployment.iris.production"]
     with pytest.raises(ApplyError, match="is protected"):
         execute(ctx_for(tmp_path, force=True), plan, Journal(tmp_path / ".mlopsctl"))
     assert (tmp_path / "notes/iris.production.txt").exists()
@@ -81,5 +81,5 @@ def test_destroy_keeps_a_protected_deployment_too(tmp_path: Path, deployments) -
     ctx = ctx_for(tmp_path)
     deployments.notes.update({"iris.staging": {"text": "v1"}, "iris.production": {"text": "v1"}})
     plan = compute_plan(ctx, destroy=True)
-    assert [c.address for c in blocked_changes(plan, force=True)] == ["deployment.iris.production"]
-    assert not blocked_changes(compute_plan(ctx_for(tmp_path, allow_destroy_protected=True), destroy=True), False)
+    assert [c.address for c in plan.refused(force=True)] == ["deployment.iris.production"]
+    assert not compute_plan(ctx_for(tmp_path, allow_destroy_protected=True), destroy=True).refused(False)

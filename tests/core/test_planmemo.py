@@ -173,6 +173,24 @@ def test_a_touched_file_recomputes_and_is_reused_after(applied: Path) -> None:
     assert rc == 0 and again == before and "plan memo: reused" in err, err
 
 
+def test_a_reused_plan_imports_nothing_only_computing_needs(applied: Path) -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom mlopsctl.cli import main\ntry:\n    main(['--debug', 'plan'])\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in ('mlopsctl.core.plan', 'mlopsctl.core.reuse', 'tempfile', 'jinja2', 'yaml')"
+            " if m in sys.modules), file=sys.stderr)")
+    env = {**os.environ, **ON}
+    said = []
+    for _ in range(2):  # the first computes and keeps the plan, the second reuses it
+        proc = subprocess.run([sys.executable, "-c", code], cwd=applied, env=env, capture_output=True, text=True,
+                              timeout=300, check=False)
+        assert "No changes." in proc.stdout, proc.stdout + proc.stderr
+        said.append(proc.stderr)
+    assert "plan memo: reused" in said[1] and said[1].rstrip().endswith("[]"), said[1]
+    assert "'mlopsctl.core.plan'" in said[0], said[0]  # the computed one did import it
+
+
 def test_options_have_their_own_memo(applied: Path) -> None:
     keep_memo(applied)
     out, err = same_as_computed(applied, "--destroy")

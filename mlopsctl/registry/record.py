@@ -94,16 +94,7 @@ def tree_state(root: Path, inputs: tuple[str, ...] = ("mlops.yaml", "models", "s
         raise MlopsError(f"git status failed in {root}: {err.strip() or out.strip()}")
     records: list[str] = []
     edits: list[str] = []
-    entries = out.split("\0")
-    i = 0
-    while i < len(entries):
-        entry = entries[i]
-        i += 1
-        if len(entry) < 4:
-            continue
-        code, path = entry[:2], entry[3:]
-        if code[0] in "RC":
-            i += 1  # the rename's source follows
+    for code, path, _ in git.status_entries(out):
         if _is_record(root, path):
             records.append(path)
         elif code != "??" or _under(path, inputs):

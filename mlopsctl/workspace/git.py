@@ -289,9 +289,20 @@ def probe_paths(args: list[str], kept: Any, now: Any) -> set[str] | None:
     return {os.path.join(args[0], p) for p in a.keys() | b.keys() if a.get(p) != b.get(p)}
 
 
-def _status_entries(out: str) -> dict[str, str]:
-    """``git status --porcelain -z`` as path -> its entry (a rename's entry under both paths)."""
-    entries: dict[str, str] = {}
+def _status_entries(out: str) -> dict[str, tuple[str, str, str | None]]:
+    """:func:`status_entries` by path (a rename's or copy's under both of its paths)."""
+    by_path: dict[str, tuple[str, str, str | None]] = {}
+    for entry in status_entries(out):
+        by_path[entry[1]] = entry
+        if entry[2] is not None:
+            by_path[entry[2]] = entry
+    return by_path
+
+
+def status_entries(out: str) -> list[tuple[str, str, str | None]]:
+    """``git status --porcelain -z`` as ``(XY, path, source)``: the source of a rename or a copy
+    (the field that follows it), else None."""
+    found: list[tuple[str, str, str | None]] = []
     fields = out.split("\0")
     i = 0
     while i < len(fields):
@@ -299,13 +310,12 @@ def _status_entries(out: str) -> dict[str, str]:
         i += 1
         if len(entry) < 4:
             continue
+        source = None
         if "R" in entry[:2] or "C" in entry[:2]:
             source = fields[i] if i < len(fields) else ""
             i += 1
-            entries[source] = entries[entry[3:]] = f"{entry}\0{source}"
-        else:
-            entries[entry[3:]] = entry
-    return entries
+        found.append((entry[:2], entry[3:], source))
+    return found
 
 
 _READS = frozenset({"for-each-ref", "status", "symbolic-ref", "ls-files"})

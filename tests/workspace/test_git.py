@@ -153,6 +153,12 @@ def test_status_answers_are_told_apart_by_the_paths_whose_lines_differ(repo: Pat
     (repo / "a.txt").write_text("edited\n")
     git(repo, "mv", "b.txt", "c.txt")
     (repo / "new.txt").write_text("untracked\n")
+    (repo / "odd name\nwith a newline.txt").write_text("untracked\n")
+    now = gitfacts.probe_read(*ask)
+    assert sorted(gitfacts.status_entries(now[1])) == [
+        (" M", "a.txt", None), ("??", "new.txt", None), ("??", "odd name\nwith a newline.txt", None),
+        ("R ", "c.txt", "b.txt")]
+    (repo / "odd name\nwith a newline.txt").unlink()
     now = gitfacts.probe_read(*ask)
     assert gitfacts.probe_paths(ask, kept, now) == {str(repo / p) for p in ("a.txt", "b.txt", "c.txt", "new.txt")}
     git(repo, "add", "a.txt")  # staged: the same path, another line

@@ -217,6 +217,7 @@ class Memo:
 
         Call :meth:`keep` with the plan afterwards; nothing is kept when the block raised.
         """
+        self._make_folder()
         started = time.time_ns()
         self.logs = []
         with observe.recording(_ignored(self.root)) as rec:
@@ -226,6 +227,21 @@ class Memo:
             self._record, self.moved = None, f"{self.moved or 'computed'}; not kept: {sealed}"
         else:
             self._record = sealed
+
+    def _make_folder(self) -> None:
+        """Make the memo's folder before the plan reads anything. A plan looks at ``.mlopsctl``
+        itself (the layout check), so a fresh clone's first plan, which would create it to keep
+        its memo, would leave a memo the next plan cannot reuse. Failures only cost time: the
+        plan's own checks say what is wrong with a ``.mlopsctl`` that cannot be made."""
+        from mlopsctl.workspace.fsafe import inside
+
+        folder = self.root / DIR
+        if folder.is_dir():
+            return
+        try:
+            inside(self.root, DIR).mkdir(parents=True, exist_ok=True)
+        except OSError:
+            pass
 
     def keep(self, plan: Plan, tracker: Tracker | None = None, specs: dict[str, str] | None = None) -> bool:
         """Save the plan with its record, when the record can be reused; failures only cost time.

@@ -22,6 +22,7 @@ import pytest
 
 from tests.builders import git, run_mlopsctl
 from tests.monitoring.monitor_builders import build_applied, copy_applied
+from tests.registry.registry_builders import dvc
 
 ON = {"MLOPSCTL_PLAN_MEMO": "on"}
 OFF = {"MLOPSCTL_PLAN_MEMO": "off"}
@@ -171,6 +172,24 @@ def test_a_touched_file_recomputes_and_is_reused_after(applied: Path) -> None:
     time.sleep(0.1)
     rc, again, err = plan(applied, ON)
     assert rc == 0 and again == before and "plan memo: reused" in err, err
+
+
+def test_a_fresh_clones_second_plan_reuses_its_first(applied: Path) -> None:
+    """A fresh clone has no ``.mlopsctl/``, which every plan looks at: the first plan makes it
+    before reading anything, so the memo it keeps there holds for the next plan."""
+    base = applied.parent
+    git(applied, "push", "-q", "origin", "--tags")  # the registered version, as apply's CI job pushes it
+    git(base, "clone", "-q", "-b", "main", "origin.git", "mate")
+    mate = base / "mate"
+    dvc(mate, "pull", "-q")
+    assert not (mate / ".mlopsctl").exists()
+    time.sleep(0.1)
+    rc, first, err = plan(mate, ON)
+    assert rc == 0 and "plan memo: no memo" in err, first + err
+    assert "No changes." in first, first
+    rc, again, err = plan(mate, ON)
+    assert rc == 0 and "plan memo: reused" in err, err
+    assert again == first
 
 
 def test_a_reused_plan_imports_nothing_only_computing_needs(applied: Path) -> None:

@@ -3,8 +3,10 @@
 Give it repositories that ``make_repos.py --applied`` left applied (``DIR/applied-N/repo``), or
 any applied repository. Measured, interleaved with ``dvc status`` (median of --runs, wall and CPU):
 
-- cold no-op plan: ``.mlopsctl/cache`` removed before each run (every fresh CI clone), and the
+- cold no-op plan: ``.mlopsctl/cache`` removed before each run (a fresh clone), and the
   user's cache folder too (the plans run with their own ``XDG_CACHE_HOME``: a fresh machine);
+  once as on a developer's machine, which keeps the plan memo for the next plan, and once as on a
+  CI runner (``CI=true``), which keeps none (no later plan there could reuse it);
 - warm no-op plan: the cache of the previous run kept, so the plan memo is reused; and the same
   plan computed (``MLOPSCTL_PLAN_MEMO=off``) for comparison;
 - plan after one model's parameter changed (``n_estimators`` of the first model, a new value each
@@ -58,13 +60,18 @@ def med(xs: list[tuple[float, float]]) -> tuple[float, float]:
 
 def bench(repo: Path, runs: int, source: Path) -> None:
     user_cache = repo.parent / f"{repo.name}.user-cache"
-    env = {**os.environ, "PYTHONPATH": str(source), "XDG_CACHE_HOME": str(user_cache)}
+    base = {k: v for k, v in os.environ.items() if k not in ("CI", "MLOPSCTL_PLAN_MEMO")}
+    env = {**base, "PYTHONPATH": str(source), "XDG_CACHE_HOME": str(user_cache), "MLOPSCTL_PLAN_MEMO": "on"}
     computed = {**env, "MLOPSCTL_PLAN_MEMO": "off"}
+    runner = {**base, "PYTHONPATH": str(source), "XDG_CACHE_HOME": str(user_cache), "CI": "true"}
     plan = [*mlopsctl_command(), "plan", "--detailed-exitcode"]
     dvc = [venv_script("dvc"), "status"]
     n = len(list((repo / "models").glob("*.yaml")))
-    cold, warm, warm_off, status, param, param_off = [], [], [], [], [], []
+    cold, ci_cold, warm, warm_off, status, param, param_off = [], [], [], [], [], [], []
     for _ in range(runs):
+        shutil.rmtree(repo / ".mlopsctl" / "cache", ignore_errors=True)
+        shutil.rmtree(user_cache, ignore_errors=True)
+        ci_cold.append(run(plan, repo, runner))
         shutil.rmtree(repo / ".mlopsctl" / "cache", ignore_errors=True)
         shutil.rmtree(user_cache, ignore_errors=True)
         cold.append(run(plan, repo, env))
@@ -105,6 +112,9 @@ def bench(repo: Path, runs: int, source: Path) -> None:
     print(f"[{n} models, {source}]")
     print(f"  cold no-op plan   {cw:6.2f} s wall {cc:6.2f} s CPU   dvc status {sw:6.2f} s wall {sc:6.2f} s CPU   "
           f"ratio wall {cw / sw:.2f}, CPU {cc / sc:.2f}")
+    (rw, rc) = med(ci_cold)
+    print(f"  cold, CI runner   {rw:6.2f} s wall {rc:6.2f} s CPU   ratio wall {rw / sw:.2f}, CPU {rc / sc:.2f}   "
+          f"(CI=true: no memo kept)")
     print(f"  warm no-op plan   {ww:6.2f} s wall {wc:6.2f} s CPU   ratio to dvc status CPU {wc / sc:.2f}   "
           f"(memo off, computed: {ow:.2f} s wall {oc:.2f} s CPU)")
     print(f"  one param changed {pw:6.2f} s wall {pc:6.2f} s CPU   ratio to dvc status CPU {pc / sc:.2f}   "

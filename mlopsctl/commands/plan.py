@@ -47,6 +47,11 @@ def plan(out: str | None, fmt: str, detailed_exitcode: bool, destroy: bool, forc
     make_options = {"force": force, "allow_destroy_protected": allow_destroy_protected,
                     "allow_no_models": allow_no_models}
     memo = None if train_first else _memo(destroy=destroy, targets=targets, excludes=excludes, **make_options)
+    if memo is None and not train_first and options().debug:
+        from mlopsctl.core.planmemo import mode, off_reason
+
+        if mode() == "off":
+            err(f"plan memo: {off_reason()}")
     reused = memo.lookup() if memo is not None else None
     if reused is not None and memo is not None and memo.mode == "on":
         if options().debug:

@@ -21,7 +21,8 @@ Like Git's index and DVC's state database, this memo trusts a file whose stat is
   ``apply plan.json`` re-derives the saved plan and compares, so a memo can never make apply act.
 
 ``MLOPSCTL_PLAN_MEMO=off`` turns it off; ``=verify`` computes every plan as well and fails on any
-difference from a reused one (the test suite runs that way).
+difference from a reused one (the test suite runs that way); ``=on`` keeps one on a CI runner too,
+where, unset, it is off (:func:`on_ci_runner`).
 """
 
 from __future__ import annotations
@@ -59,8 +60,28 @@ _VOLATILE_ENV = frozenset({"_", "OLDPWD", "PWD", "SHLVL", "COLUMNS", "LINES", MO
 
 
 def mode() -> str:
-    value = os.environ.get(MODE_ENV, "on").strip().lower()
+    """``on``, ``off`` or ``verify``: as ``MLOPSCTL_PLAN_MEMO`` says; unset, off on a CI runner
+    (:func:`on_ci_runner`), else on."""
+    value = os.environ.get(MODE_ENV)
+    if value is None:
+        return "off" if on_ci_runner() else "on"
+    value = value.strip().lower()
     return value if value in ("on", "off", "verify") else "on"
+
+
+def on_ci_runner() -> bool:
+    """``CI`` is set, as GitHub Actions, GitLab CI and most CI services set it. A memo kept there
+    is never reused: each job starts from a fresh clone, and each step has variables of its own
+    (``GITHUB_ACTION``, ``CI_JOB_ID``...), which are part of a memo's key. Keeping it would only
+    cost the plan its recording (a sixth of a first plan at 1,000 models)."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def off_reason() -> str:
+    """Why no memo is used (for ``--debug``), when :func:`mode` is off."""
+    if MODE_ENV in os.environ:
+        return f"off ({MODE_ENV}={os.environ[MODE_ENV]})"
+    return f"off on a CI runner (CI is set; {MODE_ENV}=on keeps one there too)"
 
 
 def _tree_stats(top: Path, out: list[Any]) -> None:

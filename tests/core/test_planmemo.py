@@ -174,6 +174,23 @@ def test_a_touched_file_recomputes_and_is_reused_after(applied: Path) -> None:
     assert rc == 0 and again == before and "plan memo: reused" in err, err
 
 
+def test_no_memo_is_kept_on_a_ci_runner_unless_asked(applied: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MLOPSCTL_PLAN_MEMO")  # unset, as on a runner
+    plans = applied / ".mlopsctl" / "cache" / "plans"
+    computed = plan(applied, OFF)[1]
+    for _ in range(2):
+        rc, out, err = plan(applied, {"CI": "true"})
+        assert rc == 0 and out == computed, out + err
+        assert "plan memo: off on a CI runner (CI is set; MLOPSCTL_PLAN_MEMO=on keeps one there too)" in err
+        assert not plans.exists() or not list(plans.iterdir())
+    rc, out, err = plan(applied, {"CI": "false"})
+    assert rc == 0 and out == computed and "plan memo: no memo" in err, err
+    rc, out, err = plan(applied, {"CI": "true", "MLOPSCTL_PLAN_MEMO": "on"})
+    assert rc == 0 and out == computed and "plan memo: no memo" in err, err
+    rc, out, err = plan(applied, {"CI": "true", "MLOPSCTL_PLAN_MEMO": "on"})
+    assert rc == 0 and out == computed and "plan memo: reused" in err, err
+
+
 def test_a_fresh_clones_second_plan_reuses_its_first(applied: Path) -> None:
     """A fresh clone has no ``.mlopsctl/``, which every plan looks at: the first plan makes it
     before reading anything, so the memo it keeps there holds for the next plan."""

@@ -6,7 +6,9 @@ any applied repository. Measured, interleaved with ``dvc status`` (median of --r
 - cold no-op plan: ``.mlopsctl/cache`` removed before each run (a fresh clone), and the
   user's cache folder too (the plans run with their own ``XDG_CACHE_HOME``: a fresh machine);
   once as on a developer's machine, which keeps the plan memo for the next plan, and once as on a
-  CI runner (``CI=true``), which keeps none (no later plan there could reuse it);
+  CI runner (``CI=true``), which keeps none (no later plan there could reuse it). With two cores
+  or more, a cold plan forks the facts helper (``mlopsctl/pipeline/prefetch.py``): its wall time
+  is then below its CPU time, which counts the helper's;
 - warm no-op plan: the cache of the previous run kept, so the plan memo is reused; and the same
   plan computed (``MLOPSCTL_PLAN_MEMO=off``) for comparison;
 - plan after one model's parameter changed (``n_estimators`` of the first model, a new value each

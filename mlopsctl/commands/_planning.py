@@ -46,8 +46,31 @@ def emit(text: str) -> None:
     click.echo(text.rstrip("\n"))
 
 
+def start_helper(*, destroy: bool, targets: tuple[str, ...]) -> None:
+    """Before a plan is computed: a second process finds the DVC facts it will need
+    (:mod:`mlopsctl.pipeline.prefetch`), unless the plan reads none (destroying, or files alone)."""
+    if destroy or (targets and all(t.startswith("file.") for t in targets)):
+        return
+    from mlopsctl.pipeline import prefetch
+    from mlopsctl.workspace.paths import find_root
+
+    try:
+        root = find_root(options().cwd)
+    except Exception:  # noqa: BLE001 - loading the project says what is wrong, with its own message
+        return
+    prefetch.start(root)
+
+
+def end_helper() -> None:
+    """The plan is computed: a helper still finding facts is ended, and reaped."""
+    from mlopsctl.pipeline import prefetch
+
+    prefetch.finish()
+
+
 def flush_caches(ctx: Context) -> None:
-    """Persist the run's memos that can be saved (digests, DVC stat facts)."""
+    """Persist the run's memos that can be saved (digests, DVC stat facts), once the helper is ended."""
+    end_helper()
     ctx.save_memos()
 
 

@@ -6,7 +6,15 @@ from pathlib import Path
 import click
 
 from mlopsctl.commands._common import err, examples, load_project, make_context, options
-from mlopsctl.commands._planning import allow_options, confirm, emit, flush_caches, render, target_options
+from mlopsctl.commands._planning import (
+    allow_options,
+    confirm,
+    emit,
+    flush_caches,
+    render,
+    start_helper,
+    target_options,
+)
 
 
 def run_apply(*, planfile_path: str | None, auto_approve: bool, targets: tuple[str, ...], excludes: tuple[str, ...],
@@ -24,6 +32,7 @@ def run_apply(*, planfile_path: str | None, auto_approve: bool, targets: tuple[s
         raise MlopsError("a saved plan already fixes what it changes; --target/--exclude go with `mlopsctl plan`")
     if planfile_path and (allow_destroy_protected or allow_no_models):
         raise MlopsError("a saved plan already fixes what it allows; --allow-* options go with `mlopsctl plan`")
+    start_helper(destroy=destroy, targets=targets)
     ctx = make_context(load_project(), force=force, allow_destroy_protected=allow_destroy_protected,
                        allow_no_models=allow_no_models, parallelism=parallelism)
     ctx.destroy_images = destroy_images

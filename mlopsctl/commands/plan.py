@@ -13,8 +13,10 @@ from mlopsctl.commands._planning import (
     FORMATS,
     allow_options,
     emit,
+    end_helper,
     flush_caches,
     render,
+    start_helper,
     target_options,
     write_step_summary,
 )
@@ -46,6 +48,7 @@ def plan(out: str | None, fmt: str, detailed_exitcode: bool, destroy: bool, forc
     """Show what apply would change, and why."""
     make_options = {"force": force, "allow_destroy_protected": allow_destroy_protected,
                     "allow_no_models": allow_no_models}
+    start_helper(destroy=destroy, targets=targets)
     memo = None if train_first else _memo(destroy=destroy, targets=targets, excludes=excludes, **make_options)
     if memo is None and not train_first and options().debug:
         from mlopsctl.core.planmemo import mode, off_reason
@@ -64,6 +67,7 @@ def plan(out: str | None, fmt: str, detailed_exitcode: bool, destroy: bool, forc
     from mlopsctl.core.plan import compute_plan
     from mlopsctl.core.reuse import Tracker
 
+
     tracker = Tracker(memo.kept) if memo is not None else None
     with memo.recording() if memo is not None else contextlib.nullcontext(None) as tee:
         ctx = make_context(load_project(), **make_options)
@@ -74,6 +78,7 @@ def plan(out: str | None, fmt: str, detailed_exitcode: bool, destroy: bool, forc
         if tracker.reused and memo.mode == "verify":
             _verify_partial(the_plan, memo.logs, targets, excludes, destroy, **make_options)
         _settle(memo, reused, the_plan, tracker, {n: d.path for n, d in ctx.project.models.items()})
+    end_helper()  # before training starts workers: the plan no longer asks for facts
     if train_first and not destroy:
         from mlopsctl.training.candidates import TrainedCandidates, stages_to_train, train_candidates
 

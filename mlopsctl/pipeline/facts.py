@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -78,6 +79,9 @@ class StatCache:
         self.dvcfiles: dict[str, Any] = {}
         """``.dvc`` file -> [*stat key, its single out]: parsed once per content."""
         self.dirty = False
+        self.feed: Callable[[], bool] | None = None
+        """Takes in what a helper process found meanwhile (:mod:`mlopsctl.pipeline.prefetch`);
+        asked before anything is parsed or hashed here, True when it took any."""
         try:
             blob = json.loads(self.path.read_text(encoding="utf-8"))
             self.entries = blob.get("md5", {})
@@ -96,6 +100,8 @@ class StatCache:
             return None
         key = stat_key(st)
         hit: Any = self.entries.get(rel)
+        if not _kept(hit, key) and self.feed is not None and self.feed():
+            hit = self.entries.get(rel)
         if _kept(hit, key) and type(hit[-1]) is str:
             return Digest(hit[-1], st.st_size)
         if self.shared is not None and _model_file(rel):
@@ -153,6 +159,28 @@ class StatCache:
             return self.dir_digest(rel, ignore)
         return self.file_md5(rel, st)
 
+    def adopt(self, found: dict[str, Any]) -> bool:
+        """Take in what a helper found, in this cache's own form (``md5``, ``dvcfiles``, ``lock``,
+        and the shared cache's ``digests``) where this cache knows nothing yet; whether it took any.
+        Each entry is checked against the file's stat when used, like a kept one."""
+        took = False
+        for name, table in (("md5", self.entries), ("dvcfiles", self.dvcfiles)):
+            given = found.get(name)
+            if isinstance(given, dict):
+                for rel, entry in given.items():
+                    if rel not in table and type(entry) is list:
+                        table[rel] = entry
+                        took = True
+        lock = found.get("lock")
+        if not self.lock_memo and isinstance(lock, dict) and lock:
+            self.lock_memo = lock
+            took = True
+        digests = found.get("digests")
+        if self.shared is not None and isinstance(digests, dict) and digests:
+            took = self.shared.adopt(digests) or took
+        self.dirty = self.dirty or took
+        return took
+
     def save(self) -> None:
         if not self.dirty:
             return
@@ -185,7 +213,10 @@ def stat_cache(ctx: Context) -> StatCache:
     """The run's one StatCache (a memo of the context), saved with the run's other memos."""
 
     def make() -> StatCache:
+        from mlopsctl.pipeline.prefetch import feeder
+
         cache = StatCache(ctx.root, ctx.digests)
+        cache.feed = feeder(ctx.root, cache)
         atexit.register(cache.save)  # also when the run ends without saving (Ctrl-C)
         return cache
 
@@ -203,6 +234,8 @@ def load_lock(root: Path, cache: StatCache | None = None) -> dict[str, dict[str,
     except OSError:
         return {}
     key = stat_key(st)
+    if cache is not None and cache.lock_memo.get("key") != key and cache.feed is not None:
+        cache.feed()
     if cache is not None and cache.lock_memo.get("key") == key and type(cache.lock_memo.get("stages")) is dict:
         stages: dict[str, dict[str, Any]] = cache.lock_memo["stages"]
         return stages
@@ -224,6 +257,8 @@ def read_dvcfile(root: Path, data_path: str, cache: StatCache | None = None) -> 
             st = os.fstat(f.fileno())
             key = stat_key(st)
             hit: Any = cache.dvcfiles.get(rel) if cache is not None else None
+            if cache is not None and not _kept(hit, key) and cache.feed is not None and cache.feed():
+                hit = cache.dvcfiles.get(rel)
             if _kept(hit, key) and (hit[-1] is None or type(hit[-1]) is dict):
                 kept: dict[str, Any] | None = hit[-1]
                 return kept

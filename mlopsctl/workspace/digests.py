@@ -192,6 +192,18 @@ class DigestCache:
             st = os.stat(self._locate(path)[0])
         return {a: self.memo(path, a, once(a), st=st) for a in algos}
 
+    def adopt(self, found: dict[str, Any]) -> bool:
+        """Take in entries found by another process, in this cache's own form, for files it knows
+        nothing of yet; whether it took any. Each is checked against the file's stat when used."""
+        entries = self._load()
+        took = False
+        for key, entry in found.items():
+            if key not in entries and _valid_entry(entry):
+                entries[key] = entry
+                took = True
+        self._dirty = self._dirty or took
+        return took
+
     def forget(self, path: Path | str) -> None:
         """Drop what is known about a file (e.g. right after writing it)."""
         if self._load().pop(self.key(path), None) is not None:

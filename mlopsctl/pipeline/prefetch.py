@@ -1,0 +1,277 @@
+"""The DVC facts a first plan will ask for, found by a second process while the plan loads the specs.
+
+A plan of many models parses ``dvc.lock`` and every ``.dvc`` file and hashes every stage's
+dependencies and outputs (:mod:`mlopsctl.pipeline.facts`). On a fresh clone, every CI runner's,
+none of it is cached, and it is about a quarter of the plan; loading, validating and expanding
+the specs, which come first, do not need it. So when there is no kept cache of those facts and a
+second core, :func:`start` forks a helper as the command starts. The helper fills a
+:class:`~mlopsctl.pipeline.facts.StatCache` of its own exactly as the plan would, for the paths
+``dvc.lock`` names, and writes what it found to a pipe in batches, in the form the cache keeps on
+disk; a thread of the plan's drains the pipe as it fills. Whenever the plan is about to parse or
+hash something itself, its cache first takes in the batches that have arrived (:func:`feeder`); it
+never waits for the helper.
+
+Nothing the helper says is trusted beyond what a kept cache is: an entry holds for one stat of
+its file (inode, size, mtime and ctime) and is used only while the plan's own stat agrees, and a
+file modified within one timestamp tick of its reading is not kept at all. A helper that fails, is
+killed or writes something unreadable only costs time: the plan computes those facts itself.
+
+The helper is forked before the plan memo is looked up or records anything, and only from a
+process without threads. It closes every inherited descriptor but its pipe, opens nothing but
+regular files and directories (a FIFO named as a dependency is skipped), and ends with
+``os._exit``: no exit handler of the plan's runs in it. The plan ends it once the plan is computed
+(:func:`finish`) and reaps it, so its CPU time is counted as the plan's.
+
+``MLOPSCTL_FACTS_HELPER=off`` never starts one; ``on`` starts one whatever the size (tests); unset,
+one is started on a machine with two cores or more, for a ``dvc.lock`` of :data:`MIN_LOCK_BYTES`
+or more, when ``.mlopsctl/cache/`` keeps no DVC facts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mlopsctl.pipeline.facts import StatCache
+
+ENV = "MLOPSCTL_FACTS_HELPER"
+KEPT_FACTS = os.path.join(".mlopsctl", "cache", "dvcfacts.json")
+"""Where the run's cache of DVC facts is kept (``facts.CACHE_FILE``): a plan that finds it needs
+no helper. Spelled out here, so a plan that starts none imports nothing for it."""
+MIN_LOCK_BYTES = 64 * 1024
+"""About forty stages: below that the facts cost less than starting a helper."""
+_BATCH = 64
+"""Files hashed per line written: the plan takes in what has arrived, line by line."""
+
+
+class _Helper:
+    """A running helper: its pipe is drained by a thread as it writes (a pipe holds 64 KiB; a
+    helper waiting for the plan to read would find nothing ahead of it)."""
+
+    def __init__(self, pid: int, fd: int) -> None:
+        import threading
+
+        self.pid = pid
+        self.fd = fd
+        self.chunks: list[bytes] = []
+        self.ended = False
+        """The pipe is at its end (the helper exited, or was ended)."""
+        self.buffer = b""
+        self.done = False
+        """Nothing more is taken in: everything arrived was, or something was unreadable."""
+        self.reader = threading.Thread(target=self._drain, name="mlopsctl-facts-helper", daemon=True)
+        self.reader.start()
+
+    def _drain(self) -> None:
+        try:
+            while chunk := os.read(self.fd, 1 << 20):
+                self.chunks.append(chunk)
+        except OSError:
+            pass
+        self.ended = True
+
+
+_helpers: dict[str, _Helper] = {}
+
+
+def wanted(root: Path) -> bool:
+    """Whether a helper is worth starting for this repository (see the module's docstring)."""
+    how = os.environ.get(ENV, "").strip().lower()
+    if how == "off" or not hasattr(os, "fork"):
+        return False
+    if how != "on" and os.path.exists(os.path.join(root, KEPT_FACTS)):
+        return False
+    try:
+        size = os.stat(os.path.join(root, "dvc.lock")).st_size
+    except OSError:
+        return False
+    return how == "on" or (size >= MIN_LOCK_BYTES and _cores() >= 2)
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def start(root: Path) -> None:
+    """Fork the helper for ``root`` when :func:`wanted`; nothing when it is not, or cannot be."""
+    key = os.fspath(root)
+    if key in _helpers or not wanted(root):
+        return
+    import atexit
+    import signal
+    import threading
+
+    if threading.active_count() > 1:
+        return  # a process with threads is never forked
+    try:
+        r, w = os.pipe()
+    except OSError:
+        return
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(r)
+        os.close(w)
+        return
+    if pid == 0:  # the helper
+        code = 1
+        try:
+            os.close(r)
+            os.closerange(3, w)
+            os.closerange(w + 1, 1 << 16)
+            signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C ends it at once, with the plan
+            _work(Path(root), w)
+            code = 0
+        except BaseException:  # noqa: BLE001, S110 - the plan computes whatever the helper did not say
+            pass
+        finally:
+            os._exit(code)
+    os.close(w)
+    if not _helpers:
+        atexit.register(finish)  # a run that ends early (an error, a reused plan) reaps it too
+    _helpers[key] = _Helper(pid, r)
+
+
+def feeder(root: Path, cache: StatCache) -> Callable[[], bool] | None:
+    """For the run's cache: a function that takes in the batches arrived so far (True when it
+    took any), or None when no helper runs for ``root``."""
+    helper = _helpers.get(os.fspath(root))
+    if helper is None:
+        return None
+
+    def feed() -> bool:
+        return _take(helper, cache)
+
+    return feed
+
+
+def _take(helper: _Helper, cache: StatCache) -> bool:
+    if helper.done:
+        return False
+    ended = helper.ended  # read first: what it wrote before ending is in the chunks by now
+    count = len(helper.chunks)
+    if not count and not ended:
+        return False
+    data = helper.buffer + b"".join(helper.chunks[:count])
+    del helper.chunks[:count]
+    lines = data.split(b"\n")
+    helper.buffer = lines.pop()  # a line not ended yet waits for its end
+    took = False
+    for line in lines:
+        if not line:
+            continue
+        try:
+            batch = json.loads(line)
+        except ValueError:
+            ended = True  # something unreadable: nothing after it is taken either
+            break
+        if isinstance(batch, dict):
+            took = cache.adopt(batch) or took
+    if ended and not helper.chunks:
+        helper.done, helper.buffer = True, b""
+    return took
+
+
+def finish(root: Path | None = None) -> None:
+    """End the helper of ``root`` (every helper: None) and reap it; what it did not say is lost."""
+    import signal
+
+    for key in [k for k in _helpers if root is None or k == os.fspath(root)]:
+        helper = _helpers.pop(key)
+        try:
+            pid, _ = os.waitpid(helper.pid, os.WNOHANG)
+            if pid == 0:
+                os.kill(helper.pid, signal.SIGKILL)
+                os.waitpid(helper.pid, 0)
+        except (ChildProcessError, ProcessLookupError, OSError):
+            pass
+        helper.reader.join(5)  # the helper is gone: its end of the pipe is closed, the read ends
+        if not helper.reader.is_alive():
+            try:
+                os.close(helper.fd)
+            except OSError:
+                pass
+
+
+# ------------------------------------------------------------------ in the helper
+
+
+def _work(root: Path, fd: int) -> None:
+    from mlopsctl.pipeline.facts import StatCache, load_lock, read_dvcfile
+    from mlopsctl.workspace.digests import DigestCache
+
+    shared = DigestCache(root)
+    kept = set(shared._load())
+    cache = StatCache(root, shared)
+    stages = load_lock(root, cache)
+    _send(fd, {"lock": cache.lock_memo})
+    paths: list[str] = []
+    for entry in stages.values():
+        for group in ("deps", "outs"):
+            for item in (entry.get(group) or ()) if isinstance(entry, dict) else ():
+                path = item.get("path") if isinstance(item, dict) else None
+                if isinstance(path, str) and path and not os.path.isabs(path) and ".." not in path.split("/"):
+                    paths.append(path)
+    done = 0
+    sent: dict[str, set[str]] = {"md5": set(), "digests": set(kept), "dvcfiles": set()}
+    for path in dict.fromkeys(paths):
+        if os.path.isfile(os.path.join(root, f"{path}.dvc")):
+            read_dvcfile(root, path, cache)
+        done += _hash(root, path, cache)
+        if done >= _BATCH:
+            _send_new(fd, cache, shared, sent)
+            done = 0
+    _send_new(fd, cache, shared, sent)
+
+
+def _hash(root: Path, rel: str, cache: StatCache) -> int:
+    """Hash ``rel`` (a file, or every file of a directory) into ``cache``; how many files."""
+    full = os.path.join(root, rel)
+    try:
+        st = os.stat(full)
+    except OSError:
+        return 0
+    if stat.S_ISREG(st.st_mode):
+        cache.file_md5(rel, st)
+        return 1
+    if not stat.S_ISDIR(st.st_mode):
+        return 0  # a FIFO or a device is never opened here
+    count = 0
+    prefix = len(full) + 1
+    for dirpath, dirnames, filenames in os.walk(full):
+        dirnames[:] = [d for d in dirnames if d not in (".git", ".dvc")]
+        for name in filenames:
+            inner = os.path.join(dirpath, name)
+            try:
+                fst = os.stat(inner)
+            except OSError:
+                continue
+            if stat.S_ISREG(fst.st_mode):
+                cache.file_md5(f"{rel}/{inner[prefix:].replace(os.sep, '/')}", fst)
+                count += 1
+    return count
+
+
+def _send_new(fd: int, cache: StatCache, shared: Any, sent: dict[str, set[str]]) -> None:
+    batch = {}
+    for table, entries in (("md5", cache.entries), ("digests", shared._load()), ("dvcfiles", cache.dvcfiles)):
+        new = {k: v for k, v in entries.items() if k not in sent[table]}
+        sent[table].update(new)
+        batch[table] = new
+    if any(batch.values()):
+        _send(fd, batch)
+
+
+def _send(fd: int, batch: dict[str, Any]) -> None:
+    data = json.dumps(batch, separators=(",", ":")).encode() + b"\n"
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]

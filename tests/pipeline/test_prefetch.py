@@ -2,7 +2,9 @@
 needs; the plan takes in only what holds for its own stat of each file, and is the same plan.
 
 On a really applied repository (DVC-tracked data, a trained model, ``dvc.lock``), with the helper
-forked from this very process (pytest runs no thread of its own) and from ``mlopsctl plan``.
+forked from ``mlopsctl plan`` and from a new interpreter running a scenario of this module: a helper
+is only ever forked from a process without threads, and the test run may have some (the servers
+other tests start).
 """
 
 from __future__ import annotations
@@ -12,9 +14,10 @@ import json
 import os
 import shutil
 import signal
+import subprocess
+import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,6 +28,8 @@ from mlopsctl.specs.yamlio import load_block
 from mlopsctl.workspace.digests import DigestCache
 from tests.builders import run_mlopsctl
 from tests.monitoring.monitor_builders import build_applied, copy_applied
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -40,11 +45,12 @@ def applied(applied_template: Path, tmp_path: Path) -> Path:
     return root
 
 
-@pytest.fixture
-def helper_on(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv(prefetch.ENV, "on")
-    yield
-    prefetch.finish()
+def _alone(scenario: str, root: Path) -> None:
+    """Run ``scenario(root)``, a function of this module, in a new interpreter (no threads there)."""
+    code = f"from pathlib import Path; from tests.pipeline import test_prefetch as t; t.{scenario}(Path({str(root)!r}))"
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={**os.environ, prefetch.ENV: "on"},
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
 def _locked_paths(root: Path) -> list[str]:
@@ -74,7 +80,11 @@ def _fed_cache(root: Path) -> StatCache:
     return cache
 
 
-def test_the_helper_finds_the_facts_the_plan_computes(applied: Path, helper_on: None) -> None:
+def test_the_helper_finds_the_facts_the_plan_computes(applied: Path) -> None:
+    _alone("_finds_the_facts", applied)
+
+
+def _finds_the_facts(applied: Path) -> None:
     assert threading.active_count() == 1
     prefetch.start(applied)
     pid = prefetch._helpers[os.fspath(applied)].pid
@@ -95,7 +105,11 @@ def test_the_helper_finds_the_facts_the_plan_computes(applied: Path, helper_on: 
     assert not prefetch._helpers
 
 
-def test_a_file_changed_after_the_helper_read_it_is_read_again(applied: Path, helper_on: None) -> None:
+def test_a_file_changed_after_the_helper_read_it_is_read_again(applied: Path) -> None:
+    _alone("_changed_after_reading", applied)
+
+
+def _changed_after_reading(applied: Path) -> None:
     prefetch.start(applied)
     cache = _fed_cache(applied)
     data = applied / "data" / "iris.csv"
@@ -106,17 +120,11 @@ def test_a_file_changed_after_the_helper_read_it_is_read_again(applied: Path, he
     assert now != kept
     got = cache.file_md5("data/iris.csv")
     assert got is not None and got.md5 == now
-
-
-def test_a_killed_helper_or_an_unreadable_line_costs_only_time(applied: Path, helper_on: None) -> None:
-    prefetch.start(applied)
-    helper = prefetch._helpers[os.fspath(applied)]
-    os.kill(helper.pid, signal.SIGKILL)
-    cache = StatCache(applied, DigestCache(applied))
-    cache.feed = prefetch.feeder(applied, cache)
-    got = cache.file_md5("data/iris.csv")
-    assert got is not None and got.md5 == hashlib.md5((applied / "data/iris.csv").read_bytes()).hexdigest()
     prefetch.finish()
+
+
+def test_a_killed_helper_or_an_unreadable_line_costs_only_time(applied: Path) -> None:
+    _alone("_killed", applied)
 
     # A line that is not what a helper writes: nothing from it on is taken.
     r, w = os.pipe()
@@ -132,6 +140,17 @@ def test_a_killed_helper_or_an_unreadable_line_costs_only_time(applied: Path, he
     assert "data/a.csv" in cache.entries and "data/iris.csv" not in cache.entries
     assert fake.done and prefetch._take(fake, cache) is False
     os.close(r)
+
+
+def _killed(applied: Path) -> None:
+    prefetch.start(applied)
+    helper = prefetch._helpers[os.fspath(applied)]
+    os.kill(helper.pid, signal.SIGKILL)
+    cache = StatCache(applied, DigestCache(applied))
+    cache.feed = prefetch.feeder(applied, cache)
+    got = cache.file_md5("data/iris.csv")
+    assert got is not None and got.md5 == hashlib.md5((applied / "data/iris.csv").read_bytes()).hexdigest()
+    prefetch.finish()
 
 
 def test_a_first_plan_with_the_helper_is_the_plan_without_it(applied: Path) -> None:

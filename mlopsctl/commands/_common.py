@@ -32,11 +32,14 @@ def options() -> Options:
 
 
 def load_project() -> Project:
-    """Find the repository root from the working directory and load its specs."""
+    """Find the repository root from the working directory and load its specs (taking those a
+    helper parsed meanwhile, :mod:`mlopsctl.pipeline.prefetch`)."""
+    from mlopsctl.pipeline.prefetch import parsed_specs
     from mlopsctl.specs.load import load_project as load
     from mlopsctl.workspace.paths import find_root
 
-    return load(find_root(options().cwd))
+    root = find_root(options().cwd)
+    return load(root, parsed=parsed_specs(root))
 
 
 def make_context(project: Project, **kw: object) -> Context:

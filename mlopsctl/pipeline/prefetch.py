@@ -1,4 +1,4 @@
-"""The DVC facts a first plan will ask for, found by a second process while the plan loads the specs.
+"""What a first plan will ask for (DVC facts, parsed specs), found by a second process meanwhile.
 
 A plan of many models parses ``dvc.lock`` and every ``.dvc`` file and hashes every stage's
 dependencies and outputs (:mod:`mlopsctl.pipeline.facts`). On a fresh clone, every CI runner's,
@@ -10,6 +10,13 @@ second core, :func:`start` forks a helper as the command starts. The helper fill
 disk; a thread of the plan's drains the pipe as it fills. Whenever the plan is about to parse or
 hash something itself, its cache first takes in the batches that have arrived (:func:`feeder`); it
 never waits for the helper.
+
+The helper first parses model specs (:func:`mlopsctl.specs.load.parse_valid`) when no parsed
+specs are kept (``.mlopsctl/cache/specs.json``): from the last one back, while the plan parses
+from the first one on, and a page of memory the two share says where the plan has got to, so the
+helper stops where they meet. The plan takes a document from the helper only for the very bytes
+it read itself (their sha256), and only a document valid on its own: what a spec's parse gives is
+a function of its bytes. Then the helper finds the facts.
 
 Nothing the helper says is trusted beyond what a kept cache is: an entry holds for one stat of
 its file (inode, size, mtime and ctime) and is used only while the plan's own stat agrees, and a
@@ -30,6 +37,7 @@ or more, when ``.mlopsctl/cache/`` keeps no DVC facts.
 from __future__ import annotations
 
 import json
+import mmap
 import os
 import stat
 from collections.abc import Callable
@@ -45,19 +53,29 @@ KEPT_FACTS = os.path.join(".mlopsctl", "cache", "dvcfacts.json")
 no helper. Spelled out here, so a plan that starts none imports nothing for it."""
 MIN_LOCK_BYTES = 64 * 1024
 """About forty stages: below that the facts cost less than starting a helper."""
+KEPT_SPECS = os.path.join(".mlopsctl", "cache", "specs.json")
+"""Where parsed specs are kept (:mod:`mlopsctl.specs.cache`): with them, the helper parses none."""
 _BATCH = 64
 """Files hashed per line written: the plan takes in what has arrived, line by line."""
+_SPEC_BATCH = 16
+"""Specs parsed per line written."""
 
 
 class _Helper:
     """A running helper: its pipe is drained by a thread as it writes (a pipe holds 64 KiB; a
     helper waiting for the plan to read would find nothing ahead of it)."""
 
-    def __init__(self, pid: int, fd: int) -> None:
+    def __init__(self, pid: int, fd: int, progress: mmap.mmap | None = None) -> None:
         import threading
 
         self.pid = pid
         self.fd = fd
+        self.progress = progress
+        """Shared with the helper: the index of the spec file the plan is loading."""
+        self.specs: dict[str, Any] = {}
+        """Parsed specs arrived, by path, as :mod:`mlopsctl.specs.cache` keeps them."""
+        self.pending: list[dict[str, Any]] = []
+        """Batches of facts arrived, not yet taken in by the run's cache."""
         self.chunks: list[bytes] = []
         self.ended = False
         """The pipe is at its end (the helper exited, or was ended)."""
@@ -112,6 +130,10 @@ def start(root: Path) -> None:
     if threading.active_count() > 1:
         return  # a process with threads is never forked
     try:
+        progress = mmap.mmap(-1, 8)  # anonymous and shared: the helper sees the plan's writes
+    except (OSError, ValueError):
+        progress = None
+    try:
         r, w = os.pipe()
     except OSError:
         return
@@ -128,7 +150,7 @@ def start(root: Path) -> None:
             os.closerange(3, w)
             os.closerange(w + 1, 1 << 16)
             signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C ends it at once, with the plan
-            _work(Path(root), w)
+            _work(Path(root), w, progress)
             code = 0
         except BaseException:  # noqa: BLE001, S110 - the plan computes whatever the helper did not say
             pass
@@ -137,7 +159,7 @@ def start(root: Path) -> None:
     os.close(w)
     if not _helpers:
         atexit.register(finish)  # a run that ends early (an error, a reused plan) reaps it too
-    _helpers[key] = _Helper(pid, r)
+    _helpers[key] = _Helper(pid, r, progress)
 
 
 def feeder(root: Path, cache: StatCache) -> Callable[[], bool] | None:
@@ -154,30 +176,74 @@ def feeder(root: Path, cache: StatCache) -> Callable[[], bool] | None:
 
 
 def _take(helper: _Helper, cache: StatCache) -> bool:
+    _arrived(helper)
+    took = False
+    while helper.pending:
+        took = cache.adopt(helper.pending.pop(0)) or took
+    return took
+
+
+def _arrived(helper: _Helper) -> None:
+    """Read the lines arrived so far: parsed specs into ``helper.specs``, facts into
+    ``helper.pending``. Something unreadable ends it: nothing after it is taken either."""
     if helper.done:
-        return False
+        return
     ended = helper.ended  # read first: what it wrote before ending is in the chunks by now
     count = len(helper.chunks)
     if not count and not ended:
-        return False
+        return
     data = helper.buffer + b"".join(helper.chunks[:count])
     del helper.chunks[:count]
     lines = data.split(b"\n")
     helper.buffer = lines.pop()  # a line not ended yet waits for its end
-    took = False
     for line in lines:
         if not line:
             continue
         try:
             batch = json.loads(line)
         except ValueError:
-            ended = True  # something unreadable: nothing after it is taken either
-            break
+            helper.done, helper.buffer = True, b""
+            helper.chunks.clear()
+            return
         if isinstance(batch, dict):
-            took = cache.adopt(batch) or took
+            specs = batch.pop("specs", None)
+            if isinstance(specs, dict):
+                helper.specs.update(specs)
+            if batch:
+                helper.pending.append(batch)
     if ended and not helper.chunks:
         helper.done, helper.buffer = True, b""
-    return took
+
+
+class _Specs:
+    """The specs a helper parsed, for the loader (:class:`mlopsctl.specs.load.Parsed`)."""
+
+    def __init__(self, helper: _Helper) -> None:
+        self.helper = helper
+
+    def reached(self, index: int) -> None:
+        if self.helper.progress is not None:
+            self.helper.progress[:8] = max(index, 0).to_bytes(8, "little")
+
+    def get(self, rel: str, digest: str) -> tuple[dict[str, Any], dict[str, tuple[int, int]]] | None:
+        helper = self.helper
+        if rel not in helper.specs:
+            _arrived(helper)
+        entry = helper.specs.pop(rel, None)
+        if not isinstance(entry, dict) or entry.get("digest") != digest:
+            return None
+        data, keys, pos = entry.get("data"), entry.get("keys"), entry.get("pos")
+        if not (isinstance(data, dict) and isinstance(keys, list) and isinstance(pos, list)
+                and len(pos) == 2 * len(keys)):
+            return None
+        it = iter(pos)
+        return data, dict(zip(keys, zip(it, it)))
+
+
+def parsed_specs(root: Path) -> _Specs | None:
+    """For the loader: the specs the helper of ``root`` parses (None when no helper runs)."""
+    helper = _helpers.get(os.fspath(root))
+    return _Specs(helper) if helper is not None else None
 
 
 def finish(root: Path | None = None) -> None:
@@ -204,9 +270,12 @@ def finish(root: Path | None = None) -> None:
 # ------------------------------------------------------------------ in the helper
 
 
-def _work(root: Path, fd: int) -> None:
+def _work(root: Path, fd: int, progress: mmap.mmap | None) -> None:
     from mlopsctl.pipeline.facts import StatCache, load_lock, read_dvcfile
     from mlopsctl.workspace.digests import DigestCache
+
+    if progress is not None and not os.path.exists(os.path.join(root, KEPT_SPECS)):
+        _parse_specs(root, fd, progress)
 
     shared = DigestCache(root)
     kept = set(shared._load())
@@ -230,6 +299,38 @@ def _work(root: Path, fd: int) -> None:
             _send_new(fd, cache, shared, sent)
             done = 0
     _send_new(fd, cache, shared, sent)
+
+
+def _parse_specs(root: Path, fd: int, progress: mmap.mmap) -> None:
+    """Parse model specs from the last one back, until the one the plan has started on."""
+    import hashlib
+
+    from mlopsctl.specs.load import parse_valid, spec_files
+
+    files = spec_files(root)
+    batch: dict[str, Any] = {}
+    for index in range(len(files) - 1, 0, -1):  # files[0] is mlops.yaml: the plan's first
+        if index <= int.from_bytes(progress[:8], "little"):
+            break
+        rel = files[index]
+        full = os.path.join(root, rel)
+        try:
+            if not stat.S_ISREG(os.stat(full).st_mode):
+                continue
+            with open(full, "rb") as f:
+                raw = f.read()
+        except OSError:
+            continue
+        doc = parse_valid(rel, raw, "Model")
+        if doc is not None:
+            data, lines = doc
+            batch[rel] = {"digest": hashlib.sha256(raw).hexdigest(), "data": data, "keys": list(lines),
+                          "pos": [n for lc in lines.values() for n in lc]}
+        if len(batch) >= _SPEC_BATCH:
+            _send(fd, {"specs": batch})
+            batch = {}
+    if batch:
+        _send(fd, {"specs": batch})
 
 
 def _hash(root: Path, rel: str, cache: StatCache) -> int:

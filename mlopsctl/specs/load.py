@@ -12,7 +12,7 @@ import hashlib
 import os
 import re
 from pathlib import Path
-from typing import Any, TypeGuard
+from typing import Any, Protocol, TypeGuard
 
 from mlopsctl.errors import Problem, SpecError
 from mlopsctl.specs.model import Project, SpecDoc
@@ -24,9 +24,21 @@ API_VERSION = "mlopsctl/v1"
 
 
 
-def load_project(root: Path, *, cache: bool = True) -> Project:
+class Parsed(Protocol):
+    """Specs already parsed and found valid elsewhere (a helper process,
+    :mod:`mlopsctl.pipeline.prefetch`), for the loader to take instead of parsing them itself."""
+
+    def reached(self, index: int) -> None:
+        """The loader starts on ``spec_files(root)[index]``: nobody else needs to parse it now."""
+
+    def get(self, rel: str, digest: str) -> tuple[dict[str, Any], dict[str, tuple[int, int]]] | None:
+        """``(data, lines)`` of ``rel`` as :func:`parse_valid` gives them for the very bytes of
+        this sha256 ``digest``; None when there are none (yet)."""
+
+
+def load_project(root: Path, *, cache: bool = True, parsed: Parsed | None = None) -> Project:
     """The validated specs; :class:`SpecError` lists every problem when there is any."""
-    project, problems = collect_problems(root, cache=cache)
+    project, problems = collect_problems(root, cache=cache, parsed=parsed)
     if problems or project is None:
         raise SpecError(problems)
     return project
@@ -92,11 +104,13 @@ def layout_problems(root: Path) -> list[Problem]:
     return problems
 
 
-def collect_problems(root: Path, *, cache: bool = True) -> tuple[Project | None, list[Problem]]:
+def collect_problems(root: Path, *, cache: bool = True,
+                     parsed: Parsed | None = None) -> tuple[Project | None, list[Problem]]:
     """Load everything that can be loaded and list every problem found (for ``validate``).
 
     The Project is None when mlops.yaml itself is unusable; otherwise it holds the models that
-    are valid on their own (cross-spec problems are still listed).
+    are valid on their own (cross-spec problems are still listed). A spec is taken from ``parsed``
+    only for the bytes read here: it is the document parsing them would give.
     """
     from mlopsctl.specs.cache import SpecCache
 
@@ -104,10 +118,12 @@ def collect_problems(root: Path, *, cache: bool = True) -> tuple[Project | None,
     store = SpecCache(root) if cache else None
     problems: list[Problem] = layout_problems(root)
     loaded: list[_Loaded] = []
-    for rel in spec_files(root):
+    for index, rel in enumerate(spec_files(root)):
+        if parsed is not None:
+            parsed.reached(index)
         if rel == PROJECT_FILE and any(p.location.file == PROJECT_FILE for p in problems):
             continue
-        item = _load_doc(root, rel, "Project" if rel == PROJECT_FILE else "Model", store)
+        item = _load_doc(root, rel, "Project" if rel == PROJECT_FILE else "Model", store, parsed)
         problems.extend(item.problems)
         if item.doc is not None:
             loaded.append(item)
@@ -138,7 +154,7 @@ class _Loaded:
         self.valid = valid
 
 
-def _load_doc(root: Path, rel: str, kind: str, store: Any) -> _Loaded:
+def _load_doc(root: Path, rel: str, kind: str, store: Any, parsed: Parsed | None = None) -> _Loaded:
     from mlopsctl.errors import Location
 
     path = os.path.join(root, rel)  # strings, not pathlib: this runs once per spec on every load
@@ -158,7 +174,12 @@ def _load_doc(root: Path, rel: str, kind: str, store: Any) -> _Loaded:
     except OSError as e:
         return _Loaded(None, [Problem(Location(rel), f"cannot read {rel}: {e.strerror or e}")], False)
     digest = hashlib.sha256(raw).hexdigest()
-    data, lines, problems = _parse_and_validate(rel, raw, kind)
+    ready = parsed.get(rel, digest) if parsed is not None and kind == "Model" else None
+    problems: list[Problem] = []
+    if ready is not None:
+        data, lines = ready
+    else:
+        data, lines, problems = _parse_and_validate(rel, raw, kind)
     doc = SpecDoc(path=rel, data=data, lines=lines, digest=digest) if data is not None else None
     if store is not None:
         if problems:
@@ -166,6 +187,13 @@ def _load_doc(root: Path, rel: str, kind: str, store: Any) -> _Loaded:
         else:
             store.put(rel, st, data, lines, digest)
     return _Loaded(doc, problems, not problems)
+
+
+def parse_valid(rel: str, raw: bytes, kind: str) -> tuple[dict[str, Any], dict[str, tuple[int, int]]] | None:
+    """``(data, lines)`` of a spec that is valid on its own; None when it is not (whoever loads it
+    finds its problems)."""
+    data, lines, problems = _parse_and_validate(rel, raw, kind)
+    return None if problems or not isinstance(data, dict) else (data, lines)
 
 
 def _parse_and_validate(rel: str, raw: bytes, kind: str) -> tuple[Any, dict[str, tuple[int, int]], list[Problem]]:

@@ -24,6 +24,7 @@ import pytest
 
 from mlopsctl.pipeline import prefetch
 from mlopsctl.pipeline.facts import CACHE_FILE, StatCache, load_lock, read_dvcfile
+from mlopsctl.specs.load import collect_problems, parse_valid, spec_files
 from mlopsctl.specs.yamlio import load_block
 from mlopsctl.workspace.digests import DigestCache
 from tests.builders import run_mlopsctl
@@ -103,6 +104,52 @@ def _finds_the_facts(applied: Path) -> None:
     with pytest.raises(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)  # reaped
     assert not prefetch._helpers
+
+
+def test_the_helper_parses_the_specs_as_the_plan_would(applied: Path) -> None:
+    models = applied / "models"
+    text = (models / "iris.yaml").read_text()
+    assert "name: iris\n" in text
+    for n in range(2, 7):
+        (models / f"iris{n}.yaml").write_text(text.replace("name: iris\n", f"name: iris{n}\n"))
+    (models / "iris7.yaml").write_text(text.replace("name: iris\n", "name: [iris7\n"))  # not YAML
+    (models / "iris8.yaml").write_text(text.replace("name: iris\n", "name: iris8\nseed: many\n"))  # invalid
+    _alone("_parses_the_specs", applied)
+
+
+def _parses_the_specs(applied: Path) -> None:
+    prefetch.start(applied)
+    helper = prefetch._helpers[os.fspath(applied)]
+    deadline = time.monotonic() + 60
+    while not helper.done:  # the plan has not started on any spec: the helper parses every model's
+        assert time.monotonic() < deadline, "the helper said nothing in a minute"
+        prefetch._arrived(helper)
+        time.sleep(0.01)
+    files = spec_files(applied)
+    assert len(files) == 9 and set(helper.specs) == set(files[1:]) - {"models/iris7.yaml", "models/iris8.yaml"}
+    edited = applied / "models" / "iris6.yaml"
+    edited.write_text(edited.read_text() + "# edited after the helper read it\n")
+    parsed = prefetch.parsed_specs(applied)
+    assert parsed is not None
+    raw = edited.read_bytes()
+    assert parse_valid("models/iris6.yaml", raw, "Model") is not None
+    assert parsed.get("models/iris6.yaml", hashlib.sha256(raw).hexdigest()) is None  # other bytes: parsed here
+    for rel in files[1:6]:
+        raw = (applied / rel).read_bytes()
+        assert parsed.get(rel, hashlib.sha256(raw).hexdigest()) == parse_valid(rel, raw, "Model"), rel
+
+    # A load that takes what the helper parsed is the load that parses everything itself.
+    prefetch.finish()
+    prefetch.start(applied)
+    with_helper, problems = collect_problems(applied, cache=False, parsed=prefetch.parsed_specs(applied))
+    alone, alone_problems = collect_problems(applied, cache=False)
+    prefetch.finish()
+    assert with_helper is not None and alone is not None
+    assert [p.format() for p in problems] == [p.format() for p in alone_problems] and len(problems) >= 2
+    assert sorted(with_helper.models) == sorted(alone.models) and len(alone.models) == 6
+    for name, doc in alone.models.items():
+        taken = with_helper.models[name]
+        assert (taken.data, taken.lines, taken.digest) == (doc.data, doc.lines, doc.digest), name
 
 
 def test_a_file_changed_after_the_helper_read_it_is_read_again(applied: Path) -> None:

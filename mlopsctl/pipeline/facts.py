@@ -182,6 +182,8 @@ class StatCache:
         return took
 
     def save(self) -> None:
+        while self.feed is not None and self.feed():
+            pass  # what a helper found that this run never asked for is kept for the next one
         if not self.dirty:
             return
         from mlopsctl.workspace.fsafe import write_atomic

@@ -87,7 +87,7 @@ class _Helper:
 
     def _drain(self) -> None:
         try:
-            while chunk := os.read(self.fd, 1 << 20):
+            while chunk := os.read(self.fd, 1 << 16):  # a pipe's size: no large buffer made per read
                 self.chunks.append(chunk)
         except OSError:
             pass
@@ -278,7 +278,7 @@ def _work(root: Path, fd: int, progress: mmap.mmap | None) -> None:
         _parse_specs(root, fd, progress)
 
     shared = DigestCache(root)
-    kept = set(shared._load())
+    sent = {"md5": 0, "digests": len(shared._load()), "dvcfiles": 0}
     cache = StatCache(root, shared)
     stages = load_lock(root, cache)
     _send(fd, {"lock": cache.lock_memo})
@@ -290,7 +290,6 @@ def _work(root: Path, fd: int, progress: mmap.mmap | None) -> None:
                 if isinstance(path, str) and path and not os.path.isabs(path) and ".." not in path.split("/"):
                     paths.append(path)
     done = 0
-    sent: dict[str, set[str]] = {"md5": set(), "digests": set(kept), "dvcfiles": set()}
     for path in dict.fromkeys(paths):
         if os.path.isfile(os.path.join(root, f"{path}.dvc")):
             read_dvcfile(root, path, cache)
@@ -361,12 +360,15 @@ def _hash(root: Path, rel: str, cache: StatCache) -> int:
     return count
 
 
-def _send_new(fd: int, cache: StatCache, shared: Any, sent: dict[str, set[str]]) -> None:
+def _send_new(fd: int, cache: StatCache, shared: Any, sent: dict[str, int]) -> None:
+    """Send what each table gained since the last batch: entries are added at their end (one
+    rewritten in place is not sent again; the plan finds it itself)."""
+    from itertools import islice
+
     batch = {}
     for table, entries in (("md5", cache.entries), ("digests", shared._load()), ("dvcfiles", cache.dvcfiles)):
-        new = {k: v for k, v in entries.items() if k not in sent[table]}
-        sent[table].update(new)
-        batch[table] = new
+        batch[table] = dict(islice(entries.items(), sent[table], None))
+        sent[table] = len(entries)
     if any(batch.values()):
         _send(fd, batch)
 

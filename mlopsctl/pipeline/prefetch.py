@@ -229,15 +229,11 @@ class _Specs:
         helper = self.helper
         if rel not in helper.specs:
             _arrived(helper)
+        from mlopsctl.specs.cache import document
+
         entry = helper.specs.pop(rel, None)
-        if not isinstance(entry, dict) or entry.get("digest") != digest:
-            return None
-        data, keys, pos = entry.get("data"), entry.get("keys"), entry.get("pos")
-        if not (isinstance(data, dict) and isinstance(keys, list) and isinstance(pos, list)
-                and len(pos) == 2 * len(keys)):
-            return None
-        it = iter(pos)
-        return data, dict(zip(keys, zip(it, it)))
+        doc = document(entry) if isinstance(entry, dict) else None
+        return (doc[0], doc[1]) if doc is not None and doc[2] == digest else None
 
 
 def parsed_specs(root: Path) -> _Specs | None:
@@ -304,6 +300,7 @@ def _parse_specs(root: Path, fd: int, progress: mmap.mmap) -> None:
     """Parse model specs from the last one back, until the one the plan has started on."""
     import hashlib
 
+    from mlopsctl.specs.cache import entry
     from mlopsctl.specs.load import parse_valid, spec_files
 
     files = spec_files(root)
@@ -322,9 +319,7 @@ def _parse_specs(root: Path, fd: int, progress: mmap.mmap) -> None:
             continue
         doc = parse_valid(rel, raw, "Model")
         if doc is not None:
-            data, lines = doc
-            batch[rel] = {"digest": hashlib.sha256(raw).hexdigest(), "data": data, "keys": list(lines),
-                          "pos": [n for lc in lines.values() for n in lc]}
+            batch[rel] = entry(*doc, hashlib.sha256(raw).hexdigest())
         if len(batch) >= _SPEC_BATCH:
             _send(fd, {"specs": batch})
             batch = {}

@@ -39,6 +39,27 @@ def _stamp() -> str:
     return "|".join(parts)
 
 
+def entry(data: dict[str, Any], lines: dict[str, tuple[int, int]], digest: str) -> dict[str, Any]:
+    """A valid document as it is kept (here, and as the facts helper sends it): its digest, data,
+    and its lines flat, keys then ``[line, col, line, col, ...]``."""
+    return {"digest": digest, "data": data, "keys": list(lines), "pos": [n for lc in lines.values() for n in lc]}
+
+
+def document(kept: dict[str, Any]) -> tuple[dict[str, Any], dict[str, tuple[int, int]], str] | None:
+    """``(data, lines, digest)`` back from an :func:`entry`; None when it is not of that shape."""
+    try:
+        keys, pos = kept["keys"], kept["pos"]
+        data, digest = kept["data"], str(kept["digest"])
+    except (KeyError, TypeError):
+        return None
+    if not (isinstance(data, dict) and isinstance(keys, list) and isinstance(pos, list)
+            and len(pos) == 2 * len(keys)):
+        return None
+    # Stored flat: rebuilding 50,000 pairs stays in C.
+    it = iter(pos)
+    return data, dict(zip(keys, zip(it, it))), digest
+
+
 class SpecCache:
     """Entries by repo-relative path: ``{"stat": [...], "digest", "data", "keys", "pos"}``."""
 
@@ -80,17 +101,8 @@ class SpecCache:
         entry = self.entries.get(relpath)
         if not isinstance(entry, dict) or entry.get("stat") != stat_key(st):
             return None
-        try:
-            keys, pos = entry["keys"], entry["pos"]
-            data, digest = entry["data"], str(entry["digest"])
-        except (KeyError, TypeError):
-            return None
-        if not (isinstance(data, dict) and isinstance(keys, list) and isinstance(pos, list)
-                and len(pos) == 2 * len(keys)):
-            return None
-        # Stored flat (keys + [line, col, line, col, ...]): rebuilding 50,000 pairs stays in C.
-        it = iter(pos)
-        return {"data": data, "lines": dict(zip(keys, zip(it, it))), "digest": digest}
+        doc = document(entry)
+        return None if doc is None else {"data": doc[0], "lines": doc[1], "digest": doc[2]}
 
     def put(self, relpath: str, st: os.stat_result, data: dict[str, Any], lines: dict[str, tuple[int, int]],
             digest: str) -> None:
@@ -98,8 +110,7 @@ class SpecCache:
         if too_recent(st.st_mtime_ns):
             self.entries.pop(relpath, None)
             return
-        pos = [n for lc in lines.values() for n in lc]
-        self.entries[relpath] = {"stat": stat_key(st), "digest": digest, "data": data, "keys": list(lines), "pos": pos}
+        self.entries[relpath] = {"stat": stat_key(st), **entry(data, lines, digest)}
         self._lines.pop(relpath, None)
         self.dirty = True
 

@@ -299,10 +299,11 @@ def is_local_url(url: str) -> bool:
 
 @steady.per_phase
 def local_remote_dir(root: Path, url: str) -> Path:
-    """A local remote's folder (relative to ``.dvc/``, as DVC resolves it); once per steady phase."""
+    """A local remote's folder (relative to ``.dvc/``, as DVC resolves it), links resolved whichever
+    way it is written (a spec's url and the configured one compare equal); once per steady phase."""
     url = url.removeprefix("file://")
     p = Path(url)
-    return p if p.is_absolute() else (root / ".dvc" / p).resolve()
+    return (p if p.is_absolute() else root / ".dvc" / p).resolve()
 
 
 def cache_dir(root: Path) -> Path:

@@ -28,7 +28,7 @@ def same_url(root: Path, desired: str, configured: str) -> bool:
     """The spec's remote url and the configured one name the same remote (local folders resolved)."""
     if facts.is_local_url(desired) and facts.is_local_url(configured):
         d = desired.removeprefix("file://")
-        want = Path(d) if Path(d).is_absolute() else (root / d).resolve()
+        want = (Path(d) if Path(d).is_absolute() else root / d).resolve()
         return want == facts.local_remote_dir(root, configured)
     return desired.rstrip("/") == configured.rstrip("/")
 

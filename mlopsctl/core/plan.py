@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from mlopsctl import __version__
-from mlopsctl.core import graph, reuse
+from mlopsctl.core import graph, readers, reuse
 from mlopsctl.core.context import Context
 from mlopsctl.core.model import PROTECTED, Action, Change, Plan, Resource, fingerprint, split_address
 from mlopsctl.core.provider import all_providers, get_provider, warning_sources
@@ -54,10 +54,12 @@ def resource_from_change(change: Change) -> Resource | None:
     )
 
 
-def diff_one(ctx: Context, address: str, resource: Resource | None) -> Change:
-    """Read one resource's actual state and diff it; fills in what every change carries."""
+def diff_one(ctx: Context, address: str, resource: Resource | None, actual: Any = readers.MISSING) -> Change:
+    """Read one resource's actual state (unless it was read already) and diff it; fills in what
+    every change carries."""
     provider = get_provider(split_address(address)[0])
-    actual = provider.read(address, resource, ctx)
+    if actual is readers.MISSING:
+        actual = provider.read(address, resource, ctx)
     change = provider.diff(address, resource, actual, ctx)
     payload = dict(change.payload)
     if resource is not None:
@@ -106,13 +108,19 @@ def _compute(ctx: Context, targets: tuple[str, ...], excludes: tuple[str, ...], 
     with reuse.tracking(tracker, ctx):
         desired = {} if destroy else expand(ctx)
         order = graph.topo_order(desired)
-        found = existing(ctx)
-        if not destroy and not ctx.project.models and not ctx.allow_no_models:
-            _refuse_implied_destruction(ctx, found)
-        orphans = graph.delete_order(found - set(desired))
-        deps = {a: r.depends_on for a, r in desired.items()}
-        selected = graph.select(order + orphans, deps, targets, excludes)
-        changes = _diff_all(ctx, selected, desired, tracker)
+        # A plan of everything that the memo does not record reads from the back in a second process too.
+        worker = None if tracker is not None or targets or excludes else readers.start(ctx, order, desired)
+        try:
+            found = existing(ctx)
+            if not destroy and not ctx.project.models and not ctx.allow_no_models:
+                _refuse_implied_destruction(ctx, found)
+            orphans = graph.delete_order(found - set(desired))
+            deps = {a: r.depends_on for a, r in desired.items()}
+            selected = graph.select(order + orphans, deps, targets, excludes)
+            changes = _diff_all(ctx, selected, desired, tracker, worker)
+        finally:
+            if worker is not None:
+                worker.finish()
     warnings = [w for source in warning_sources() for w in source(ctx)]
     return Plan(
         changes=tuple(changes),
@@ -129,26 +137,36 @@ def _compute(ctx: Context, targets: tuple[str, ...], excludes: tuple[str, ...], 
 
 
 def _diff_all(ctx: Context, selected: list[str], desired: dict[str, Resource],
-              tracker: reuse.Tracker | None) -> list[Change]:
+              tracker: reuse.Tracker | None, worker: readers.Worker | None = None) -> list[Change]:
+    if tracker is None:
+        return _diff_each(ctx, selected, desired, worker)
     changes: list[Change] = []
     for address in selected:
         resource = desired.get(address)
-        if tracker is None:
-            change = _guard_protected(ctx, diff_one(ctx, address, resource))
+        kept = tracker.reusable(address, resource, ctx.upstream)
+        if kept is not None:
+            change = kept
+            for line in tracker.reads[address].logs:
+                ctx.log(line)
         else:
-            kept = tracker.reusable(address, resource, ctx.upstream)
-            if kept is not None:
-                change = kept
-                for line in tracker.reads[address].logs:
-                    ctx.log(line)
-            else:
-                with tracker.computing(address, resource):
-                    change = _guard_protected(ctx, diff_one(ctx, address, resource))
-                tracker.computed(address, change)
+            with tracker.computing(address, resource):
+                change = _guard_protected(ctx, diff_one(ctx, address, resource))
+            tracker.computed(address, change)
         ctx.upstream[address] = change
         changes.append(change)
     return changes
 
+
+def _diff_each(ctx: Context, selected: list[str], desired: dict[str, Resource],
+               worker: readers.Worker | None) -> list[Change]:
+    """Every change; states a read worker (:mod:`mlopsctl.core.readers`) found are not read again."""
+    changes: list[Change] = []
+    for address in selected:
+        actual = worker.take(address) if worker is not None else readers.MISSING
+        change = _guard_protected(ctx, diff_one(ctx, address, desired.get(address), actual))
+        ctx.upstream[address] = change
+        changes.append(change)
+    return changes
 
 
 def _guard_protected(ctx: Context, change: Change) -> Change:

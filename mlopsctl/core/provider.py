@@ -20,6 +20,12 @@ if TYPE_CHECKING:
 
 class Provider(Protocol):
     kind: str
+    reads_alone: bool
+    """Whether :meth:`read` may run in another process (:mod:`mlopsctl.core.readers`): it depends
+    on nothing but the workspace, the resource and caches of facts, leaves nothing in the run that
+    a later step takes, and gives JSON data. Such a provider also has ``before_reads(ctx)``, which
+    makes the facts every read of its kind shares (the registry's tags), so that the two
+    processes do not both make them."""
 
     def expand(self, ctx: Context) -> Iterable[Resource]:
         """The desired resources of this kind, from the specs."""

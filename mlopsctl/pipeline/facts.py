@@ -219,6 +219,8 @@ def stat_cache(ctx: Context) -> StatCache:
 
         cache = StatCache(ctx.root, ctx.digests)
         cache.feed = feeder(ctx.root, cache)
+        if cache.feed is not None and ctx.digests.feed is None:
+            ctx.digests.feed = cache.feed  # the helper's digests are taken in by this cache
         atexit.register(cache.save)  # also when the run ends without saving (Ctrl-C)
         return cache
 

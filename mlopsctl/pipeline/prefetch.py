@@ -6,8 +6,8 @@ none of it is cached, and it is about a quarter of the plan; loading, validating
 the specs, which come first, do not need it. So when there is no kept cache of those facts and a
 second core, :func:`start` forks a helper as the command starts. The helper fills a
 :class:`~mlopsctl.pipeline.facts.StatCache` of its own exactly as the plan would, for the paths
-``dvc.lock`` names, and writes what it found to a pipe in batches, in the form the cache keeps on
-disk; a thread of the plan's drains the pipe as it fills. Whenever the plan is about to parse or
+``dvc.lock`` names, and says what it found in batches (:class:`~mlopsctl.workspace.forked.Channel`),
+in the form the cache keeps on disk, then that it has finished. Whenever the plan is about to parse or
 hash something itself, its cache first takes in the batches that have arrived (:func:`feeder`); it
 never waits for the helper.
 
@@ -24,10 +24,11 @@ file modified within one timestamp tick of its reading is not kept at all. A hel
 killed or writes something unreadable only costs time: the plan computes those facts itself.
 
 The helper is forked before the plan memo is looked up or records anything, and only from a
-process without threads. It closes every inherited descriptor but its pipe, opens nothing but
-regular files and directories (a FIFO named as a dependency is skipped), and ends with
-``os._exit``: no exit handler of the plan's runs in it. The plan ends it once the plan is computed
-(:func:`finish`) and reaps it, so its CPU time is counted as the plan's.
+process without threads (:func:`mlopsctl.workspace.forked.fork`). It closes every inherited
+descriptor but its channel, opens nothing but regular files and directories (a FIFO named as a
+dependency is skipped), and ends with ``os._exit``: no exit handler of the plan's runs in it. The
+plan ends it once the plan is computed (:func:`finish`) and reaps it, so its CPU time is counted
+as the plan's.
 
 ``MLOPSCTL_FACTS_HELPER=off`` never starts one; ``on`` starts one whatever the size (tests); unset,
 one is started on a machine with two cores or more, for a ``dvc.lock`` of :data:`MIN_LOCK_BYTES`
@@ -36,7 +37,6 @@ or more, when ``.mlopsctl/cache/`` keeps no DVC facts.
 
 from __future__ import annotations
 
-import json
 import mmap
 import os
 import stat
@@ -44,8 +44,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mlopsctl.workspace import forked
+
 if TYPE_CHECKING:
     from mlopsctl.pipeline.facts import StatCache
+    from mlopsctl.workspace.forked import Channel
 
 ENV = "MLOPSCTL_FACTS_HELPER"
 KEPT_FACTS = os.path.join(".mlopsctl", "cache", "dvcfacts.json")
@@ -62,36 +65,19 @@ _SPEC_BATCH = 16
 
 
 class _Helper:
-    """A running helper: its pipe is drained by a thread as it writes (a pipe holds 64 KiB; a
-    helper waiting for the plan to read would find nothing ahead of it)."""
+    """A running helper, and what it has said so far (:class:`~mlopsctl.workspace.forked.Channel`)."""
 
-    def __init__(self, pid: int, fd: int, progress: mmap.mmap | None = None) -> None:
-        import threading
-
+    def __init__(self, pid: int, channel: Channel, progress: mmap.mmap | None = None) -> None:
         self.pid = pid
-        self.fd = fd
+        self.channel = channel
         self.progress = progress
         """Shared with the helper: the index of the spec file the plan is loading."""
         self.specs: dict[str, Any] = {}
         """Parsed specs arrived, by path, as :mod:`mlopsctl.specs.cache` keeps them."""
         self.pending: list[dict[str, Any]] = []
         """Batches of facts arrived, not yet taken in by the run's cache."""
-        self.chunks: list[bytes] = []
-        self.ended = False
-        """The pipe is at its end (the helper exited, or was ended)."""
-        self.buffer = b""
         self.done = False
-        """Nothing more is taken in: everything arrived was, or something was unreadable."""
-        self.reader = threading.Thread(target=self._drain, name="mlopsctl-facts-helper", daemon=True)
-        self.reader.start()
-
-    def _drain(self) -> None:
-        try:
-            while chunk := os.read(self.fd, 1 << 16):  # a pipe's size: no large buffer made per read
-                self.chunks.append(chunk)
-        except OSError:
-            pass
-        self.ended = True
+        """Nothing more is taken in: the helper said it has finished, or something was unreadable."""
 
 
 _helpers: dict[str, _Helper] = {}
@@ -121,45 +107,25 @@ def _cores() -> int:
 def start(root: Path) -> None:
     """Fork the helper for ``root`` when :func:`wanted`; nothing when it is not, or cannot be."""
     key = os.fspath(root)
-    if key in _helpers or not wanted(root):
-        return
-    import atexit
-    import signal
-    import threading
-
-    if threading.active_count() > 1:
+    if key in _helpers or not wanted(root) or forked.threads() > 1:
         return  # a process with threads is never forked
+    import atexit
+
     try:
         progress = mmap.mmap(-1, 8)  # anonymous and shared: the helper sees the plan's writes
     except (OSError, ValueError):
         progress = None
     try:
-        r, w = os.pipe()
+        channel = forked.Channel()
     except OSError:
         return
-    try:
-        pid = os.fork()
-    except OSError:
-        os.close(r)
-        os.close(w)
+    pid = forked.fork(lambda: _work(Path(root), channel, progress), keep=(channel.fd,))
+    if pid is None:
+        channel.close()
         return
-    if pid == 0:  # the helper
-        code = 1
-        try:
-            os.close(r)
-            os.closerange(3, w)
-            os.closerange(w + 1, 1 << 16)
-            signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C ends it at once, with the plan
-            _work(Path(root), w, progress)
-            code = 0
-        except BaseException:  # noqa: BLE001, S110 - the plan computes whatever the helper did not say
-            pass
-        finally:
-            os._exit(code)
-    os.close(w)
     if not _helpers:
         atexit.register(finish)  # a run that ends early (an error, a reused plan) reaps it too
-    _helpers[key] = _Helper(pid, r, progress)
+    _helpers[key] = _Helper(pid, channel, progress)
 
 
 def feeder(root: Path, cache: StatCache) -> Callable[[], bool] | None:
@@ -184,35 +150,22 @@ def _take(helper: _Helper, cache: StatCache) -> bool:
 
 
 def _arrived(helper: _Helper) -> None:
-    """Read the lines arrived so far: parsed specs into ``helper.specs``, facts into
+    """Take the lines arrived so far: parsed specs into ``helper.specs``, facts into
     ``helper.pending``. Something unreadable ends it: nothing after it is taken either."""
     if helper.done:
         return
-    ended = helper.ended  # read first: what it wrote before ending is in the chunks by now
-    count = len(helper.chunks)
-    if not count and not ended:
-        return
-    data = helper.buffer + b"".join(helper.chunks[:count])
-    del helper.chunks[:count]
-    lines = data.split(b"\n")
-    helper.buffer = lines.pop()  # a line not ended yet waits for its end
-    for line in lines:
-        if not line:
+    for batch in helper.channel.received():
+        if not isinstance(batch, dict):
             continue
-        try:
-            batch = json.loads(line)
-        except ValueError:
-            helper.done, helper.buffer = True, b""
-            helper.chunks.clear()
-            return
-        if isinstance(batch, dict):
-            specs = batch.pop("specs", None)
-            if isinstance(specs, dict):
-                helper.specs.update(specs)
-            if batch:
-                helper.pending.append(batch)
-    if ended and not helper.chunks:
-        helper.done, helper.buffer = True, b""
+        specs = batch.pop("specs", None)
+        if isinstance(specs, dict):
+            helper.specs.update(specs)
+        if batch.pop("end", None) is True:
+            helper.done = True
+        if batch:
+            helper.pending.append(batch)
+    if helper.channel.broken:
+        helper.done = True
 
 
 class _Specs:
@@ -244,40 +197,27 @@ def parsed_specs(root: Path) -> _Specs | None:
 
 def finish(root: Path | None = None) -> None:
     """End the helper of ``root`` (every helper: None) and reap it; what it did not say is lost."""
-    import signal
-
     for key in [k for k in _helpers if root is None or k == os.fspath(root)]:
         helper = _helpers.pop(key)
-        try:
-            pid, _ = os.waitpid(helper.pid, os.WNOHANG)
-            if pid == 0:
-                os.kill(helper.pid, signal.SIGKILL)
-                os.waitpid(helper.pid, 0)
-        except (ChildProcessError, ProcessLookupError, OSError):
-            pass
-        helper.reader.join(5)  # the helper is gone: its end of the pipe is closed, the read ends
-        if not helper.reader.is_alive():
-            try:
-                os.close(helper.fd)
-            except OSError:
-                pass
+        forked.reap(helper.pid)
+        helper.channel.close()
 
 
 # ------------------------------------------------------------------ in the helper
 
 
-def _work(root: Path, fd: int, progress: mmap.mmap | None) -> None:
+def _work(root: Path, out: Channel, progress: mmap.mmap | None) -> None:
     from mlopsctl.pipeline.facts import StatCache, load_lock, read_dvcfile
     from mlopsctl.workspace.digests import DigestCache
 
     if progress is not None and not os.path.exists(os.path.join(root, KEPT_SPECS)):
-        _parse_specs(root, fd, progress)
+        _parse_specs(root, out, progress)
 
     shared = DigestCache(root)
     sent = {"md5": 0, "digests": len(shared._load()), "dvcfiles": 0}
     cache = StatCache(root, shared)
     stages = load_lock(root, cache)
-    _send(fd, {"lock": cache.lock_memo})
+    out.send({"lock": cache.lock_memo})
     paths: list[str] = []
     for entry in stages.values():
         for group in ("deps", "outs"):
@@ -291,12 +231,13 @@ def _work(root: Path, fd: int, progress: mmap.mmap | None) -> None:
             read_dvcfile(root, path, cache)
         done += _hash(root, path, cache)
         if done >= _BATCH:
-            _send_new(fd, cache, shared, sent)
+            _send_new(out, cache, shared, sent)
             done = 0
-    _send_new(fd, cache, shared, sent)
+    _send_new(out, cache, shared, sent)
+    out.send({"end": True})
 
 
-def _parse_specs(root: Path, fd: int, progress: mmap.mmap) -> None:
+def _parse_specs(root: Path, out: Channel, progress: mmap.mmap) -> None:
     """Parse model specs from the last one back, until the one the plan has started on."""
     import hashlib
 
@@ -321,10 +262,10 @@ def _parse_specs(root: Path, fd: int, progress: mmap.mmap) -> None:
         if doc is not None:
             batch[rel] = entry(*doc, hashlib.sha256(raw).hexdigest())
         if len(batch) >= _SPEC_BATCH:
-            _send(fd, {"specs": batch})
+            out.send({"specs": batch})
             batch = {}
     if batch:
-        _send(fd, {"specs": batch})
+        out.send({"specs": batch})
 
 
 def _hash(root: Path, rel: str, cache: StatCache) -> int:
@@ -355,7 +296,7 @@ def _hash(root: Path, rel: str, cache: StatCache) -> int:
     return count
 
 
-def _send_new(fd: int, cache: StatCache, shared: Any, sent: dict[str, int]) -> None:
+def _send_new(out: Channel, cache: StatCache, shared: Any, sent: dict[str, int]) -> None:
     """Send what each table gained since the last batch: entries are added at their end (one
     rewritten in place is not sent again; the plan finds it itself)."""
     from itertools import islice
@@ -365,11 +306,5 @@ def _send_new(fd: int, cache: StatCache, shared: Any, sent: dict[str, int]) -> N
         batch[table] = dict(islice(entries.items(), sent[table], None))
         sent[table] = len(entries)
     if any(batch.values()):
-        _send(fd, batch)
+        out.send(batch)
 
-
-def _send(fd: int, batch: dict[str, Any]) -> None:
-    data = json.dumps(batch, separators=(",", ":")).encode() + b"\n"
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view):]

@@ -25,6 +25,11 @@ if TYPE_CHECKING:
 
 class DatasetProvider:
     kind = "dataset"
+    reads_alone = True  # read() needs the files alone (core/readers.py)
+
+    def before_reads(self, ctx: Context) -> None:
+        facts.stat_cache(ctx)
+        facts.default_remote(ctx.root)
 
     def expand(self, ctx: Context) -> Iterable[Resource]:
         remote = desired_remote(ctx)

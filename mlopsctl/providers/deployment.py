@@ -97,6 +97,7 @@ def _port_holder(ctx: Context, port: int) -> str | None:
 
 class DeploymentProvider:
     kind = "deployment"
+    reads_alone = False
 
     def expand(self, ctx: Context) -> Iterable[Resource]:
         from mlopsctl.serving.files import served_models

@@ -56,6 +56,7 @@ NOT_COMMITTED = (
 
 class FileProvider:
     kind = KIND
+    reads_alone = False
 
     # -- desired ---------------------------------------------------------------------
     def expand(self, ctx: Context) -> Iterable[Resource]:

@@ -49,6 +49,7 @@ def _wanted(ctx: Context, model: str, serve: dict[str, Any]) -> tuple[dict[int, 
 
 class ImageProvider:
     kind = "image"
+    reads_alone = False
 
     def expand(self, ctx: Context) -> Iterable[Resource]:
         from mlopsctl.serving.files import TEMPLATES, served_models

@@ -167,6 +167,14 @@ def dvcfacts_remote_label(ctx: Context) -> str | None:
 
 class ModelProvider:
     kind = "model"
+    reads_alone = True  # read() needs the files alone (core/readers.py)
+
+    def before_reads(self, ctx: Context) -> None:
+        from mlopsctl.pipeline import facts as dvcfacts
+        from mlopsctl.registry.api import state_for
+
+        dvcfacts.stat_cache(ctx)
+        state_for(ctx)
 
     def expand(self, ctx: Context) -> Iterable[Resource]:
         for name, doc in sorted(ctx.project.models.items()):

@@ -71,6 +71,7 @@ def drift_reason(reg: ModelRegistry, env: str) -> str | None:
 
 class RegistryProvider:
     kind = "registry"
+    reads_alone = False
 
     def expand(self, ctx: Context) -> Iterable[Resource]:
         for name, doc in sorted(ctx.project.models.items()):

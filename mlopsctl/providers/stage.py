@@ -47,6 +47,10 @@ def _as_dict(s: StageDef) -> dict[str, Any]:
 
 class StageProvider:
     kind = "stage"
+    reads_alone = True  # read() needs the files alone (core/readers.py)
+
+    def before_reads(self, ctx: Context) -> None:
+        facts.load_lock(ctx.root, facts.stat_cache(ctx))
 
     def expand(self, ctx: Context) -> Iterable[Resource]:
         from mlopsctl.pipeline.files import stage_defs

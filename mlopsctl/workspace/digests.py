@@ -93,6 +93,9 @@ class DigestCache:
         self._prefix = self._root.rstrip(os.sep) + os.sep
         self._entries: dict[str, dict[str, Any]] | None = None
         self._dirty = False
+        self.feed: Callable[[], bool] | None = None
+        """Takes in what a helper process found meanwhile (:meth:`adopt`); asked before anything
+        is computed here, True when it took any."""
 
     # -- persistence -------------------------------------------------------------------
     def _load(self) -> dict[str, dict[str, Any]]:
@@ -149,6 +152,8 @@ class DigestCache:
         stat = stat_key(st)
         entries = self._load()
         entry = entries.get(key)
+        if (entry is None or entry["stat"] != stat) and self.feed is not None and self.feed():
+            entry = entries.get(key)
         if entry is not None and entry["stat"] == stat and not too_recent(st.st_mtime_ns, entry["checked"]):
             values = entry["values"]
             if name in values:

@@ -27,6 +27,7 @@ from mlopsctl.pipeline.facts import CACHE_FILE, StatCache, load_lock, read_dvcfi
 from mlopsctl.specs.load import collect_problems, parse_valid, spec_files
 from mlopsctl.specs.yamlio import load_block
 from mlopsctl.workspace.digests import DigestCache
+from mlopsctl.workspace.forked import Channel
 from tests.builders import run_mlopsctl
 from tests.monitoring.monitor_builders import build_applied, copy_applied
 
@@ -174,19 +175,17 @@ def test_a_killed_helper_or_an_unreadable_line_costs_only_time(applied: Path) ->
     _alone("_killed", applied)
 
     # A line that is not what a helper writes: nothing from it on is taken.
-    r, w = os.pipe()
-    fake = prefetch._Helper(os.getpid(), r)
+    channel = Channel()
+    fake = prefetch._Helper(os.getpid(), channel)
     st = os.stat(applied / "data/iris.csv")
     good = {"md5": {"data/a.csv": [1, 2, 3, 4, "0" * 32]}}
     later = {"md5": {"data/iris.csv": [st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino, "f" * 32]}}
-    os.write(w, json.dumps(good).encode() + b"\nnot json\n" + json.dumps(later).encode() + b"\n")
-    os.close(w)
-    fake.reader.join(5)
+    os.write(channel.fd, json.dumps(good).encode() + b"\nnot json\n" + json.dumps(later).encode() + b"\n")
     cache = StatCache(applied)
     assert prefetch._take(fake, cache) is True
     assert "data/a.csv" in cache.entries and "data/iris.csv" not in cache.entries
     assert fake.done and prefetch._take(fake, cache) is False
-    os.close(r)
+    channel.close()
 
 
 def _killed(applied: Path) -> None:

@@ -1,0 +1,147 @@
+"""A second process reads resources of a large plan from the last one back, as the plan reads
+from the first one on.
+
+Reading the actual state is most of a plan's diffing: a thousand models' datasets, stages and
+models are three thousand reads, each a few files. Terraform refreshes resources in parallel;
+Python threads would share one interpreter lock, so when a plan has many reads to make and the
+machine a second core, :func:`start` forks a worker once the plan has expanded the specs and is
+about to diff. The worker reads the selected resources from the last one back and says each
+``actual`` state it found (:class:`~mlopsctl.workspace.forked.Channel`); the plan goes on from the
+first one, takes a state the worker found instead of reading it itself, and says in a page of
+memory the two share where it has got to, so the worker stops where they meet. The plan never
+waits for it: whatever has not arrived, it reads itself. Diffs, and everything else, stay in the
+plan, in order.
+
+Only reads a provider marks ``reads_alone`` go to the worker: a read that depends on nothing but
+the workspace, the resource and caches of facts, and leaves nothing in the run that a later step
+takes (a warning, a probe's answer). A state is sent only when its JSON gives back exactly the same
+value (no tuple, no number as a key, no NaN), and a read that fails stops the worker: the plan
+reads it again and says what is wrong itself. So the plan is the same plan, worker or not.
+
+A plan the memo records (:mod:`mlopsctl.core.reuse` notes what each change read) reads
+everything itself, and so does a small plan (under :data:`MIN_READS` reads).
+``MLOPSCTL_READ_WORKER=off`` never starts one, ``on`` whatever the size (tests).
+"""
+
+from __future__ import annotations
+
+import json
+import mmap
+import os
+from typing import TYPE_CHECKING, Any
+
+from mlopsctl.core.model import split_address
+from mlopsctl.core.provider import get_provider
+from mlopsctl.workspace import forked
+
+if TYPE_CHECKING:
+    from mlopsctl.core.context import Context
+    from mlopsctl.core.model import Resource
+
+ENV = "MLOPSCTL_READ_WORKER"
+MIN_READS = 300
+"""About a hundred models: below that, forking costs about what the worker would save."""
+_BATCH = 16
+"""States per line written."""
+MISSING = object()
+"""What :meth:`Worker.take` gives for a state the plan reads itself."""
+
+
+class Worker:
+    """A running read worker, seen from the plan."""
+
+    def __init__(self, pid: int, channel: forked.Channel, progress: mmap.mmap, addresses: list[str]) -> None:
+        self.pid = pid
+        self.channel = channel
+        self.progress = progress
+        self.addresses = addresses
+        self.position = {a: i for i, a in enumerate(addresses)}
+        self.reached = 0
+        self.found: dict[int, Any] = {}
+        """Index in :attr:`addresses` -> the state the worker read."""
+
+    def take(self, address: str) -> Any:
+        """The state of ``address`` if the worker has read it, else :data:`MISSING` (the plan
+        reads it itself); the worker then stops before it."""
+        index = self.position.get(address)
+        if index is None:
+            return MISSING
+        if index > self.reached:
+            self.reached = index
+            self.progress[:8] = index.to_bytes(8, "little")
+        if index not in self.found:
+            for batch in self.channel.received():
+                for item in batch if isinstance(batch, list) else ():
+                    if (isinstance(item, list) and len(item) == 3 and isinstance(item[0], int)
+                            and 0 <= item[0] < len(self.addresses) and item[1] == self.addresses[item[0]]):
+                        self.found[item[0]] = item[2]
+        return self.found.pop(index, MISSING)
+
+    def finish(self) -> None:
+        forked.reap(self.pid)
+        self.channel.close()
+        self.progress.close()
+
+
+def _alone(address: str) -> bool:
+    return bool(getattr(get_provider(split_address(address)[0]), "reads_alone", False))
+
+
+def wanted(count: int) -> bool:
+    how = os.environ.get(ENV, "").strip().lower()
+    if how == "off" or not hasattr(os, "fork"):
+        return False
+    return how == "on" or (count >= MIN_READS and _cores() >= 2)
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def start(ctx: Context, order: list[str], desired: dict[str, Resource]) -> Worker | None:
+    """Fork a worker for the reads of these resources (in the plan's order) when it is worth it
+    (see the module's docstring), else None."""
+    addresses = [a for a in order if _alone(a)]
+    if not wanted(len(addresses)):
+        return None
+    try:
+        for kind in dict.fromkeys(split_address(a)[0] for a in addresses):
+            get_provider(kind).before_reads(ctx)  # type: ignore[attr-defined]
+    except Exception:  # noqa: BLE001 - the plan's own reads meet it again, and say what is wrong
+        return None
+    try:
+        progress = mmap.mmap(-1, 8)
+        channel = forked.Channel()
+    except (OSError, ValueError):
+        return None
+    pid = forked.fork(lambda: _work(ctx, addresses, desired, channel, progress), keep=(channel.fd,))
+    if pid is None:
+        channel.close()
+        progress.close()
+        return None
+    return Worker(pid, channel, progress, addresses)
+
+
+def _work(ctx: Context, addresses: list[str], desired: dict[str, Resource], out: forked.Channel,
+          progress: mmap.mmap) -> None:
+    batch: list[list[Any]] = []
+    for index in range(len(addresses) - 1, -1, -1):
+        if index <= int.from_bytes(progress[:8], "little"):
+            break
+        address = addresses[index]
+        provider = get_provider(split_address(address)[0])
+        actual = provider.read(address, desired.get(address), ctx)  # one that fails ends the worker
+        try:
+            if json.loads(json.dumps(actual)) != actual:
+                continue  # JSON would not give back this very value: the plan reads it itself
+        except (TypeError, ValueError):
+            continue
+        batch.append([index, address, actual])
+        if len(batch) >= _BATCH:
+            out.send(batch)
+            batch = []
+    if batch:
+        out.send(batch)

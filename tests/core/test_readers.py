@@ -1,0 +1,156 @@
+"""The read worker (core/readers.py): a second process reads a plan's resources from the back; the
+plan takes the states it found, and is the same plan with it or without it.
+
+On a really applied repository with more models added (not applied: their stages, datasets and
+models have changes), with the worker forced on (``MLOPSCTL_READ_WORKER=on``) and off. Scenarios
+that fork run in a new interpreter: a worker is only forked from a process without threads.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from mlopsctl.core import readers
+from tests.builders import git, run_mlopsctl
+from tests.monitoring.monitor_builders import build_applied, copy_applied
+
+ROOT = Path(__file__).resolve().parents[2]
+MODELS = 4
+
+
+@pytest.fixture(scope="module")
+def applied_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_applied(tmp_path_factory.mktemp("readers-template"))
+
+
+@pytest.fixture
+def applied(applied_template: Path, tmp_path: Path) -> Path:
+    root = copy_applied(applied_template, tmp_path)
+    text = (root / "models" / "iris.yaml").read_text()
+    for n in range(2, MODELS + 1):
+        (root / "models" / f"iris{n}.yaml").write_text(text.replace("name: iris\n", f"name: iris{n}\n"))
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "More models")
+    shutil.rmtree(root / ".mlopsctl" / "cache", ignore_errors=True)
+    return root
+
+
+def _alone(scenario: str, root: Path) -> None:
+    code = f"from pathlib import Path; from tests.core import test_readers as t; t.{scenario}(Path({str(root)!r}))"
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                          check=False, env={**os.environ, readers.ENV: "on"})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def _plan(root: Path, how: str, *args: str) -> subprocess.CompletedProcess[str]:
+    shutil.rmtree(root / ".mlopsctl" / "cache", ignore_errors=True)
+    return run_mlopsctl(["plan", *args], root, env={readers.ENV: how, "MLOPSCTL_PLAN_MEMO": "off"})
+
+
+def test_a_plan_with_the_worker_is_the_plan_without_it(applied: Path) -> None:
+    shown, saved = {}, {}
+    for how in ("off", "on", "off", "on"):
+        proc = _plan(applied, how, "-o", f"plan-{how}.json")
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert proc.stdout == shown.setdefault(how, proc.stdout)
+        plan = json.loads((applied / f"plan-{how}.json").read_text())
+        saved[how] = [c for c in plan["changes"]]
+    assert shown["on"] == shown["off"]
+    assert saved["on"] == saved["off"]
+    changed = {c["address"] for c in saved["on"] if c["action"] != "no-op"}
+    assert {"stage.iris2.train", "model.iris2", f"stage.iris{MODELS}.train"} <= changed  # states of every kind differ
+    assert "stage.iris.train" not in changed
+
+
+def test_the_states_the_worker_sends_are_those_the_plan_reads(applied: Path) -> None:
+    _alone("_sends_what_the_plan_reads", applied)
+
+
+def _context(root: Path) -> tuple[object, list[str], dict[str, object]]:
+    from mlopsctl.core import graph
+    from mlopsctl.core.context import Context
+    from mlopsctl.core.plan import expand
+    from mlopsctl.specs.load import load_project
+
+    ctx = Context(root=root, project=load_project(root, cache=False))
+    desired = expand(ctx)
+    return ctx, graph.topo_order(desired), desired  # type: ignore[return-value]
+
+
+def _sends_what_the_plan_reads(root: Path) -> None:
+    from mlopsctl.core.model import split_address
+    from mlopsctl.core.provider import get_provider
+
+    assert threading.active_count() == 1
+    ctx, order, desired = _context(root)
+    worker = readers.start(ctx, order, desired)  # type: ignore[arg-type]
+    assert worker is not None
+    deadline = time.monotonic() + 60
+    while os.waitpid(worker.pid, os.WNOHANG) == (0, 0):  # let it read everything but the first
+        assert time.monotonic() < deadline, "the worker did not end in a minute"
+        time.sleep(0.05)
+    alone = [a for a in order if split_address(a)[0] in ("dataset", "stage", "model")]
+    assert worker.addresses == alone and len(alone) == 2 * MODELS + 1  # the models share one dataset
+    taken = {}
+    for address in order:
+        actual = worker.take(address)
+        if actual is not readers.MISSING:
+            taken[address] = actual
+    worker.finish()
+    assert set(taken) == set(alone[1:])  # all but the first, which the plan had reached at once
+    for address, actual in taken.items():
+        assert actual == get_provider(split_address(address)[0]).read(address, desired[address], ctx), address
+
+
+def test_a_killed_worker_costs_only_time(applied: Path) -> None:
+    _alone("_killed", applied)
+
+
+def _killed(root: Path) -> None:
+    from mlopsctl.core.plan import diff_one
+
+    ctx, order, desired = _context(root)
+    worker = readers.start(ctx, order, desired)  # type: ignore[arg-type]
+    assert worker is not None
+    os.kill(worker.pid, signal.SIGKILL)
+    got = [diff_one(ctx, a, desired.get(a), worker.take(a)) for a in order]  # type: ignore[arg-type]
+    worker.finish()
+    ctx2, _, _ = _context(root)
+    assert got == [diff_one(ctx2, a, desired.get(a)) for a in order]  # type: ignore[arg-type]
+
+
+def test_a_read_that_fails_in_the_worker_fails_the_plan_as_without_it(applied: Path) -> None:
+    from mlopsctl.registry.outputs import metrics_path
+
+    (applied / metrics_path("iris")).write_text("{not json")  # read by model.iris, the worker's ninth
+    said = {}
+    for how in ("off", "on"):
+        proc = _plan(applied, how)
+        assert proc.returncode == 1, proc.stdout + proc.stderr
+        said[how] = proc.stderr
+    assert said["on"] == said["off"]
+    assert "is not valid JSON" in said["on"] and "Traceback" not in said["on"]
+
+
+def test_when_a_worker_is_started(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(readers, "_cores", lambda: 2)
+    monkeypatch.delenv(readers.ENV, raising=False)
+    assert not readers.wanted(readers.MIN_READS - 1)  # a small plan: forking costs what it saves
+    assert readers.wanted(readers.MIN_READS)
+    monkeypatch.setattr(readers, "_cores", lambda: 1)
+    assert not readers.wanted(10 * readers.MIN_READS)  # one core: nothing to gain
+    monkeypatch.setenv(readers.ENV, "on")
+    assert readers.wanted(1)
+    monkeypatch.setenv(readers.ENV, "off")
+    monkeypatch.setattr(readers, "_cores", lambda: 2)
+    assert not readers.wanted(10 * readers.MIN_READS)

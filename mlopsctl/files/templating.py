@@ -255,7 +255,8 @@ class RenderMemo:
     includes count), this module's own source and the mlopsctl version, plus the template
     name and the context as JSON, its keys in their order (the order the file is written in).
     Kept at ``<root>/.mlopsctl/cache/renders.json``; only keys used in a run are kept when it is
-    saved. A corrupt file is ignored.
+    saved. A corrupt file is ignored. On a CI runner (``CI`` set) a plan that finds none makes
+    none: the clone is new and gone after the job, so no key would be looked up again.
     """
 
     RELPATH = ".mlopsctl/cache/renders.json"

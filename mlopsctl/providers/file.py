@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlopsctl.core.model import Action, Change, Resource, split_address
+from mlopsctl.core.planmemo import on_ci_runner
 from mlopsctl.errors import MlopsError, Problem, SpecError
 from mlopsctl.files import file_sets, ownership
 from mlopsctl.workspace import fsafe, git
@@ -61,6 +62,8 @@ class FileProvider:
     # -- desired ---------------------------------------------------------------------
     def expand(self, ctx: Context) -> Iterable[Resource]:
         memo = _render_memo(ctx)
+        if not memo.path.exists() and on_ci_runner():
+            memo = None  # a CI runner's clone is new, and gone after the job: no render would be found again
         cache = ctx.digests
         wanted: dict[str, ManagedFile] = {}
         origin: dict[str, str] = {}
@@ -76,11 +79,11 @@ class FileProvider:
                     raise MlopsError(f"two file sets write the same file {path}: {origin[path]} and {label}")
                 origin[path] = label
                 wanted[path] = mf
-                key = memo.key(mf.template, mf.context, cache)
-                digest = memo.get(key) if key else None
+                key = memo.key(mf.template, mf.context, cache) if memo is not None else None
+                digest = memo.get(key) if memo is not None and key else None
                 if digest is None:
                     _, digest = _render(ctx, path, mf)
-                    if key:
+                    if memo is not None and key:
                         memo.put(key, digest)
                 resources.append(_resource(mf, path, digest))
         return resources

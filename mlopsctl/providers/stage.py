@@ -50,7 +50,7 @@ class StageProvider:
     reads_alone = True  # read() needs the files alone (core/readers.py)
 
     def before_reads(self, ctx: Context) -> None:
-        facts.load_lock(ctx.root, facts.stat_cache(ctx))
+        facts.stat_cache(ctx)  # dvc.lock is parsed by the first read that needs it: a helper may have sent it by then
 
     def expand(self, ctx: Context) -> Iterable[Resource]:
         from mlopsctl.pipeline.files import stage_defs

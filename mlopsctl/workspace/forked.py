@@ -52,17 +52,16 @@ class Channel:
         """The lines ended since the last call, parsed (none once one was unreadable)."""
         if self.broken:
             return []
-        chunks = []
         try:
-            while chunk := os.pread(self.fd, 1 << 20, self.offset):
-                chunks.append(chunk)
-                self.offset += len(chunk)
+            size = os.fstat(self.fd).st_size  # asked first: a read allocates what it may read
+            data = os.pread(self.fd, size - self.offset, self.offset) if size > self.offset else b""
         except OSError:
             self.broken, self.buffer = True, b""
             return []
-        if not chunks:
+        if not data:
             return []
-        lines = (self.buffer + b"".join(chunks)).split(b"\n")
+        self.offset += len(data)
+        lines = (self.buffer + data).split(b"\n")
         self.buffer = lines.pop()
         out = []
         for line in lines:
@@ -105,6 +104,9 @@ def fork(work: Callable[[], None], keep: tuple[int, ...]) -> int | None:
     """
     if threads() > 1:
         return None
+    import gc
+
+    gc.freeze()  # what exists now is never collected (a collection would copy each page it visits)
     try:
         pid = os.fork()
     except OSError:

@@ -424,6 +424,7 @@ def _flush(ctx: object) -> None:
 def test_noop_plan_reuses_earlier_renders(env: FilesEnv, monkeypatch: pytest.MonkeyPatch) -> None:
     from mlopsctl.files import templating
 
+    monkeypatch.delenv("CI", raising=False)  # a developer's machine
     ctx = env.ctx()
     env.apply(env.plan(ctx), ctx)
     _flush(ctx)
@@ -457,9 +458,10 @@ def test_noop_plan_reuses_earlier_renders(env: FilesEnv, monkeypatch: pytest.Mon
     assert "+size: 10" in (change.diff or "")
 
 
-def test_a_remembered_render_tells_the_order_of_keys(env: FilesEnv) -> None:
+def test_a_remembered_render_tells_the_order_of_keys(env: FilesEnv, monkeypatch: pytest.MonkeyPatch) -> None:
     """The same mapping in another order is another text: a render remembered for one order is
     never taken for the other (a spec's features reordered rewrites the params file)."""
+    monkeypatch.delenv("CI", raising=False)
     env.template("map.yml.j2", "{% for k, v in items.items() %}{{ k }}: {{ v }}\n{% endfor %}")
     env.add("out/map.yml", "map.yml.j2", items={"a": 1, "b": 2})
     ctx = env.ctx()
@@ -475,7 +477,38 @@ def test_a_remembered_render_tells_the_order_of_keys(env: FilesEnv) -> None:
     assert env.plan()["file.out/map.yml"].action is Action.UPDATE
 
 
-def test_corrupt_render_memo_is_ignored(env: FilesEnv) -> None:
+def test_a_ci_runner_remembers_renders_only_where_it_found_some(env: FilesEnv, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A CI runner's clone is new and gone after the job: a plan there that finds no render memo
+    makes none (no key of it would be looked up again); one it finds is used and kept."""
+    from mlopsctl.files import templating
+
+    memo = env.root / ".mlopsctl/cache/renders.json"
+    monkeypatch.setenv("CI", "true")
+    ctx = env.ctx()
+    env.apply(env.plan(ctx), ctx)
+    _flush(ctx)
+    ctx = env.ctx()
+    assert [c.action for c in env.plan(ctx).values()] == [Action.NOOP]
+    _flush(ctx)
+    assert not memo.exists()
+
+    monkeypatch.delenv("CI")
+    for _ in range(2):  # the second run records the settled template digests too
+        ctx = env.ctx()
+        env.plan(ctx)
+        _flush(ctx)
+    kept = memo.read_text()
+    monkeypatch.setenv("CI", "true")
+    with monkeypatch.context() as m:
+        m.setattr(templating, "render", lambda *_a, **_k: (_ for _ in ()).throw(AssertionError("rendered")))
+        ctx = env.ctx()
+        assert [c.action for c in env.plan(ctx).values()] == [Action.NOOP]
+    _flush(ctx)
+    assert memo.read_text() == kept
+
+
+def test_corrupt_render_memo_is_ignored(env: FilesEnv, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CI", raising=False)
     ctx = env.ctx()
     env.apply(env.plan(ctx), ctx)
     memo = env.root / ".mlopsctl/cache/renders.json"

@@ -174,7 +174,9 @@ class ModelProvider:
         from mlopsctl.registry.api import state_for
 
         dvcfacts.stat_cache(ctx)
-        state_for(ctx)
+        state = state_for(ctx)
+        for name in ctx.project.models:
+            state.model(name)  # the plan's diffs need each model's registry too: made once, before the fork
 
     def expand(self, ctx: Context) -> Iterable[Resource]:
         for name, doc in sorted(ctx.project.models.items()):

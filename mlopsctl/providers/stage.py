@@ -50,7 +50,11 @@ class StageProvider:
     reads_alone = True  # read() needs the files alone (core/readers.py)
 
     def before_reads(self, ctx: Context) -> None:
-        facts.stat_cache(ctx)  # dvc.lock is parsed by the first read that needs it: a helper may have sent it by then
+        # What a facts helper has sent is taken in before the fork, not once on each side of it.
+        # dvc.lock is parsed by the first read that needs it: a helper may have sent it by then.
+        cache = facts.stat_cache(ctx)
+        while cache.feed is not None and cache.feed():
+            pass
 
     def expand(self, ctx: Context) -> Iterable[Resource]:
         from mlopsctl.pipeline.files import stage_defs

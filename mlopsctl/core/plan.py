@@ -54,9 +54,10 @@ def resource_from_change(change: Change) -> Resource | None:
     )
 
 
-def diff_one(ctx: Context, address: str, resource: Resource | None, actual: Any = readers.MISSING) -> Change:
-    """Read one resource's actual state (unless it was read already) and diff it; fills in what
-    every change carries."""
+def diff_one(ctx: Context, address: str, resource: Resource | None, actual: Any = readers.MISSING,
+             known: str | None = None) -> Change:
+    """Read one resource's actual state (unless it was read already: ``actual``, and ``known`` its
+    fingerprint) and diff it; fills in what every change carries."""
     provider = get_provider(split_address(address)[0])
     if actual is readers.MISSING:
         actual = provider.read(address, resource, ctx)
@@ -65,7 +66,7 @@ def diff_one(ctx: Context, address: str, resource: Resource | None, actual: Any 
     if resource is not None:
         payload["desired"] = resource.desired
     return change.with_(
-        fingerprint=change.fingerprint or fingerprint(actual),
+        fingerprint=change.fingerprint or known or fingerprint(actual),
         depends_on=change.depends_on or (resource.depends_on if resource else ()),
         model=change.model or (resource.model if resource else None),
         source=change.source or (resource.source if resource else None),
@@ -162,8 +163,8 @@ def _diff_each(ctx: Context, selected: list[str], desired: dict[str, Resource],
     """Every change; states a read worker (:mod:`mlopsctl.core.readers`) found are not read again."""
     changes: list[Change] = []
     for address in selected:
-        actual = worker.take(address) if worker is not None else readers.MISSING
-        change = _guard_protected(ctx, diff_one(ctx, address, desired.get(address), actual))
+        actual, known = (worker.take(address) if worker is not None else None) or (readers.MISSING, None)
+        change = _guard_protected(ctx, diff_one(ctx, address, desired.get(address), actual, known))
         ctx.upstream[address] = change
         changes.append(change)
     return changes

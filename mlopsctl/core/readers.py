@@ -30,7 +30,7 @@ import mmap
 import os
 from typing import TYPE_CHECKING, Any
 
-from mlopsctl.core.model import split_address
+from mlopsctl.core.model import fingerprint, split_address
 from mlopsctl.core.provider import get_provider
 from mlopsctl.workspace import forked
 
@@ -44,7 +44,7 @@ MIN_READS = 300
 _BATCH = 16
 """States per line written."""
 MISSING = object()
-"""What :meth:`Worker.take` gives for a state the plan reads itself."""
+"""An ``actual`` state not read yet (:func:`mlopsctl.core.plan.diff_one` reads it)."""
 
 
 class Worker:
@@ -57,25 +57,26 @@ class Worker:
         self.addresses = addresses
         self.position = {a: i for i, a in enumerate(addresses)}
         self.reached = 0
-        self.found: dict[int, Any] = {}
-        """Index in :attr:`addresses` -> the state the worker read."""
+        self.found: dict[int, tuple[Any, str]] = {}
+        """Index in :attr:`addresses` -> the state the worker read, and its fingerprint."""
 
-    def take(self, address: str) -> Any:
-        """The state of ``address`` if the worker has read it, else :data:`MISSING` (the plan
-        reads it itself); the worker then stops before it."""
+    def take(self, address: str) -> tuple[Any, str] | None:
+        """The state of ``address`` and its :func:`~mlopsctl.core.model.fingerprint` if the worker
+        has read it, else None (the plan reads it itself); the worker then stops before it."""
         index = self.position.get(address)
         if index is None:
-            return MISSING
+            return None
         if index > self.reached:
             self.reached = index
             self.progress[:8] = index.to_bytes(8, "little")
         if index not in self.found:
             for batch in self.channel.received():
                 for item in batch if isinstance(batch, list) else ():
-                    if (isinstance(item, list) and len(item) == 3 and isinstance(item[0], int)
-                            and 0 <= item[0] < len(self.addresses) and item[1] == self.addresses[item[0]]):
-                        self.found[item[0]] = item[2]
-        return self.found.pop(index, MISSING)
+                    if (isinstance(item, list) and len(item) == 4 and isinstance(item[0], int)
+                            and 0 <= item[0] < len(self.addresses) and item[1] == self.addresses[item[0]]
+                            and isinstance(item[3], str)):
+                        self.found[item[0]] = (item[2], item[3])
+        return self.found.pop(index, None)
 
     def finish(self) -> None:
         forked.reap(self.pid)
@@ -139,7 +140,7 @@ def _work(ctx: Context, addresses: list[str], desired: dict[str, Resource], out:
                 continue  # JSON would not give back this very value: the plan reads it itself
         except (TypeError, ValueError):
             continue
-        batch.append([index, address, actual])
+        batch.append([index, address, actual, fingerprint(actual)])
         if len(batch) >= _BATCH:
             out.send(batch)
             batch = []

@@ -300,7 +300,7 @@ class RenderMemo:
 
         blob = json.dumps({"format": 1, "renders": self._used}, separators=(",", ":"), sort_keys=True)
         try:
-            write_atomic(self.path, blob.encode(), 0o644, root=self.root)
+            write_atomic(self.path, blob.encode(), 0o644, root=self.root, durable=False)
         except OSError:
             return False
         self._old = dict(self._used)

@@ -191,7 +191,7 @@ class StatCache:
         try:
             blob = json.dumps({"md5": self.entries, "lock": self.lock_memo, "dvcfiles": self.dvcfiles},
                               separators=(",", ":"))
-            write_atomic(self.path, blob, root=self.root)
+            write_atomic(self.path, blob, root=self.root, durable=False)
             self.dirty = False
         except OSError:
             pass  # a cache that cannot be written only costs time

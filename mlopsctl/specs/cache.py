@@ -134,7 +134,7 @@ class SpecCache:
             line = self._lines.get(path)
             lines.append(line if line is not None else json.dumps([path, entry], separators=(",", ":")).encode())
         try:
-            write_atomic(self.file, b"\n".join(lines), root=self.file.parents[2])
+            write_atomic(self.file, b"\n".join(lines), root=self.file.parents[2], durable=False)
         except OSError:
             return  # read-only checkout: run without the cache
         self.dirty = False

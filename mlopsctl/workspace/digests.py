@@ -120,7 +120,7 @@ class DigestCache:
             return False
         blob = json.dumps({"format": _FORMAT, "files": self._entries}, separators=(",", ":"), sort_keys=True)
         try:
-            write_atomic(self.path, blob, root=self.root)
+            write_atomic(self.path, blob, root=self.root, durable=False)
         except OSError:
             return False
         self._dirty = False

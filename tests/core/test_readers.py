@@ -88,7 +88,7 @@ def _context(root: Path) -> tuple[object, list[str], dict[str, object]]:
 
 
 def _sends_what_the_plan_reads(root: Path) -> None:
-    from mlopsctl.core.model import split_address
+    from mlopsctl.core.model import fingerprint, split_address
     from mlopsctl.core.provider import get_provider
 
     assert threading.active_count() == 1
@@ -103,13 +103,14 @@ def _sends_what_the_plan_reads(root: Path) -> None:
     assert worker.addresses == alone and len(alone) == 2 * MODELS + 1  # the models share one dataset
     taken = {}
     for address in order:
-        actual = worker.take(address)
-        if actual is not readers.MISSING:
-            taken[address] = actual
+        found = worker.take(address)
+        if found is not None:
+            taken[address] = found
     worker.finish()
     assert set(taken) == set(alone[1:])  # all but the first, which the plan had reached at once
-    for address, actual in taken.items():
-        assert actual == get_provider(split_address(address)[0]).read(address, desired[address], ctx), address
+    for address, (actual, known) in taken.items():
+        read = get_provider(split_address(address)[0]).read(address, desired[address], ctx)  # type: ignore[arg-type]
+        assert actual == read and known == fingerprint(read), address
 
 
 def test_a_killed_worker_costs_only_time(applied: Path) -> None:
@@ -123,7 +124,10 @@ def _killed(root: Path) -> None:
     worker = readers.start(ctx, order, desired)  # type: ignore[arg-type]
     assert worker is not None
     os.kill(worker.pid, signal.SIGKILL)
-    got = [diff_one(ctx, a, desired.get(a), worker.take(a)) for a in order]  # type: ignore[arg-type]
+    got = []
+    for a in order:
+        actual, known = worker.take(a) or (readers.MISSING, None)  # what it said before it was killed, if anything
+        got.append(diff_one(ctx, a, desired.get(a), actual, known))  # type: ignore[arg-type]
     worker.finish()
     ctx2, _, _ = _context(root)
     assert got == [diff_one(ctx2, a, desired.get(a)) for a in order]  # type: ignore[arg-type]

@@ -12,6 +12,8 @@ invalidate the other's. Measured (median of
   kept changes an edit cannot touch, the other models' changes come from it);
 - cold: ``.mlopsctl/cache`` removed before each run (every fresh CI clone), and the user's cache
   folder too (each tree plans with its own ``XDG_CACHE_HOME``: a fresh machine, as a hosted runner);
+- ci cold: the same on a CI runner (``CI=true``: no plan memo kept, so a read worker may start;
+  the target's case). The CPU time counts the plan's helper processes (they are reaped by it);
 - fresh param: both caches removed and a plan run, then a param changed and timed (a CI
   runner's first plan of a pull request that changes a param).
 
@@ -44,7 +46,7 @@ from pathlib import Path
 
 from _common import ROOT, mlopsctl_command
 
-MODES = ("computed", "warm", "param", "cold", "fresh param")
+MODES = ("computed", "warm", "param", "cold", "ci cold", "fresh param")
 
 
 def _cpu() -> float:
@@ -68,10 +70,12 @@ class Tree:
     counting = False
     """Whether plans run under callgrind (``--instructions``)."""
 
-    def plan(self, memo: str) -> tuple[float, float]:
-        """(wall, CPU) seconds of one plan; with :attr:`counting`, its instructions (twice)."""
-        env = {**os.environ, "PYTHONPATH": str(self.source), "MLOPSCTL_PLAN_MEMO": memo,
-               "XDG_CACHE_HOME": str(self.user_cache)}
+    def plan(self, memo: str | None) -> tuple[float, float]:
+        """(wall, CPU) seconds of one plan; with :attr:`counting`, its instructions (twice).
+        ``memo`` None: a CI runner's plan (``CI=true``, the plan memo as a runner has it)."""
+        env = {k: v for k, v in os.environ.items() if k not in ("CI", "MLOPSCTL_PLAN_MEMO")}
+        env.update({"PYTHONPATH": str(self.source), "XDG_CACHE_HOME": str(self.user_cache)})
+        env.update({"MLOPSCTL_PLAN_MEMO": memo} if memo is not None else {"CI": "true"})
         count = self.counting  # every plan: the plan memo is keyed by the environment, valgrind's included
         prefix = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"] if count else []
         w, c = time.perf_counter(), _cpu()
@@ -117,6 +121,7 @@ def measure(tree: Tree, mode: str) -> tuple[float, float]:
         "warm": lambda: (tree.restore(), tree.plan("on"), tree.plan("on"))[2],
         "param": lambda: (tree.edit_param(), tree.plan("on"))[1],
         "cold": lambda: (tree.restore(), tree.drop_cache(), tree.plan("on"))[2],
+        "ci cold": lambda: (tree.restore(), tree.drop_cache(), tree.plan(None))[2],
         "fresh param": lambda: (tree.restore(), tree.drop_cache(), tree.plan("on"), tree.edit_param(),
                                 tree.plan("on"))[4],
     }

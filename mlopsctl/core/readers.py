@@ -4,13 +4,14 @@ from the first one on.
 Reading the actual state is most of a plan's diffing: a thousand models' datasets, stages and
 models are three thousand reads, each a few files. Terraform refreshes resources in parallel;
 Python threads would share one interpreter lock, so when a plan has many reads to make and the
-machine a second core, :func:`start` forks a worker once the plan has expanded the specs and is
-about to diff. The worker reads the selected resources from the last one back and says each
-``actual`` state it found (:class:`~mlopsctl.workspace.forked.Channel`); the plan goes on from the
-first one, takes a state the worker found instead of reading it itself, and says in a page of
-memory the two share where it has got to, so the worker stops where they meet. The plan never
-waits for it: whatever has not arrived, it reads itself. Diffs, and everything else, stay in the
-plan, in order.
+machine a second core, :func:`start` forks a worker once the plan has expanded the specs. The
+worker reads the resources from the last one back and says each ``actual`` state it found, with
+its fingerprint (:class:`~mlopsctl.workspace.forked.Channel`); the plan goes on from the first one,
+takes a state the worker found instead of reading it itself, and says in a page of memory the two
+share where it has got to, so the worker stops where they meet. The plan never waits for it:
+whatever has not arrived, it reads itself. Diffs, and everything else, stay in the plan, in order.
+Before the fork the plan makes what every read of a kind shares (the provider's ``before_reads``:
+the registry's tags, what the facts helper has sent), so the two do not both make it.
 
 Only reads a provider marks ``reads_alone`` go to the worker: a read that depends on nothing but
 the workspace, the resource and caches of facts, and leaves nothing in the run that a later step
@@ -19,7 +20,8 @@ value (no tuple, no number as a key, no NaN), and a read that fails stops the wo
 reads it again and says what is wrong itself. So the plan is the same plan, worker or not.
 
 A plan the memo records (:mod:`mlopsctl.core.reuse` notes what each change read) reads
-everything itself, and so does a small plan (under :data:`MIN_READS` reads).
+everything itself, and so do a plan of some resources only (``--target``, ``--exclude``) and a
+small one (under :data:`MIN_READS` reads, or one core).
 ``MLOPSCTL_READ_WORKER=off`` never starts one, ``on`` whatever the size (tests).
 """
 
@@ -92,14 +94,7 @@ def wanted(count: int) -> bool:
     how = os.environ.get(ENV, "").strip().lower()
     if how == "off" or not hasattr(os, "fork"):
         return False
-    return how == "on" or (count >= MIN_READS and _cores() >= 2)
-
-
-def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
+    return how == "on" or (count >= MIN_READS and forked.cores() >= 2)
 
 
 def start(ctx: Context, order: list[str], desired: dict[str, Resource]) -> Worker | None:

@@ -94,14 +94,7 @@ def wanted(root: Path) -> bool:
         size = os.stat(os.path.join(root, "dvc.lock")).st_size
     except OSError:
         return False
-    return how == "on" or (size >= MIN_LOCK_BYTES and _cores() >= 2)
-
-
-def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
+    return how == "on" or (size >= MIN_LOCK_BYTES and forked.cores() >= 2)
 
 
 def start(root: Path) -> None:

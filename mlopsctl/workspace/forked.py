@@ -89,6 +89,14 @@ _open: set[int] = set()
 worker goes on taking in what the facts helper says)."""
 
 
+def cores() -> int:
+    """The cores this process may run on: a child beside the command is worth it with two or more."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
 def threads() -> int:
     import threading
 

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from mlopsctl.core import readers
+from mlopsctl.workspace import forked
 from tests.builders import git, run_mlopsctl
 from tests.monitoring.monitor_builders import build_applied, copy_applied
 
@@ -147,14 +148,14 @@ def test_a_read_that_fails_in_the_worker_fails_the_plan_as_without_it(applied: P
 
 
 def test_when_a_worker_is_started(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(readers, "_cores", lambda: 2)
+    monkeypatch.setattr(forked, "cores", lambda: 2)
     monkeypatch.delenv(readers.ENV, raising=False)
     assert not readers.wanted(readers.MIN_READS - 1)  # a small plan: forking costs what it saves
     assert readers.wanted(readers.MIN_READS)
-    monkeypatch.setattr(readers, "_cores", lambda: 1)
+    monkeypatch.setattr(forked, "cores", lambda: 1)
     assert not readers.wanted(10 * readers.MIN_READS)  # one core: nothing to gain
     monkeypatch.setenv(readers.ENV, "on")
     assert readers.wanted(1)
     monkeypatch.setenv(readers.ENV, "off")
-    monkeypatch.setattr(readers, "_cores", lambda: 2)
+    monkeypatch.setattr(forked, "cores", lambda: 2)
     assert not readers.wanted(10 * readers.MIN_READS)

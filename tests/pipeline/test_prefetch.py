@@ -26,6 +26,7 @@ from mlopsctl.pipeline import prefetch
 from mlopsctl.pipeline.facts import CACHE_FILE, StatCache, load_lock, read_dvcfile
 from mlopsctl.specs.load import collect_problems, parse_valid, spec_files
 from mlopsctl.specs.yamlio import load_block
+from mlopsctl.workspace import forked
 from mlopsctl.workspace.digests import DigestCache
 from mlopsctl.workspace.forked import Channel
 from tests.builders import run_mlopsctl
@@ -217,7 +218,7 @@ def test_a_first_plan_with_the_helper_is_the_plan_without_it(applied: Path) -> N
 def test_when_a_helper_is_started(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert prefetch.KEPT_FACTS == os.path.join(".mlopsctl", "cache", CACHE_FILE)
     root = tmp_path
-    monkeypatch.setattr(prefetch, "_cores", lambda: 2)
+    monkeypatch.setattr(forked, "cores", lambda: 2)
     monkeypatch.delenv(prefetch.ENV, raising=False)
     assert not prefetch.wanted(root)  # no dvc.lock
     (root / "dvc.lock").write_text("schema: '2.0'\nstages: {}\n")
@@ -229,9 +230,9 @@ def test_when_a_helper_is_started(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     assert not prefetch.wanted(root)
     monkeypatch.delenv(prefetch.ENV)
     assert prefetch.wanted(root)
-    monkeypatch.setattr(prefetch, "_cores", lambda: 1)
+    monkeypatch.setattr(forked, "cores", lambda: 1)
     assert not prefetch.wanted(root)  # one core: nothing to gain
-    monkeypatch.setattr(prefetch, "_cores", lambda: 2)
+    monkeypatch.setattr(forked, "cores", lambda: 2)
     (root / ".mlopsctl" / "cache").mkdir(parents=True)
     (root / ".mlopsctl" / "cache" / CACHE_FILE).write_text("{}")
     assert not prefetch.wanted(root)  # facts are kept: most are found without a helper

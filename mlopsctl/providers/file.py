@@ -244,7 +244,9 @@ def _rendered(ctx: Context, path: str) -> str:
 
 # -- helpers: actual -----------------------------------------------------------------
 def _facts(p: Path) -> dict[str, Any]:
-    parsed = ownership.parse(p.read_bytes())
+    from mlopsctl.workspace.digests import read_small
+
+    parsed = ownership.parse(read_small(p))
     return {
         "managed": parsed.managed,
         "recorded_digest": parsed.recorded_digest,

@@ -156,6 +156,7 @@ class _Loaded:
 
 def _load_doc(root: Path, rel: str, kind: str, store: Any, parsed: Parsed | None = None) -> _Loaded:
     from mlopsctl.errors import Location
+    from mlopsctl.workspace.digests import read_small
 
     path = os.path.join(root, rel)  # strings, not pathlib: this runs once per spec on every load
     try:
@@ -169,8 +170,7 @@ def _load_doc(root: Path, rel: str, kind: str, store: Any, parsed: Parsed | None
         if hit is not None:
             return _Loaded(SpecDoc(path=rel, data=hit["data"], lines=hit["lines"], digest=hit["digest"]), [], True)
     try:
-        with open(path, "rb") as f:
-            raw = f.read()
+        raw = read_small(path)
     except OSError as e:
         return _Loaded(None, [Problem(Location(rel), f"cannot read {rel}: {e.strerror or e}")], False)
     digest = hashlib.sha256(raw).hexdigest()

@@ -101,8 +101,8 @@ def start(ctx: Context, order: list[str], desired: dict[str, Resource]) -> Worke
     """Fork a worker for the reads of these resources (in the plan's order) when it is worth it
     (see the module's docstring), else None."""
     addresses = [a for a in order if _alone(a)]
-    if not wanted(len(addresses)):
-        return None
+    if not addresses or not wanted(len(addresses)):
+        return None  # nothing it could read (a destroy plan, files alone), or too little
     try:
         for kind in dict.fromkeys(split_address(a)[0] for a in addresses):
             get_provider(kind).before_reads(ctx)  # type: ignore[attr-defined]

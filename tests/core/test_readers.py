@@ -94,6 +94,8 @@ def _sends_what_the_plan_reads(root: Path) -> None:
 
     assert threading.active_count() == 1
     ctx, order, desired = _context(root)
+    files = [a for a in order if a.startswith("file.")]
+    assert readers.start(ctx, files, desired) is None  # type: ignore[arg-type]  # nothing it could read
     worker = readers.start(ctx, order, desired)  # type: ignore[arg-type]
     assert worker is not None
     deadline = time.monotonic() + 60

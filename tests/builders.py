@@ -261,6 +261,18 @@ def interruptible(cmd: Sequence[str]) -> list[str]:
     return [sys.executable, "-c", _DEFAULT_SIGINT, *cmd]
 
 
+def in_new_interpreter(module: str, scenario: str, path: Path, env: Mapping[str, str] | None = None,
+                       timeout: float = 300) -> None:
+    """Run ``scenario(path)``, a function of the test module ``module`` ("tests.core.test_readers"),
+    in a new interpreter, and fail with its output unless it passes: a helper process is only ever
+    forked from a process without threads, and the test run may have some (servers other tests start)."""
+    code = f"from pathlib import Path; import {module} as t; t.{scenario}(Path({str(path)!r}))"
+    proc = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parent.parent,
+                          env={**os.environ, **(env or {})}, capture_output=True, text=True, timeout=timeout,
+                          check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
 def run_mlopsctl(
     args: Sequence[str],
     cwd: str | os.PathLike[str],

@@ -13,7 +13,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -22,10 +21,9 @@ import pytest
 
 from mlopsctl.core import readers
 from mlopsctl.workspace import forked
-from tests.builders import git, run_mlopsctl
+from tests.builders import git, in_new_interpreter, run_mlopsctl
 from tests.monitoring.monitor_builders import build_applied, copy_applied
 
-ROOT = Path(__file__).resolve().parents[2]
 MODELS = 4
 
 
@@ -47,10 +45,7 @@ def applied(applied_template: Path, tmp_path: Path) -> Path:
 
 
 def _alone(scenario: str, root: Path) -> None:
-    code = f"from pathlib import Path; from tests.core import test_readers as t; t.{scenario}(Path({str(root)!r}))"
-    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300,
-                          check=False, env={**os.environ, readers.ENV: "on"})
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    in_new_interpreter("tests.core.test_readers", scenario, root, {readers.ENV: "on"})
 
 
 def _plan(root: Path, how: str, *args: str) -> subprocess.CompletedProcess[str]:

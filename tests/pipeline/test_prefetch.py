@@ -14,8 +14,6 @@ import json
 import os
 import shutil
 import signal
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -29,10 +27,8 @@ from mlopsctl.specs.yamlio import load_block
 from mlopsctl.workspace import forked
 from mlopsctl.workspace.digests import DigestCache
 from mlopsctl.workspace.forked import Channel
-from tests.builders import run_mlopsctl
+from tests.builders import in_new_interpreter, run_mlopsctl
 from tests.monitoring.monitor_builders import build_applied, copy_applied
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -49,11 +45,7 @@ def applied(applied_template: Path, tmp_path: Path) -> Path:
 
 
 def _alone(scenario: str, root: Path) -> None:
-    """Run ``scenario(root)``, a function of this module, in a new interpreter (no threads there)."""
-    code = f"from pathlib import Path; from tests.pipeline import test_prefetch as t; t.{scenario}(Path({str(root)!r}))"
-    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={**os.environ, prefetch.ENV: "on"},
-                          capture_output=True, text=True, timeout=300, check=False)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    in_new_interpreter("tests.pipeline.test_prefetch", scenario, root, {prefetch.ENV: "on"})
 
 
 def _locked_paths(root: Path) -> list[str]:

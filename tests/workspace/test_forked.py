@@ -8,22 +8,16 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
 from mlopsctl.workspace import forked
+from tests.builders import in_new_interpreter
 
-ROOT = Path(__file__).resolve().parents[2]
 
-
-def _alone(scenario: str, tmp: Path) -> None:
-    code = f"from pathlib import Path; from tests.workspace import test_forked as t; t.{scenario}(Path({str(tmp)!r}))"
-    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
-                          check=False)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+def _alone(scenario: str, root: Path) -> None:
+    in_new_interpreter("tests.workspace.test_forked", scenario, root, timeout=120)
 
 
 def test_lines_arrive_whole_and_nothing_after_an_unreadable_one() -> None:

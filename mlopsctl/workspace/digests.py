@@ -14,7 +14,7 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -39,29 +39,28 @@ def _new_hash(algo: str) -> Any:
     return _HASHES[algo]() if algo in _HASHES else hashlib.new(algo)
 
 
-def _read_into(path: Path | str, hashes: list[Any]) -> None:
-    # os.open and os.read, not open(): no buffered file object per file, which was two thirds of
-    # the time of hashing a small file (a cold plan hashes thousands). Still an "open" audit event.
+def _chunks(path: Path | str) -> Iterator[bytes]:
+    """A file's bytes, a chunk at a time. os.open and os.read, not open(): no buffered file object
+    per file, which was two thirds of the time of hashing a small file (a cold plan hashes and
+    reads thousands). Still an "open" audit event."""
     fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     try:
         while chunk := os.read(fd, _CHUNK):
-            for h in hashes:
-                h.update(chunk)
+            yield chunk
     finally:
         os.close(fd)
+
+
+def _read_into(path: Path | str, hashes: list[Any]) -> None:
+    for chunk in _chunks(path):
+        for h in hashes:
+            h.update(chunk)
 
 
 def read_small(path: Path | str) -> bytes:
-    """A file's bytes, read as :func:`hash_file` reads (no buffered file object: most of the cost
-    of reading a small file, and a plan reads a thousand managed files' headers)."""
-    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-    try:
-        chunks = []
-        while chunk := os.read(fd, _CHUNK):
-            chunks.append(chunk)
-        return b"".join(chunks)
-    finally:
-        os.close(fd)
+    """A file's bytes, read as :func:`hash_file` reads (a plan reads a thousand managed files'
+    headers, specs and metrics)."""
+    return b"".join(_chunks(path))
 
 
 def hash_file(path: Path | str, algo: str = "sha256") -> str:

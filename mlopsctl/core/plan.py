@@ -16,6 +16,7 @@ from mlopsctl.core.model import PROTECTED, Action, Change, Plan, Resource, finge
 from mlopsctl.core.provider import all_providers, get_provider, warning_sources
 from mlopsctl.errors import MlopsError, StalePlanError
 from mlopsctl.workspace import steady
+from mlopsctl.workspace.digests import NotAFileError
 
 
 def expand(ctx: Context) -> dict[str, Resource]:
@@ -60,7 +61,11 @@ def diff_one(ctx: Context, address: str, resource: Resource | None, actual: Any 
     fingerprint) and diff it; fills in what every change carries."""
     provider = get_provider(split_address(address)[0])
     if actual is readers.MISSING:
-        actual = provider.read(address, resource, ctx)
+        try:
+            actual = provider.read(address, resource, ctx)
+        except NotAFileError as e:
+            where = f" ({resource.source})" if resource is not None and resource.source else ""
+            raise MlopsError(f"{e.message}; read for {address}{where}") from None
     change = provider.diff(address, resource, actual, ctx)
     payload = dict(change.payload)
     if resource is not None:
@@ -109,8 +114,9 @@ def _compute(ctx: Context, targets: tuple[str, ...], excludes: tuple[str, ...], 
     with reuse.tracking(tracker, ctx):
         desired = {} if destroy else expand(ctx)
         order = graph.topo_order(desired)
-        # A plan of everything that the memo does not record reads from the back in a second process too.
-        worker = None if tracker is not None or targets or excludes else readers.start(ctx, order, desired)
+        # A plan of everything that no kept memo offers changes to reads from the back in a second process too.
+        offered = tracker is not None and tracker.kept is not None
+        worker = None if offered or targets or excludes else readers.start(ctx, order, desired)
         try:
             found = existing(ctx)
             if not destroy and not ctx.project.models and not ctx.allow_no_models:
@@ -150,8 +156,10 @@ def _diff_all(ctx: Context, selected: list[str], desired: dict[str, Resource],
             for line in tracker.reads[address].logs:
                 ctx.log(line)
         else:
-            with tracker.computing(address, resource):
-                change = _guard_protected(ctx, diff_one(ctx, address, resource))
+            actual, known, looked = (worker.take(address) if worker is not None else None) or (
+                readers.MISSING, None, None)
+            with tracker.computing(address, resource, looked):
+                change = _guard_protected(ctx, diff_one(ctx, address, resource, actual, known))
             tracker.computed(address, change)
         ctx.upstream[address] = change
         changes.append(change)
@@ -163,7 +171,7 @@ def _diff_each(ctx: Context, selected: list[str], desired: dict[str, Resource],
     """Every change; states a read worker (:mod:`mlopsctl.core.readers`) found are not read again."""
     changes: list[Change] = []
     for address in selected:
-        actual, known = (worker.take(address) if worker is not None else None) or (readers.MISSING, None)
+        actual, known, _ = (worker.take(address) if worker is not None else None) or (readers.MISSING, None, None)
         change = _guard_protected(ctx, diff_one(ctx, address, desired.get(address), actual, known))
         ctx.upstream[address] = change
         changes.append(change)

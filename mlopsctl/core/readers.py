@@ -19,9 +19,14 @@ takes (a warning, a probe's answer). A state is sent only when its JSON gives ba
 value (no tuple, no number as a key, no NaN), and a read that fails stops the worker: the plan
 reads it again and says what is wrong itself. So the plan is the same plan, worker or not.
 
-A plan the memo records (:mod:`mlopsctl.core.reuse` notes what each change read) reads
-everything itself, and so do a plan of some resources only (``--target``, ``--exclude``) and a
-small one (under :data:`MIN_READS` reads, or one core).
+A plan the memo records (a developer's: :mod:`mlopsctl.core.planmemo`) has the worker record too:
+what each of its reads looked at comes back with the state, the paths and probe answers
+(:func:`mlopsctl.workspace.observe.hand_over`) and the specs, upstream changes and run memos
+(:class:`mlopsctl.core.reuse.Reads`), and the plan notes them as its own before it takes the state;
+a state that comes without them, or whose read said something or looked at an upstream change, is
+read by the plan itself. A plan that may take most changes from a kept memo (only model specs were
+edited), a plan of some resources only (``--target``, ``--exclude``) and a small one (under
+:data:`MIN_READS` reads, or one core) read everything themselves.
 ``MLOPSCTL_READ_WORKER=off`` never starts one, ``on`` whatever the size (tests).
 """
 
@@ -32,9 +37,10 @@ import mmap
 import os
 from typing import TYPE_CHECKING, Any
 
+from mlopsctl.core import reuse
 from mlopsctl.core.model import fingerprint, split_address
 from mlopsctl.core.provider import get_provider
-from mlopsctl.workspace import forked
+from mlopsctl.workspace import forked, observe
 
 if TYPE_CHECKING:
     from mlopsctl.core.context import Context
@@ -52,19 +58,28 @@ MISSING = object()
 class Worker:
     """A running read worker, seen from the plan."""
 
-    def __init__(self, pid: int, channel: forked.Channel, progress: mmap.mmap, addresses: list[str]) -> None:
+    def __init__(self, pid: int, channel: forked.Channel, progress: mmap.mmap, addresses: list[str],
+                 tracked: bool = False, recorded: bool = False) -> None:
         self.pid = pid
+        self.tracked = tracked
+        """The plan is tracked (:mod:`mlopsctl.core.reuse`): a state is taken only with the specs,
+        changes and run memos its read looked at."""
+        self.recorded = recorded
+        """The plan is recorded (:mod:`mlopsctl.workspace.observe`): a state is taken only with the
+        paths and probe answers its read looked at."""
         self.channel = channel
         self.progress = progress
         self.addresses = addresses
         self.position = {a: i for i, a in enumerate(addresses)}
         self.reached = 0
-        self.found: dict[int, tuple[Any, str]] = {}
-        """Index in :attr:`addresses` -> the state the worker read, and its fingerprint."""
+        self.found: dict[int, tuple[Any, str, reuse.Reads | None]] = {}
+        """Index in :attr:`addresses` -> the state the worker read, its fingerprint, and what the
+        read looked at (a recorded plan's)."""
 
-    def take(self, address: str) -> tuple[Any, str] | None:
-        """The state of ``address`` and its :func:`~mlopsctl.core.model.fingerprint` if the worker
-        has read it, else None (the plan reads it itself); the worker then stops before it."""
+    def take(self, address: str) -> tuple[Any, str, reuse.Reads | None] | None:
+        """The state of ``address``, its :func:`~mlopsctl.core.model.fingerprint` and what its read
+        looked at (None unless recorded) if the worker has read it, else None (the plan reads it
+        itself); the worker then stops before it."""
         index = self.position.get(address)
         if index is None:
             return None
@@ -74,11 +89,25 @@ class Worker:
         if index not in self.found:
             for batch in self.channel.received():
                 for item in batch if isinstance(batch, list) else ():
-                    if (isinstance(item, list) and len(item) == 4 and isinstance(item[0], int)
+                    if (isinstance(item, list) and len(item) == 6 and isinstance(item[0], int)
                             and 0 <= item[0] < len(self.addresses) and item[1] == self.addresses[item[0]]
                             and isinstance(item[3], str)):
-                        self.found[item[0]] = (item[2], item[3])
+                        self._found(item)
         return self.found.pop(index, None)
+
+    def _found(self, item: list[Any]) -> None:
+        index, _, actual, known, looked, part = item
+        if (self.tracked and looked is None) or (self.recorded and part is None):
+            return  # read without noting what it looked at: the plan reads it itself
+        reads = None
+        if self.tracked:
+            try:
+                reads = reuse.Reads.from_list(looked)
+            except (TypeError, ValueError):
+                return
+        if self.recorded:
+            observe.take_over(part)  # noted even if not taken: noting too much only costs a memo miss
+        self.found[index] = (actual, known, reads)
 
     def finish(self) -> None:
         forked.reap(self.pid)
@@ -108,34 +137,49 @@ def start(ctx: Context, order: list[str], desired: dict[str, Resource]) -> Worke
             get_provider(kind).before_reads(ctx)  # type: ignore[attr-defined]
     except Exception:  # noqa: BLE001 - the plan's own reads meet it again, and say what is wrong
         return None
-    try:
-        progress = mmap.mmap(-1, 8)
-        channel = forked.Channel()
-    except (OSError, ValueError):
-        return None
-    pid = forked.fork(lambda: _work(ctx, addresses, desired, channel, progress), keep=(channel.fd,))
+    with observe.declared():  # what the worker reads comes back with each state it found
+        try:
+            progress = mmap.mmap(-1, 8)
+            channel = forked.Channel()
+        except (OSError, ValueError):
+            return None
+        pid = forked.fork(lambda: _work(ctx, addresses, desired, channel, progress), keep=(channel.fd,))
     if pid is None:
         channel.close()
         progress.close()
         return None
-    return Worker(pid, channel, progress, addresses)
+    return Worker(pid, channel, progress, addresses, tracked=reuse.active() is not None, recorded=observe.active())
 
 
 def _work(ctx: Context, addresses: list[str], desired: dict[str, Resource], out: forked.Channel,
           progress: mmap.mmap) -> None:
     batch: list[list[Any]] = []
+    tracker = reuse.active()
+    said: list[str] = []
+    ctx.log = said.append  # a read that says something is left to the plan, which says it in order
+    observe.hand_over()  # what the plan noted before the fork is the plan's
     for index in range(len(addresses) - 1, -1, -1):
         if index <= int.from_bytes(progress[:8], "little"):
             break
         address = addresses[index]
         provider = get_provider(split_address(address)[0])
-        actual = provider.read(address, desired.get(address), ctx)  # one that fails ends the worker
+        resource = desired.get(address)
+        said.clear()
+        looked = None
+        if tracker is None:
+            actual = provider.read(address, resource, ctx)  # one that fails ends the worker
+        else:
+            with tracker.computing(address, resource) as looked:
+                actual = provider.read(address, resource, ctx)
+        part = observe.hand_over()
+        if said or (looked is not None and looked.upstream):
+            continue  # it said something, or needed a change the plan computes: the plan reads it
         try:
             if json.loads(json.dumps(actual)) != actual:
                 continue  # JSON would not give back this very value: the plan reads it itself
         except (TypeError, ValueError):
             continue
-        batch.append([index, address, actual, fingerprint(actual)])
+        batch.append([index, address, actual, fingerprint(actual), None if looked is None else looked.to_list(), part])
         if len(batch) >= _BATCH:
             out.send(batch)
             batch = []

@@ -160,8 +160,10 @@ class Tracker:
             self._making.pop()
 
     @contextmanager
-    def computing(self, address: str, resource: Resource | None) -> Iterator[Reads]:
-        reads = self.reads[address] = Reads(desired=canonical(resource))
+    def computing(self, address: str, resource: Resource | None, found: Reads | None = None) -> Iterator[Reads]:
+        """Note what computing ``address``'s change looks at; ``found``: what a read worker's read of
+        it looked at (:mod:`mlopsctl.core.readers`), which the change looked at too."""
+        reads = self.reads[address] = found if found is not None else Reads(desired=canonical(resource))
         self._current = reads
         try:
             yield reads

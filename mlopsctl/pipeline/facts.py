@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from mlopsctl.workspace import steady
-from mlopsctl.workspace.digests import hash_file, stat_key, too_recent
+from mlopsctl.workspace.digests import hash_file, open_file, read_small, stat_key, too_recent
 
 if TYPE_CHECKING:
     from mlopsctl.core.context import Context
@@ -243,7 +243,7 @@ def load_lock(root: Path, cache: StatCache | None = None) -> dict[str, dict[str,
     if cache is not None and cache.lock_memo.get("key") == key and type(cache.lock_memo.get("stages")) is dict:
         stages: dict[str, dict[str, Any]] = cache.lock_memo["stages"]
         return stages
-    data = _yaml_load(path.read_text(encoding="utf-8")) or {}
+    data = _yaml_load(read_small(path).decode("utf-8")) or {}
     stages = dict(data.get("stages") or {}) if isinstance(data, dict) else {}
     if cache is not None and not too_recent(st.st_mtime_ns):
         cache.lock_memo = {"key": key, "stages": stages}
@@ -257,7 +257,7 @@ def read_dvcfile(root: Path, data_path: str, cache: StatCache | None = None) -> 
     rel = f"{data_path}.dvc"
     path = os.path.join(root, rel)
     try:
-        with open(path, "rb") as f:
+        with os.fdopen(open_file(path), "rb") as f:
             st = os.fstat(f.fileno())
             key = stat_key(st)
             hit: Any = cache.dvcfiles.get(rel) if cache is not None else None

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from mlopsctl.errors import MlopsError
+from mlopsctl.workspace.digests import read_small
 
 LOCK_FILE = "dvc.lock"
 SCHEMA = "2.0"
@@ -80,7 +81,7 @@ def load(path: Path, *, shown: str | None = None) -> Any:
         size = path.stat().st_size
         if size > MAX_BYTES:
             raise LockFileError(f"{name}: {size} bytes is too big for a DVC lock file")
-        text = path.read_text(encoding="utf-8")
+        text = read_small(path).decode("utf-8")
     except FileNotFoundError:
         raise LockFileError(f"{name}: no such file") from None
     except IsADirectoryError:

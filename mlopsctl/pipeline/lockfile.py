@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from mlopsctl.pipeline.record import dump_yaml
+from mlopsctl.workspace.digests import read_small
 
 LOCK_FILE = "dvc.lock"
 _HEADER = "schema: '2.0'\nstages:\n"
@@ -45,7 +46,7 @@ class LockWriter:
         from mlopsctl.specs.yamlio import load_block
 
         try:
-            text = self.path.read_text(encoding="utf-8")
+            text = read_small(self.path).decode("utf-8")
         except FileNotFoundError:
             return
         doc = load_block(text) or {}

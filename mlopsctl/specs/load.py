@@ -83,7 +83,22 @@ def _model_files(root: Path) -> tuple[list[str], list[Problem]]:
             problems.append(Problem(Location(rel), f"{why}; {fix}"))
         elif entry.is_file():
             out.append(rel)
+        else:  # never skipped: a model whose spec is not read would be planned for deletion
+            problems.append(Problem(Location(rel), f"{_not_a_file(entry)}, where a model spec (a YAML file) is "
+                                                   "expected; make it the spec file, or move it out of models/"))
     return out, problems
+
+
+def _not_a_file(entry: os.DirEntry[str]) -> str:
+    import stat
+
+    try:
+        mode = entry.stat().st_mode
+    except OSError:
+        return "a symlink to nothing" if entry.is_symlink() else "unreadable"
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    return "a named pipe" if stat.S_ISFIFO(mode) else "not a regular file"
 
 
 # Folders mlopsctl reads or writes: a symlink leading out of the repository is refused up front.

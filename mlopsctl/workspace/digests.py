@@ -13,11 +13,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat as _stat
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
+from mlopsctl.errors import MlopsError
 from mlopsctl.workspace.fsafe import write_atomic
 
 T = TypeVar("T")
@@ -43,12 +45,35 @@ def _chunks(path: Path | str) -> Iterator[bytes]:
     """A file's bytes, a chunk at a time. os.open and os.read, not open(): no buffered file object
     per file, which was two thirds of the time of hashing a small file (a cold plan hashes and
     reads thousands). Still an "open" audit event."""
-    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    fd = open_file(path)
     try:
         while chunk := os.read(fd, _CHUNK):
             yield chunk
     finally:
         os.close(fd)
+
+
+def open_file(path: Path | str) -> int:
+    """A descriptor of ``path`` opened for reading; a named pipe or a device is refused
+    (:class:`NotAFileError`): opened without blocking, as a pipe would wait for a writer forever."""
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
+    try:
+        mode = os.fstat(fd).st_mode
+        if _stat.S_ISFIFO(mode) or _stat.S_ISCHR(mode) or _stat.S_ISBLK(mode):
+            raise NotAFileError(os.fsdecode(path), mode)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+class NotAFileError(MlopsError):
+    """A named pipe or a device where a file is read: it could block or never end, so it is refused."""
+
+    def __init__(self, path: str, mode: int) -> None:
+        kind = "a named pipe" if _stat.S_ISFIFO(mode) else "a device"
+        super().__init__(f"{path}: {kind}, where mlopsctl reads a file; only regular files are read "
+                         "(replace it with the file, or a symlink to one)")
 
 
 def _read_into(path: Path | str, hashes: list[Any]) -> None:

@@ -13,6 +13,10 @@ it cannot be reused, because nothing can tell whether that outside answer is sti
 again and its answer compared by digest. Probes are re-run only through the fixed table
 :data:`PROBES` (import strings, like the providers'), never through a name read from a file.
 
+A child forked to read for the computation (the plan's read worker) records in its copy of the
+record and hands what it noted back with each result (:func:`hand_over`); the parent notes it as
+its own (:func:`take_over`), and forking it is declared (:func:`declared`), not an outside read.
+
 Over-recording only costs time (a record that never matches); under-recording would be a wrong
 answer, which is why the unknown taints instead of being ignored.
 """
@@ -29,7 +33,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from mlopsctl.workspace.digests import too_recent
 
@@ -291,6 +295,87 @@ def _allowed(rec: Recorder) -> Iterator[None]:
         yield
     finally:
         rec._inside -= 1
+
+
+def active() -> bool:
+    """Whether a record is running in this process."""
+    return _current is not None
+
+
+def declared() -> contextlib.AbstractContextManager[None]:
+    """An outside step taken on purpose whose reads are accounted for otherwise (forking a read
+    worker, whose reads come back through :func:`hand_over`): it does not taint the running record."""
+    rec = _current
+    return _allowed(rec) if rec is not None else contextlib.nullcontext()
+
+
+def hand_over() -> dict[str, Any] | None:
+    """In a forked child of a recorded computation: what the record (the child's copy) noted since
+    the last call, as JSON for the parent's :func:`take_over`, then forgotten here. None when
+    nothing records."""
+    rec = _current
+    if rec is None:
+        return None
+    part = {"stat": {p: _portable(st) for p, st in rec.stats.items()},
+            "lstat": {p: _portable(st) for p, st in rec.lstats.items()},
+            "list": sorted(rec.lists), "probes": rec.probes, "tainted": rec.tainted}
+    rec.stats, rec.lstats, rec.lists, rec.probes, rec.tainted = {}, {}, set(), [], None
+    return part
+
+
+def take_over(part: Any) -> None:
+    """In the parent: a child's :func:`hand_over`, noted in the running record as if read here
+    (a path already noted keeps what was seen first). Anything not in that shape taints it."""
+    rec = _current
+    if rec is None:
+        return
+    try:
+        stats = {str(p): _unportable(v) for p, v in part["stat"].items()}
+        lstats = {str(p): _unportable(v) for p, v in part["lstat"].items()}
+        lists = [str(p) for p in part["list"]]
+        probes = [list(line) for line in part["probes"]]
+        if not all(len(line) >= 3 and isinstance(line[1], list) for line in probes):
+            raise ValueError(probes)
+        tainted = part["tainted"]
+    except (KeyError, TypeError, ValueError, AttributeError):
+        rec.outside("a read worker's record in an unexpected shape")
+        return
+    for table, seen in ((rec.stats, stats), (rec.lstats, lstats)):
+        for p, st in seen.items():
+            if table.get(p) is None:
+                table[p] = st
+    rec.lists.update(lists)
+    rec.probes.extend(probes)
+    if tainted is not None:
+        rec.outside(str(tainted))
+
+
+class _Seen(NamedTuple):
+    """A stat a child made, as :func:`seal` and :func:`_text` read one."""
+
+    st_mtime_ns: int
+    st_ctime_ns: int
+    st_size: int
+    st_ino: int
+    st_mode: int
+
+
+def _portable(st: Any) -> Any:
+    if st is None:
+        return None
+    if isinstance(st, OSError):
+        return st.errno or 0
+    return [st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino, st.st_mode]
+
+
+def _unportable(value: Any) -> Any:
+    if value is None:
+        return None
+    if type(value) is int:
+        return OSError(value, os.strerror(value)) if value else OSError("unknown")  # ENOENT: FileNotFoundError
+    if type(value) is list and len(value) == 5 and all(type(x) is int for x in value):
+        return _Seen(*value)
+    raise ValueError(value)
 
 
 def _answer_digest(answer: Any, error: BaseException | None) -> str:

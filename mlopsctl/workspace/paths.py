@@ -7,6 +7,7 @@ Both are real directories: Jinja's FileSystemLoader and the spec cache's stat ca
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 # The package's own folder, however deep this module sits inside it.
@@ -30,9 +31,13 @@ def find_root(start: Path) -> Path:
     """The nearest directory at or above ``start`` that holds ``mlops.yaml`` (light to import: a
     reused plan finds its memo by it without loading the specs)."""
     start = Path(start).resolve()
+    from mlopsctl.errors import MlopsError
+
     for d in (start, *start.parents):
         if (d / PROJECT_FILE).is_file():
             return d
-    from mlopsctl.errors import MlopsError
+        if os.path.lexists(d / PROJECT_FILE):
+            raise MlopsError(f"{d / PROJECT_FILE}: not a regular file (a folder, a named pipe or a broken link); "
+                             "the project's spec must be a YAML file")
 
     raise MlopsError(f"no {PROJECT_FILE} in {start} or any parent directory; create one with `mlopsctl new PATH`")

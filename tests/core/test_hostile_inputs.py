@@ -101,6 +101,24 @@ CASES["data.path is a folder"] = (
     ("validate",), ("models/iris.yaml:", "data.path", "is a folder"))
 
 
+
+def _fifo(rel: str) -> Break:
+    """A named pipe where a file is read: opening it to read would wait for a writer forever."""
+    def fn(root: Path, out: Path) -> None:
+        (root / rel).unlink(missing_ok=True)
+        os.mkfifo(root / rel)
+    return fn
+
+
+CASES["data file is a named pipe"] = (_fifo("data/iris.csv"), ("plan",),
+                                      ("data/iris.csv", "a named pipe", "models/iris.yaml:"))
+CASES["dvc.lock is a named pipe"] = (_fifo("dvc.lock"), ("plan",), ("dvc.lock", "a named pipe", "models/iris.yaml:"))
+CASES["model spec is a named pipe"] = (_fifo("models/x.yaml"), ("plan",), ("models/x.yaml", "a named pipe"))
+CASES["model spec is a folder"] = (lambda r, o: (r / "models/x.yaml").mkdir(), ("plan",), ("models/x.yaml", "a folder"))
+CASES["model spec links to nothing"] = (_symlink("models/x.yaml", "gone.yaml"), ("plan",),
+                                        ("models/x.yaml", "a symlink to nothing"))
+CASES["mlops.yaml is a named pipe"] = (_fifo("mlops.yaml"), ("plan",), ("mlops.yaml", "not a regular file"))
+
 def outside_listing(out: Path) -> dict[str, bytes]:
     return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
 

@@ -106,9 +106,85 @@ def _sends_what_the_plan_reads(root: Path) -> None:
             taken[address] = found
     worker.finish()
     assert set(taken) == set(alone[1:])  # all but the first, which the plan had reached at once
-    for address, (actual, known) in taken.items():
+    for address, (actual, known, looked) in taken.items():
+        assert looked is None  # nothing records this plan: no notes come with a state
         read = get_provider(split_address(address)[0]).read(address, desired[address], ctx)  # type: ignore[arg-type]
         assert actual == read and known == fingerprint(read), address
+
+
+def test_a_recorded_plan_notes_what_the_worker_read(applied: Path) -> None:
+    _alone("_records_what_it_read", applied)
+
+
+def _records_what_it_read(root: Path) -> None:
+    """Under the plan memo's recording and tracking, each state comes with what its read looked at:
+    the paths and probe answers (noted in the plan's record) and the specs and run memos (its reads)."""
+    from mlopsctl.core.model import split_address
+    from mlopsctl.core.planmemo import _ignored
+    from mlopsctl.core.provider import get_provider
+    from mlopsctl.core.reuse import Tracker, tracking
+    from mlopsctl.workspace import observe
+
+    ctx, order, desired = _context(root)
+    tracker = Tracker()
+    with observe.recording(_ignored(root)) as rec, tracking(tracker, ctx):  # type: ignore[arg-type]
+        worker = readers.start(ctx, order, desired)  # type: ignore[arg-type]
+        assert worker is not None and worker.tracked and worker.recorded
+        deadline = time.monotonic() + 60
+        while os.waitpid(worker.pid, os.WNOHANG) == (0, 0):
+            assert time.monotonic() < deadline, "the worker did not end in a minute"
+            time.sleep(0.05)
+        taken = {a: found for a in order if (found := worker.take(a)) is not None}
+        worker.finish()
+    assert rec.tainted is None  # forking it is not an outside read: its reads came back
+    assert len(taken) == 2 * MODELS
+    # The same reads in this process, recorded and tracked on their own.
+    ctx2, _, _ = _context(root)
+    again = Tracker()
+    with observe.recording(_ignored(root)) as rec2, tracking(again, ctx2):  # type: ignore[arg-type]
+        for kind in ("dataset", "stage", "model"):
+            get_provider(kind).before_reads(ctx2)  # type: ignore[attr-defined]
+        for address in taken:
+            with again.computing(address, desired[address]):  # type: ignore[arg-type]
+                get_provider(split_address(address)[0]).read(address, desired[address], ctx2)  # type: ignore[arg-type]
+    assert rec2.tainted is None
+    for table in ("stats", "lstats"):
+        missing = set(getattr(rec2, table)) - set(getattr(rec, table))
+        assert not missing, (table, sorted(missing)[:5])
+    assert rec2.lists <= rec.lists
+    assert {json.dumps(p[:3]) for p in rec2.probes} <= {json.dumps(p[:3]) for p in rec.probes}
+    for address, (_, _, looked) in taken.items():
+        assert looked is not None and looked.to_list() == again.reads[address].to_list(), address
+    assert any(looked.models for _, _, looked in taken.values() if looked is not None)  # specs seen are noted
+
+
+def test_a_developers_plan_keeps_the_same_memo_with_the_worker(applied: Path) -> None:
+    from mlopsctl.registry.outputs import metrics_path
+
+    def memo() -> tuple[object, ...]:
+        (kept,) = (applied / ".mlopsctl" / "cache" / "plans").glob("*.json")
+        head, body, *rows = kept.read_bytes().split(b"\n")
+        record = json.loads(head)["record"]
+        return (record["stat"], record["lstat"], record["list"], [p[:3] for p in record["probes"]],
+                json.loads(body)["made"], [row.split(b"\t")[2] for row in rows])
+
+    kept = {}
+    for how in ("off", "on"):
+        shutil.rmtree(applied / ".mlopsctl" / "cache", ignore_errors=True)
+        proc = run_mlopsctl(["plan"], applied, env={readers.ENV: how, "MLOPSCTL_PLAN_MEMO": "on"})
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        kept[how] = memo()
+    assert kept["on"] == kept["off"]
+    again = run_mlopsctl(["--debug", "plan"], applied, env={readers.ENV: "on", "MLOPSCTL_PLAN_MEMO": "on"})
+    assert "plan memo: reused" in again.stderr, again.stderr
+    # A file only the last model's read looks at (the worker reads from the back) appears: no reuse.
+    metrics = applied / metrics_path(f"iris{MODELS}")
+    assert not metrics.exists()  # added, never trained
+    metrics.parent.mkdir(parents=True, exist_ok=True)
+    metrics.write_text("{}")
+    moved = run_mlopsctl(["--debug", "plan"], applied, env={readers.ENV: "on", "MLOPSCTL_PLAN_MEMO": "on"})
+    assert moved.returncode == 0, moved.stderr
+    assert "plan memo: reused" not in moved.stderr and f"{metrics} changed" in moved.stderr, moved.stderr
 
 
 def test_a_killed_worker_costs_only_time(applied: Path) -> None:
@@ -124,7 +200,7 @@ def _killed(root: Path) -> None:
     os.kill(worker.pid, signal.SIGKILL)
     got = []
     for a in order:
-        actual, known = worker.take(a) or (readers.MISSING, None)  # what it said before it was killed, if anything
+        actual, known, _ = worker.take(a) or (readers.MISSING, None, None)  # what it said before it was killed, if anything
         got.append(diff_one(ctx, a, desired.get(a), actual, known))  # type: ignore[arg-type]
     worker.finish()
     ctx2, _, _ = _context(root)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import json
 import os
 import subprocess
 import time
@@ -265,3 +266,40 @@ def test_a_status_may_move_in_the_lines_of_paths_allowed_to_move(tmp_path: Path)
     (tmp_path / "other.txt").write_text("edited too")
     moved, why = observe.moved(sealed, lambda table, p: p == spec)
     assert moved == [] and "answers differently" in (why or "")
+
+
+def test_what_a_child_noted_is_handed_back_as_read_here(tmp_path: Path) -> None:
+    """hand_over (in a read worker) then take_over (in the plan): the record the plan seals is the one
+    it would have sealed had it read the same paths itself."""
+    (tmp_path / "a.txt").write_text("a")
+    (tmp_path / "d").mkdir()
+    old(tmp_path / "a.txt", tmp_path / "d")
+
+    def reads() -> None:
+        (tmp_path / "a.txt").read_text()
+        os.lstat(tmp_path / "d")
+        os.listdir(tmp_path / "d")
+        (tmp_path / "absent").exists()
+
+    itself = observe.seal(*record(reads))
+    started = time.time_ns()
+    with observe.recording() as rec:
+        reads()
+        part = observe.hand_over()
+        assert not rec.stats and not rec.lstats and not rec.lists  # handed over, forgotten here
+        observe.take_over(json.loads(json.dumps(part)))  # through a channel's JSON
+    sealed = observe.seal(rec, started)
+    assert sealed == itself
+    assert observe.check(sealed) is None
+    (tmp_path / "absent").write_text("now here")
+    assert observe.check(sealed) == f"{tmp_path / 'absent'} changed"
+
+
+def test_a_part_in_another_shape_taints_the_record() -> None:
+    with observe.recording() as rec:
+        observe.take_over({"stat": {"/x": [1, 2]}, "lstat": {}, "list": [], "probes": [], "tainted": None})
+    assert rec.tainted is not None and "unexpected shape" in rec.tainted
+    with observe.recording() as rec:
+        observe.take_over({"stat": {}, "lstat": {}, "list": [], "probes": [], "tainted": "subprocess.Popen x"})
+    assert rec.tainted == "subprocess.Popen x"
+    assert observe.hand_over() is None  # nothing records: nothing to hand over

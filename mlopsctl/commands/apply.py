@@ -129,6 +129,11 @@ def _remind_to_commit(root: Path) -> None:
         err(f"Review and commit what changed in the working tree ({shown}): it is part of the desired state.")
 
 
+MAX_PARALLELISM = 256
+"""Training workers at most: each is a process holding scikit-learn (about 100 MB); far more than the
+cores only adds memory, and an unbounded number would exhaust it."""
+
+
 @click.command(epilog=examples(
     "mlopsctl apply  # show the plan, ask, then make it so",
     "mlopsctl plan -o plan.json && mlopsctl apply plan.json  # exactly the plan you reviewed, no question",
@@ -138,8 +143,9 @@ def _remind_to_commit(root: Path) -> None:
 @click.option("--lock-timeout", type=float, default=0.0, show_default=True, metavar="SECONDS",
               help="Wait this long for another apply to finish.")
 @click.option("--force", is_flag=True, help="Overwrite hand edits and unmanaged files (backups are kept).")
-@click.option("--parallelism", type=click.IntRange(min=1), default=None, metavar="N",
-              help="Train up to N models at once.  [default: the number of CPU cores]")
+@click.option("--parallelism", type=click.IntRange(min=1, max=MAX_PARALLELISM), default=None, metavar="N",
+              help="Train up to N models at once (each worker holds the ML stack in "
+                   "memory).  [default: the number of CPU cores]")
 @target_options
 @allow_options
 def apply(planfile: str | None, auto_approve: bool, lock_timeout: float, force: bool, parallelism: int | None,

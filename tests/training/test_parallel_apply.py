@@ -166,3 +166,13 @@ def test_kill_9_while_stages_train_converges(tmp_path: Path) -> None:
     assert "Data and pipelines are up to date" in _dvc(repo, "status").stdout
     assert sorted(git(repo, "tag", "--list").split()) == [f"{m}@v1.0.0" for m in ("a", "b", "c", "d")]
     assert _workers(repo) == []  # the workers went with apply
+
+
+@pytest.mark.parametrize("n", ["0", "257", "100000"])
+def test_parallelism_out_of_bounds_is_refused_before_anything_runs(tmp_path: Path, n: str) -> None:
+    repo = make_repo(tmp_path)
+    before = git(repo, "status", "--porcelain")
+    proc = run_mlopsctl(["apply", "--auto-approve", "--parallelism", n], repo)
+    assert proc.returncode == 1, proc.stdout + proc.stderr  # a usage error, as every error here: exit 1
+    assert f"{n} is not in the range 1<=x<=256" in proc.stderr and "Traceback" not in proc.stderr
+    assert git(repo, "status", "--porcelain") == before and not (repo / "dvc.lock").exists()

@@ -12,8 +12,9 @@ invalidate the other's. Measured (median of
   kept changes an edit cannot touch, the other models' changes come from it);
 - cold: ``.mlopsctl/cache`` removed before each run (every fresh CI clone), and the user's cache
   folder too (each tree plans with its own ``XDG_CACHE_HOME``: a fresh machine, as a hosted runner);
-- ci cold: the same on a CI runner (``CI=true``: no plan memo kept, so a read worker may start;
-  the target's case). The CPU time counts the plan's helper processes (they are reaped by it);
+- ci cold: the same on a CI runner (``CI=true``: no plan memo kept, nothing recorded; the
+  target's case). Both cold plans fork the facts helper and the read worker (with two cores); the
+  CPU time counts them (they are reaped by the plan);
 - fresh param: both caches removed and a plan run, then a param changed and timed (a CI
   runner's first plan of a pull request that changes a param).
 

@@ -15,6 +15,7 @@ import pytest
 
 from mlopsctl.core.apply import execute
 from mlopsctl.core.model import Action, Plan
+from mlopsctl.core.plan import diff_one
 from mlopsctl.core.state import Journal
 from mlopsctl.errors import ApplyError, MlopsError
 from mlopsctl.providers.deployment import DeploymentProvider, container_name
@@ -108,7 +109,7 @@ def test_an_interrupted_switch_converges(images: Any, serving: Any, docker_clien
     assert names == [name, name + "-b"]  # the stray one was removed, v2 started afresh, v1 is gone
     # Killed after the front moved, before the old server was removed.
     serving.converge(serving.ctx({"killed": 1}, envs), "deployment")
-    live = front.read_upstream(ctx.state_dir, "iris", "killed")
+    live = front.read_upstream(front.home(ctx.project.name), "iris", "killed")
     assert live == name + "-a"
     docker_client.containers.run(f"mlopsctl/{serving.project}-iris:v2", name=name + "-b", detach=True,
                                  labels=dict(old.labels, **{"mlopsctl.version": "2"}))
@@ -157,3 +158,48 @@ def _resource(ctx: Any, address: str) -> Any:
     from mlopsctl.core.plan import expand
 
     return expand(ctx)[address]
+
+
+def test_another_checkout_on_this_engine_sees_the_same_deployment(images: Any, serving: Any, docker_client: Any,
+                                                                 tmp_path: Any) -> None:
+    """The live server is named in the engine's folder on this machine, not in a checkout: a second
+    checkout (a teammate's clone, a self-hosted runner's fresh clone) plans no change, switches with
+    no refused request, and the first checkout then sees the switch; removing a checkout never takes
+    the front's routing with it."""
+    import shutil
+
+    from mlopsctl.serving import front
+    from tests.serving.serving_repo import context
+
+    [port] = free_ports(1)
+    envs = {"shared": port}
+    serving.converge(serving.ctx({"shared": 1}, envs), "deployment")
+    other = tmp_path / "other"
+    shutil.copytree(serving.root, other, symlinks=True, ignore=shutil.ignore_patterns(".mlopsctl"))
+
+    def ctx_of(root: Any, version: int) -> Any:
+        return context(root, serve={"shared": {"version": version}},
+                       project={"environments": {"shared": {"port": port}}})
+
+    [change] = serving.plan(ctx_of(other, 1), "deployment")
+    assert change.action is Action.NOOP, change.reasons
+    name = container_name(ctx_of(other, 1), "iris", "shared")
+    mounts = {m["Destination"]: m["Source"] for m in docker_client.containers.get(name).attrs["Mounts"]}
+    assert mounts[front.MOUNT] == str(front.folder(front.home(serving.project), "iris", "shared").resolve())
+    assert str(serving.root) not in mounts[front.MOUNT] and str(other) not in mounts[front.MOUNT]
+    with Client(port).running() as client:
+        [change] = serving.converge(ctx_of(other, 2), "deployment")  # promoted from the second checkout
+        assert change.action is Action.REPLACE
+        deadline = time.monotonic() + 30
+        while 2 not in client.versions and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert client.failed == [] and client.versions == {1, 2}
+    [seen] = serving.plan(serving.ctx({"shared": 2}, envs), "deployment")  # the first checkout sees v2 live
+    assert seen.action is Action.NOOP, seen.reasons
+    shutil.rmtree(other)  # the second checkout removed (a runner's workspace cleaned)
+    assert health(port)["version"] == 2  # type: ignore[index]
+    gone = serving.ctx({"shared": 2}, envs, destroy=True)
+    removal = diff_one(gone, "deployment.iris.shared", None)
+    assert removal.action is Action.DELETE
+    DeploymentProvider().delete(removal, gone)
+    assert not front.folder(front.home(serving.project), "iris", "shared").exists()  # destroy removes it

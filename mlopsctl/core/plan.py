@@ -156,8 +156,7 @@ def _diff_all(ctx: Context, selected: list[str], desired: dict[str, Resource],
             for line in tracker.reads[address].logs:
                 ctx.log(line)
         else:
-            actual, known, looked = (worker.take(address) if worker is not None else None) or (
-                readers.MISSING, None, None)
+            actual, known, looked = readers.taken(worker, address)
             with tracker.computing(address, resource, looked):
                 change = _guard_protected(ctx, diff_one(ctx, address, resource, actual, known))
             tracker.computed(address, change)
@@ -171,7 +170,7 @@ def _diff_each(ctx: Context, selected: list[str], desired: dict[str, Resource],
     """Every change; states a read worker (:mod:`mlopsctl.core.readers`) found are not read again."""
     changes: list[Change] = []
     for address in selected:
-        actual, known, _ = (worker.take(address) if worker is not None else None) or (readers.MISSING, None, None)
+        actual, known, _ = readers.taken(worker, address)
         change = _guard_protected(ctx, diff_one(ctx, address, desired.get(address), actual, known))
         ctx.upstream[address] = change
         changes.append(change)

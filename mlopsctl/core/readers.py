@@ -32,6 +32,7 @@ edited), a plan of some resources only (``--target``, ``--exclude``) and a small
 
 from __future__ import annotations
 
+import contextlib
 import json
 import mmap
 import os
@@ -115,6 +116,13 @@ class Worker:
         self.progress.close()
 
 
+def taken(worker: Worker | None, address: str) -> tuple[Any, str | None, reuse.Reads | None]:
+    """What :meth:`Worker.take` found for ``address``; :data:`MISSING` (and no fingerprint, no
+    reads) when there is no worker or it has not read it: the plan reads it itself."""
+    found = worker.take(address) if worker is not None else None
+    return found if found is not None else (MISSING, None, None)
+
+
 def _alone(address: str) -> bool:
     return bool(getattr(get_provider(split_address(address)[0]), "reads_alone", False))
 
@@ -165,12 +173,8 @@ def _work(ctx: Context, addresses: list[str], desired: dict[str, Resource], out:
         provider = get_provider(split_address(address)[0])
         resource = desired.get(address)
         said.clear()
-        looked = None
-        if tracker is None:
+        with tracker.computing(address, resource) if tracker is not None else contextlib.nullcontext() as looked:
             actual = provider.read(address, resource, ctx)  # one that fails ends the worker
-        else:
-            with tracker.computing(address, resource) as looked:
-                actual = provider.read(address, resource, ctx)
         part = observe.hand_over()
         if said or (looked is not None and looked.upstream):
             continue  # it said something, or needed a change the plan computes: the plan reads it

@@ -55,9 +55,9 @@ def read_serving(ctx: Context, model: str, env: str) -> dict[str, Any] | None:
     On a unix socket through the engine's API with the standard library, as probes a reused
     plan asks again (:func:`mlopsctl.serving.engine.inspect`); else through docker-py."""
     if engine.on_socket():
-        found = switch.find_with(engine.inspect, front.home(ctx.project.name), ctx.project.name, model, env)
+        found = switch.find_with(engine.inspect, ctx.project.name, model, env)
     else:
-        found = switch.find(engine.client(), front.home(ctx.project.name), ctx.project.name, model, env)
+        found = switch.find(engine.client(), ctx.project.name, model, env)
     live, fr = found.live, found.front
     if live is None and fr is not None and not front.is_front(fr):
         live, fr = fr, None  # a server started before deployments had fronts
@@ -72,7 +72,7 @@ def read_serving(ctx: Context, model: str, env: str) -> dict[str, Any] | None:
         "context": bctx.short(labels.get(bctx.LABEL_DIGEST, "")),
         "port": ct.wanted_port(fr) if fr is not None else None,
         "capture": labels.get(CAPTURE_LABEL),
-        "front": "ok" if fr is not None and front.usable(fr, ct.wanted_port(fr) or 0, front.home(ctx.project.name), model, env)
+        "front": "ok" if fr is not None and front.usable(fr, ct.wanted_port(fr) or 0, ctx.project.name, model, env)
         else ("missing" if fr is None else fr.status),
     }
     if live is not None and live.status != "running":
@@ -277,7 +277,7 @@ class DeploymentProvider:
             describe=lambda c: f"v{_version(c)}", extra=capture_options(ctx.root, model, env, doc),
         )
         try:
-            server = switch.converge(client, front.home(ctx.project.name), wanted, lambda m: ctx.log(f"{change.address}: {m}"))
+            server = switch.converge(client, wanted, lambda m: ctx.log(f"{change.address}: {m}"))
         except MlopsError as e:
             raise MlopsError(f"{change.address}: {e.message}") from None
         ctx.note(f"{change.address}: v{mv.version} serving on http://{HOST}:{port}")
@@ -298,7 +298,7 @@ class DeploymentProvider:
         for suffix in ("", "-a", "-b", "-next", "-prev"):
             if ct.remove(client, name + suffix):
                 ctx.note(f"{change.address}: removed container {name + suffix}")
-        shutil.rmtree(front.folder(front.home(ctx.project.name), model, env), ignore_errors=True)
+        shutil.rmtree(front.folder(ctx.project.name, model, env), ignore_errors=True)
         ct.remove_network_if_unused(client, switch.network_name(ctx.project.name))
 
 

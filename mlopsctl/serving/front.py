@@ -40,22 +40,22 @@ def home(project: str) -> Path:
     return Path(base) / "mlopsctl" / "serving" / project
 
 
-def folder(home: Path, model: str, env: str) -> Path:
-    return home / f"{model}-{env}"
+def folder(project: str, model: str, env: str) -> Path:
+    return home(project) / f"{model}-{env}"
 
 
-def read_upstream(home: Path, model: str, env: str) -> str | None:
+def read_upstream(project: str, model: str, env: str) -> str | None:
     """The live server's container name (the file holds ``name:8080``), or None."""
     try:
-        text = (folder(home, model, env) / "upstream").read_text(encoding="utf-8").strip()
+        text = (folder(project, model, env) / "upstream").read_text(encoding="utf-8").strip()
     except OSError:
         return None
     return text.rpartition(":")[0] or None
 
 
-def write_upstream(home: Path, model: str, env: str, server: str) -> None:
+def write_upstream(project: str, model: str, env: str, server: str) -> None:
     """Point the front at ``server``: write aside, fsync, rename (the front reads it per connection)."""
-    d = folder(home, model, env)
+    d = folder(project, model, env)
     tmp = d / "upstream.tmp"
     with open(tmp, "w", encoding="utf-8") as f:
         f.write(f"{server}:8080\n")
@@ -70,9 +70,9 @@ def write_upstream(home: Path, model: str, env: str, server: str) -> None:
         os.close(fd)
 
 
-def prepare(home: Path, model: str, env: str) -> Path:
+def prepare(project: str, model: str, env: str) -> Path:
     """The folder the front mounts, with the relay script (readable by the unprivileged user)."""
-    d = folder(home, model, env)
+    d = folder(project, model, env)
     d.mkdir(parents=True, exist_ok=True)
     os.chmod(d, 0o755)
     target = d / "front.py"
@@ -87,19 +87,19 @@ def is_front(c: Container) -> bool:
     return (c.labels or {}).get(ct.LABEL_ROLE) == "front"
 
 
-def usable(c: Container | None, port: int, home: Path, model: str, env: str) -> bool:
+def usable(c: Container | None, port: int, project: str, model: str, env: str) -> bool:
     """A front that is running on ``port`` and mounts the folder that exists now."""
     if c is None or not is_front(c) or c.status != "running" or ct.wanted_port(c) != port:
         return False
     mounts = {m.get("Destination"): m.get("Source") for m in c.attrs.get("Mounts") or []}
-    d = folder(home, model, env)
+    d = folder(project, model, env)
     return bool(mounts.get(MOUNT) == str(d.resolve()) and (d / "upstream").exists())
 
 
 def start(client: DockerClient, name: str, image: str, labels: dict[str, str], port: int, network: str,
-          home: Path, model: str, env: str) -> Container:
+          project: str, model: str, env: str) -> Container:
     """(Re)create the front on ``port``; the upstream file must name a healthy server already."""
-    d = prepare(home, model, env)
+    d = prepare(project, model, env)
     return ct.run(
         client, image, name, {**labels, ct.LABEL_ROLE: "front"}, port,
         network=network,

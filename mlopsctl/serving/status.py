@@ -56,7 +56,7 @@ def serving(root: Path, project: str | None = None) -> dict[tuple[str, str], dic
     out: dict[tuple[str, str], dict[str, Any]] = {}
     for key, cands in sorted(servers.items()):
         owner = str((cands[0].get("Labels") or {}).get("mlopsctl.project") or project or "")
-        live_name = front.read_upstream(front.home(owner), *key) if owner else None
+        live_name = front.read_upstream(owner, *key) if owner else None
         live = next((c for c in cands if "/" + str(live_name) in (c.get("Names") or [])), cands[0])
         f = fronts.get(key)
         port = next((p.get("PublicPort") for p in (f or {}).get("Ports") or [] if p.get("PublicPort")), None)

@@ -17,7 +17,6 @@ import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlopsctl.errors import MlopsError
@@ -68,16 +67,16 @@ class Found:
     others: list[Container]
 
 
-def find(client: DockerClient, home: Path, project: str, model: str, env: str) -> Found:
+def find(client: DockerClient, project: str, model: str, env: str) -> Found:
     """The front, the live server (named by the upstream file) and any other server container."""
-    return find_with(lambda n: ct.get(client, n), home, project, model, env)
+    return find_with(lambda n: ct.get(client, n), project, model, env)
 
 
-def find_with(get: Callable[[str], Any], home: Path, project: str, model: str, env: str) -> Found:
+def find_with(get: Callable[[str], Any], project: str, model: str, env: str) -> Found:
     """:func:`find` with ``get(name)`` giving a container or None: docker-py's, or the view a
     plan reads through the engine's API (:func:`mlopsctl.serving.engine.inspect`)."""
     name = front_name(project, model, env)
-    upstream = front.read_upstream(home, model, env)
+    upstream = front.read_upstream(project, model, env)
     live, others = None, []
     for slot in SLOTS:
         c = get(f"{name}-{slot}")
@@ -125,16 +124,16 @@ def _ports(c: Container) -> list[dict[str, Any]]:
     return out
 
 
-def converge(client: DockerClient, home: Path, w: Wanted, log: Callable[[str], None]) -> Container:
+def converge(client: DockerClient, w: Wanted, log: Callable[[str], None]) -> Container:
     """Make the front on ``w.port`` relay to a healthy server of ``w``; returns that server."""
     name = front_name(w.project, w.model, w.env)
     network = network_name(w.project)
     ct.ensure_network(client, network, {"mlopsctl.project": w.project})
-    found = find(client, home, w.project, w.model, w.env)
+    found = find(client, w.project, w.model, w.env)
     for c in found.others:  # a switch interrupted before (or after) the front moved
         ct.remove(client, c.name)
     live = found.live
-    fresh_front = not front.usable(found.front, w.port, home, w.model, w.env)
+    fresh_front = not front.usable(found.front, w.port, w.project, w.model, w.env)
     if fresh_front:
         _check_port(client, w)  # before starting anything: a port held elsewhere is the user's to free
     if live is not None and w.same(live) and live.status != "running":
@@ -152,13 +151,13 @@ def converge(client: DockerClient, home: Path, w: Wanted, log: Callable[[str], N
             raise MlopsError(f"{w.describe(server)} never became healthy ({problem}); {keeps}.\n"
                              f"Container log:\n{text}")
         old = live
-    front.prepare(home, w.model, w.env)
-    front.write_upstream(home, w.model, w.env, server.name)
+    front.prepare(w.project, w.model, w.env)
+    front.write_upstream(w.project, w.model, w.env, server.name)
     if fresh_front:
         if found.front is not None:
             ct.remove(client, name)  # a stopped or moved front, or a server of the layout before fronts
         labels = {k: v for k, v in w.labels.items() if k in ("mlopsctl.project", "mlopsctl.model", "mlopsctl.env")}
-        f = front.start(client, name, w.image, labels, w.port, network, home, w.model, w.env)
+        f = front.start(client, name, w.image, labels, w.port, network, w.project, w.model, w.env)
         problem = ct.wait_healthy(f, ct.health_timeout())
         if problem:
             text = ct.logs(f)

@@ -200,7 +200,7 @@ def _killed(root: Path) -> None:
     os.kill(worker.pid, signal.SIGKILL)
     got = []
     for a in order:
-        actual, known, _ = worker.take(a) or (readers.MISSING, None, None)  # what it said before it was killed, if anything
+        actual, known, _ = readers.taken(worker, a)  # what it said before it was killed, if anything
         got.append(diff_one(ctx, a, desired.get(a), actual, known))  # type: ignore[arg-type]
     worker.finish()
     ctx2, _, _ = _context(root)

@@ -109,7 +109,7 @@ def test_an_interrupted_switch_converges(images: Any, serving: Any, docker_clien
     assert names == [name, name + "-b"]  # the stray one was removed, v2 started afresh, v1 is gone
     # Killed after the front moved, before the old server was removed.
     serving.converge(serving.ctx({"killed": 1}, envs), "deployment")
-    live = front.read_upstream(front.home(ctx.project.name), "iris", "killed")
+    live = front.read_upstream(ctx.project.name, "iris", "killed")
     assert live == name + "-a"
     docker_client.containers.run(f"mlopsctl/{serving.project}-iris:v2", name=name + "-b", detach=True,
                                  labels=dict(old.labels, **{"mlopsctl.version": "2"}))
@@ -185,7 +185,7 @@ def test_another_checkout_on_this_engine_sees_the_same_deployment(images: Any, s
     assert change.action is Action.NOOP, change.reasons
     name = container_name(ctx_of(other, 1), "iris", "shared")
     mounts = {m["Destination"]: m["Source"] for m in docker_client.containers.get(name).attrs["Mounts"]}
-    assert mounts[front.MOUNT] == str(front.folder(front.home(serving.project), "iris", "shared").resolve())
+    assert mounts[front.MOUNT] == str(front.folder(serving.project, "iris", "shared").resolve())
     assert str(serving.root) not in mounts[front.MOUNT] and str(other) not in mounts[front.MOUNT]
     with Client(port).running() as client:
         [change] = serving.converge(ctx_of(other, 2), "deployment")  # promoted from the second checkout
@@ -202,4 +202,4 @@ def test_another_checkout_on_this_engine_sees_the_same_deployment(images: Any, s
     removal = diff_one(gone, "deployment.iris.shared", None)
     assert removal.action is Action.DELETE
     DeploymentProvider().delete(removal, gone)
-    assert not front.folder(front.home(serving.project), "iris", "shared").exists()  # destroy removes it
+    assert not front.folder(serving.project, "iris", "shared").exists()  # destroy removes it

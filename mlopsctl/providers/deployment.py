@@ -284,8 +284,6 @@ class DeploymentProvider:
         return {"container": server.short_id, "version": mv.version, "url": f"http://{HOST}:{port}"}
 
     def delete(self, change: Change, ctx: Context) -> None:
-        import shutil
-
         if (change.before or {}).get("target") == "kubernetes":
             k8s.remove(ctx.root, change.before["folder"])  # type: ignore[index]
             ctx.log(f"{change.address}: removed the manifests in {change.before['folder']}/")  # type: ignore[index]
@@ -298,7 +296,7 @@ class DeploymentProvider:
         for suffix in ("", "-a", "-b", "-next", "-prev"):
             if ct.remove(client, name + suffix):
                 ctx.note(f"{change.address}: removed container {name + suffix}")
-        shutil.rmtree(front.folder(ctx.project.name, model, env), ignore_errors=True)
+        front.remove(ctx.project.name, model, env)
         ct.remove_network_if_unused(client, switch.network_name(ctx.project.name))
 
 

@@ -83,6 +83,15 @@ def prepare(project: str, model: str, env: str) -> Path:
     return d
 
 
+def remove(project: str, model: str, env: str) -> None:
+    """Forget the deployment's folder, and the project's when no other deployment has one."""
+    shutil.rmtree(folder(project, model, env), ignore_errors=True)
+    try:
+        home(project).rmdir()
+    except OSError:
+        pass  # another environment's folder is still there (or it never was)
+
+
 def is_front(c: Container) -> bool:
     return (c.labels or {}).get(ct.LABEL_ROLE) == "front"
 

@@ -203,3 +203,4 @@ def test_another_checkout_on_this_engine_sees_the_same_deployment(images: Any, s
     assert removal.action is Action.DELETE
     DeploymentProvider().delete(removal, gone)
     assert not front.folder(serving.project, "iris", "shared").exists()  # destroy removes it
+    assert front.home(serving.project).exists() == any(front.home(serving.project).glob("*"))  # and an empty parent
